@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs the Debian packages kcare needs to build and test, only those missing.
+# Usage: install-deps.sh [build|check]   (check adds what the test suites use)
+set -eu
+want="$*"
+[ -n "$want" ] || want=build
+
+pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev"
+case " $want " in
+*" check "*) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev binutils elfutils file" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "missing build dependencies:$missing (run as root, or: apt-get install$missing)" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+	apt-get update >/dev/null 2>&1 || true
+	apt-get install -y --no-install-recommends $missing
+}
