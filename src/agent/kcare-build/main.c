@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/kcare-build/cmds.h"
 #include "kcare/exitcodes.h"
 
 struct verb {
@@ -12,6 +13,7 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{"pack", cmd_pack, "make a patch file from a target and a fix object"},
 	{NULL, NULL, NULL},
 };
 

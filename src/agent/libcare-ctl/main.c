@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/libcare-ctl/cmds.h"
 #include "kcare/exitcodes.h"
 
 struct verb {
@@ -12,6 +13,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{"patch", cmd_patch, "apply patches to running processes"},
+	{"unpatch", cmd_unpatch, "revert applied patches"},
+	{"info", cmd_info, "show mapped objects and applied patches"},
 	{NULL, NULL, NULL},
 };
 

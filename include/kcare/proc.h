@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading /proc for one process: its memory map (/proc/PID/maps), its
+ * threads (/proc/PID/task), its name (/proc/PID/comm), and the list of all
+ * processes. Text parsing only; nothing here stops or attaches to a process,
+ * so every answer is a snapshot that may be stale by the time it is used.
+ */
+#ifndef KCARE_PROC_H
+#define KCARE_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kcare/err.h"
+
+struct kc_proc_map {
+	uint64_t start, end, offset;
+	unsigned prot; /* PROT_READ | PROT_WRITE | PROT_EXEC */
+	bool shared;   /* 's' flag */
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	bool deleted; /* path had " (deleted)", which is stripped from path */
+	char *path;   /* owned; "" anonymous, "[vdso]", "[heap]", "[stack]"... */
+};
+
+struct kc_proc_maps {
+	struct kc_proc_map *v; /* owned, in the order of the file (ascending addresses) */
+	size_t n;
+};
+
+/*
+ * Parses the text of /proc/PID/maps (not NUL-terminated, @len bytes) into
+ * @out, which the caller releases with kc_proc_maps_release() on success
+ * (on failure @out is left empty). -EINVAL on a malformed line.
+ */
+int kc_proc_maps_parse(const char *text, size_t len, struct kc_proc_maps *out, struct kc_err *err);
+
+/* Reads and parses /proc/PID/maps. -ESRCH if the process is gone. */
+int kc_proc_maps_read(pid_t pid, struct kc_proc_maps *out, struct kc_err *err);
+
+/* Frees the entries and empties @m; safe on an empty or released @m. */
+void kc_proc_maps_release(struct kc_proc_maps *m);
+
+/* The mapping containing @addr, or NULL (binary search; borrowed pointer). */
+const struct kc_proc_map *kc_proc_maps_find(const struct kc_proc_maps *m, uint64_t addr);
+
+/* Thread ids from /proc/PID/task, sorted ascending; caller frees *tids. -ESRCH if the process is gone. */
+int kc_proc_tids(pid_t pid, pid_t **tids, size_t *n, struct kc_err *err);
+
+/* All process ids in /proc (numeric entries), sorted, excluding the caller itself; caller frees. */
+int kc_proc_pids(pid_t **pids, size_t *n, struct kc_err *err);
+
+/* /proc/PID/comm without the newline (truncated to @size - 1). -ESRCH if the process is gone. */
+int kc_proc_comm(pid_t pid, char *buf, size_t size, struct kc_err *err);
+
+/*
+ * Reads /proc/PID/auxv and returns the value of entry @type (AT_PHDR, AT_ENTRY,
+ * AT_SYSINFO_EHDR...) in *val. -ENOENT if absent, -ESRCH if the process is gone.
+ */
+int kc_proc_auxv(pid_t pid, uint64_t type, uint64_t *val, struct kc_err *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The userspace live patching engine, as front ends call it: apply
+ * patches to a running process, revert them, and describe its state.
+ * Each call attaches, works and detaches; the target keeps all state
+ * itself (patch regions), so calls are independent.
+ */
+#ifndef KCARE_UPATCH_H
+#define KCARE_UPATCH_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kcare/buildid.h"
+#include "kcare/err.h"
+#include "kcare/patch.h"
+
+struct kc_upatch_opts {
+	double timeout; /* seconds to keep retrying while a thread is busy in a function */
+};
+
+enum kc_upatch_outcome {
+	KC_UPATCH_PATCHED,	/* applied */
+	KC_UPATCH_UPGRADED,	/* applied, replacing a lower level of the same id */
+	KC_UPATCH_ALREADY,	/* this level is already applied */
+	KC_UPATCH_NEWER,	/* a higher level of the same id is applied: nothing done */
+	KC_UPATCH_SKIPPED,	/* no object with the patch's build-id in the process */
+	KC_UPATCH_UNPATCHED,	/* reverted */
+};
+
+struct kc_upatch_event {
+	pid_t pid;
+	enum kc_upatch_outcome outcome;
+	const char *patch_file;	/* as given, or NULL */
+	const char *id;
+	uint32_t level;
+	uint32_t other_level;	/* replaced level (UPGRADED) or applied level (NEWER) */
+	const char *object;	/* path of the patched object in the process */
+	size_t nfuncs;
+	const char *target_name;
+	const char *build_id;	/* hex */
+};
+
+typedef void (*kc_upatch_report_fn)(void *ctx, const struct kc_upatch_event *ev);
+
+/*
+ * Applies to process @pid every patch of @patches whose build-id matches
+ * an object it maps; @files[i] names patches[i] in reports. Stops at the
+ * first failure (patches applied before it stay applied). Errors: -ESRCH
+ * (process gone), -EBUSY (a thread stayed in a function to replace past
+ * the timeout, or the process is traced by someone else), -ENOENT
+ * (undefined symbol), -EEXIST (function already patched by another id).
+ */
+int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *const *files,
+		    size_t n, const struct kc_upatch_opts *opts, kc_upatch_report_fn report,
+		    void *ctx, struct kc_err *err);
+
+/*
+ * Reverts the patches applied in @pid: all, or those of patch id @id, or
+ * those for the object with build-id @bid (either may be NULL).
+ */
+int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
+		     const struct kc_upatch_opts *opts, kc_upatch_report_fn report, void *ctx,
+		     struct kc_err *err);
+
+/*
+ * Describes @pid as a JSON object {pid, comm, objects: [{path, build_id,
+ * patches: [{id, level, cves, description, functions, applied}]}]}; the
+ * caller owns *out (json_object_put). Reads the target without stopping it.
+ */
+int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err);
+
+/* Whether @pid maps an object with build-id @bid (cheap pre-check for "all"). */
+int kc_upatch_maps_buildid(pid_t pid, const struct kc_buildid *bid, struct kc_err *err);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* libcare-ctl: target selection (-p PID|all), report lines and errors shared by the verbs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/libcare-ctl/cmds.h"
+#include "kcare/exitcodes.h"
+#include "kcare/proc.h"
+
+int lcctl_targets(const char *spec, pid_t **pids, size_t *n)
+{
+	struct kc_err err = KC_ERR_INIT;
+	char *end;
+	long v;
+
+	if (!spec) {
+		fprintf(stderr, "libcare-ctl: missing -p PID|all\n");
+		return KC_EXIT_USAGE;
+	}
+	if (!strcmp(spec, "all")) {
+		if (kc_proc_pids(pids, n, &err) < 0) {
+			fprintf(stderr, "libcare-ctl: %s\n", err.msg);
+			return KC_EXIT_ERROR;
+		}
+		return 0;
+	}
+	errno = 0;
+	v = strtol(spec, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x3fffffff) {
+		fprintf(stderr, "libcare-ctl: invalid process id '%s'\n", spec);
+		return KC_EXIT_USAGE;
+	}
+	*pids = malloc(sizeof(**pids));
+	if (!*pids)
+		return KC_EXIT_ERROR;
+	(*pids)[0] = (pid_t)v;
+	*n = 1;
+	return 0;
+}
+
+bool lcctl_is_candidate(pid_t pid)
+{
+	char path[64], buf[8];
+
+	if (pid == getpid())
+		return false;
+	/* kernel threads have no executable */
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	return readlink(path, buf, sizeof(buf)) > 0;
+}
+
+void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
+{
+	const bool *quiet_skips = ctx;
+
+	switch (ev->outcome) {
+	case KC_UPATCH_PATCHED:
+		printf("%d: patched %s level %u in %s (%zu functions)\n", ev->pid, ev->id, ev->level,
+		       ev->object, ev->nfuncs);
+		break;
+	case KC_UPATCH_UPGRADED:
+		printf("%d: patched %s level %u in %s (%zu functions, replaced level %u)\n",
+		       ev->pid, ev->id, ev->level, ev->object, ev->nfuncs, ev->other_level);
+		break;
+	case KC_UPATCH_ALREADY:
+		printf("%d: %s level %u already applied in %s\n", ev->pid, ev->id, ev->level,
+		       ev->object);
+		break;
+	case KC_UPATCH_NEWER:
+		printf("%d: %s level %u not applied in %s: level %u is already applied\n", ev->pid,
+		       ev->id, ev->level, ev->object, ev->other_level);
+		break;
+	case KC_UPATCH_SKIPPED:
+		if (!quiet_skips || !*quiet_skips)
+			printf("%d: skipped %s: no object with build-id %s (%s)\n", ev->pid,
+			       ev->patch_file ? ev->patch_file : ev->id, ev->build_id,
+			       ev->target_name);
+		break;
+	case KC_UPATCH_UNPATCHED:
+		printf("%d: unpatched %s level %u from %s\n", ev->pid, ev->id, ev->level,
+		       ev->object);
+		break;
+	}
+	fflush(stdout);
+}
+
+int lcctl_parse_timeout(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v < 0 || v > 3600) {
+		fprintf(stderr, "libcare-ctl: invalid --timeout '%s' (seconds, 0-3600)\n", s);
+		return KC_EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+void lcctl_error(pid_t pid, const char *msg)
+{
+	fprintf(stderr, "libcare-ctl: %d: %s\n", pid, msg);
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Binding the symbols that the fix object's relocations name. Defined in
+ * the fix: internal. Undefined but defined in the target (any binding,
+ * local ones through .symtab or the debug file): a TARGET patch symbol
+ * with the target's st_value. Otherwise an EXTERN patch symbol looked up
+ * at apply time, with the version from ".symver" spelling (name@VER) or
+ * from the target's own import of the name. Patch symbols are shared by
+ * every fix symbol that maps to the same name, version and kind.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build/bind.h"
+
+static int bind_add(struct kc_pack_ctx *c, const char *name, size_t namelen, const char *version,
+		    enum kc_pf_sym_kind kind, uint32_t flags, uint64_t value, uint64_t size,
+		    uint32_t *out, struct kc_err *err)
+{
+	struct kc_patch *p = c->patch;
+	struct kc_patch_sym *s;
+
+	for (size_t i = 0; i < p->nsyms; i++) {
+		s = &p->syms[i];
+		if (s->kind == kind && strlen(s->name) == namelen &&
+		    !strncmp(s->name, name, namelen) && !strcmp(s->version, version)) {
+			/* a weak and a strong reference: the strong one wins */
+			s->flags = ((s->flags | flags) & ~KC_PF_SYMF_WEAK) |
+				   (s->flags & flags & KC_PF_SYMF_WEAK);
+			*out = (uint32_t)i;
+			return 0;
+		}
+	}
+	if (p->nsyms == c->cap_syms) {
+		size_t cap = c->cap_syms ? 2 * c->cap_syms : 32;
+		struct kc_patch_sym *n = realloc(p->syms, cap * sizeof(*n));
+
+		if (!n)
+			return kc_err_set(err, -ENOMEM, "out of memory");
+		p->syms = n;
+		c->cap_syms = cap;
+	}
+	s = &p->syms[p->nsyms];
+	*s = (struct kc_patch_sym){strndup(name, namelen), strdup(version), kind, flags, value,
+				   size};
+	if (!s->name || !s->version) {
+		free(s->name);
+		free(s->version);
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	}
+	*out = (uint32_t)p->nsyms++;
+	return 0;
+}
+
+static int bind_internal(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
+{
+	const struct kc_objfile_sym *s = &c->obj->syms[sym];
+	uint16_t shndx = s->sym.st_shndx;
+
+	if (shndx == SHN_COMMON)
+		return kc_err_set(err, -ENOTSUP, "common symbol '%s' (compile the fix with -fno-common)",
+				  s->name);
+	if (shndx >= SHN_LORESERVE)
+		return kc_err_set(err, -ENOTSUP, "absolute symbol '%s' is not supported", s->name);
+	if (c->kind[shndx] == KC_SEC_SKIP)
+		return kc_err_set(err, -ENOTSUP,
+				  "symbol '%s' is in section '%s', which is not part of a patch",
+				  s->name, c->obj->secs[shndx].name);
+	c->bind[sym].kind = KC_BIND_INTERNAL;
+	return 0;
+}
+
+int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
+{
+	const struct kc_objfile_sym *s = &c->obj->syms[sym];
+	struct kc_symbind *b = &c->bind[sym];
+	const struct kc_target_sym *ts = NULL;
+	const struct kc_target_import *im;
+	const char *at, *version = "";
+	uint32_t flags = 0;
+	size_t namelen;
+	int ret;
+
+	if (b->kind != KC_BIND_NONE)
+		return 0;
+	if (sym == 0)
+		return kc_err_set(err, -ENOEXEC, "relocation against the null symbol");
+	if (s->sym.st_shndx != SHN_UNDEF)
+		return bind_internal(c, sym, err);
+	if (!*s->name)
+		return kc_err_set(err, -ENOEXEC, "relocation against an unnamed undefined symbol");
+	at = strchr(s->name, '@');
+	namelen = at ? (size_t)(at - s->name) : strlen(s->name);
+	if (!at) {
+		ret = kc_target_lookup(c->tgt, s->name, &ts, err);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		/* an ifunc must be resolved by the loader's rules: treat it as extern */
+		if (ts && ts->type == STT_GNU_IFUNC && ts->bind != STB_LOCAL)
+			ts = NULL;
+		else if (ts && ts->type == STT_GNU_IFUNC)
+			return kc_err_set(err, -ENOTSUP, "local ifunc '%s' of the target is not supported",
+					  s->name);
+	}
+	if (ts) {
+		flags = ts->type == STT_FUNC ? KC_PF_SYMF_FUNC
+			: ts->type == STT_TLS ? KC_PF_SYMF_TLS
+					      : 0;
+		ret = bind_add(c, s->name, namelen, "", KC_PF_SYM_TARGET, flags, ts->value, ts->size,
+			       &b->pf, err);
+		b->tsym = ts;
+	} else {
+		if (at)
+			version = at + 1 + (at[1] == '@');
+		else if ((im = kc_target_import(c->tgt, s->name)) != NULL)
+			version = im->version;
+		flags = (s->bind == STB_WEAK ? KC_PF_SYMF_WEAK : 0) |
+			(s->type == STT_TLS ? KC_PF_SYMF_TLS : 0) |
+			(s->type == STT_FUNC ? KC_PF_SYMF_FUNC : 0);
+		ret = bind_add(c, s->name, namelen, version, KC_PF_SYM_EXTERN, flags, 0, 0, &b->pf,
+			       err);
+	}
+	if (ret == 0)
+		b->kind = KC_BIND_PF;
+	return ret;
+}
+
+int kc_bind_is_func(const struct kc_pack_ctx *c, size_t sym)
+{
+	const struct kc_symbind *b = &c->bind[sym];
+	const struct kc_objfile_sym *s = &c->obj->syms[sym];
+	const struct kc_target_import *im;
+
+	if (s->type == STT_FUNC || s->type == STT_GNU_IFUNC)
+		return 1;
+	if (b->kind == KC_BIND_PF && (c->patch->syms[b->pf].flags & KC_PF_SYMF_FUNC))
+		return 1;
+	im = kc_target_import(c->tgt, s->name);
+	return im && (im->type == STT_FUNC || im->type == STT_GNU_IFUNC);
+}

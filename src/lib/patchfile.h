@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private extensions of the patch file writer (see include/kcare/patch.h):
+ * serialization to memory (tests, fuzz corpora) and writing with extra
+ * labels for the informational .symtab, which lets objdump name the new
+ * functions of the image. The engine never reads labels.
+ */
+#ifndef KC_LIB_PATCHFILE_H
+#define KC_LIB_PATCHFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kcare/patch.h"
+
+/* A named range of .kcare.text (a function of the image). */
+struct kc_patch_label {
+	const char *name; /* borrowed */
+	uint64_t value;	  /* image offset */
+	uint64_t size;
+};
+
+/*
+ * Serializes @p into a new buffer. @labels (may be NULL: then one label
+ * per replacement function) become STT_FUNC symbols of .symtab; each must
+ * lie inside the text segment. On success *out is malloc'd and owned by
+ * the caller. Returns -EINVAL if @p fails kc_patch_validate().
+ */
+int kc_patch_serialize(const struct kc_patch *p, const struct kc_patch_label *labels,
+		       size_t nlabels, uint8_t **out, size_t *outlen, struct kc_err *err);
+
+/* kc_patch_write_file() with explicit labels (see kc_patch_serialize()). */
+int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_label *labels,
+			       size_t nlabels, const char *path, struct kc_err *err);
+
+/* "x86_64", "aarch64"...; "machine N" in @buf for unknown ones. */
+const char *kc_patch_machine_name(uint32_t machine, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Reverting applied patches in one process: in one stop of every thread,
+ * once no thread runs or returns into the patch code, the original entry
+ * bytes go back, the journal says ORIGINAL and the region REVERTED; then
+ * the region is unmapped while the target runs. Regions left LOADED by
+ * an interrupted apply are cleaned up the same way (only entries that
+ * hold our jump are restored).
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upatch/session.h"
+
+struct revert_txn {
+	struct kc_region *r;
+	struct kc_range range;
+	const char *name;
+};
+
+static int revert_check(struct kc_session *s, void *ctx, struct kc_err *err)
+{
+	struct revert_txn *tx = ctx;
+
+	for (uint32_t i = 0; i < tx->r->hdr.nfuncs; i++) {
+		const struct kc_region_func *f = &tx->r->funcs[i];
+		uint8_t cur[16];
+		int ret;
+
+		if (f->len > sizeof(cur))
+			return kc_err_set(err, -EINVAL, "corrupt patch region at 0x%llx",
+					  (unsigned long long)tx->r->start);
+		ret = kc_ptrace_read(&s->proc, f->addr, cur, f->len, err);
+		if (ret < 0)
+			return ret;
+		if (memcmp(cur, f->jump, f->len) && memcmp(cur, f->orig, f->len))
+			return kc_err_set(err, -EEXIST,
+					  "entry of function '%s' was changed by someone else",
+					  kc_region_str(tx->r, f->name));
+	}
+	return kc_session_check_threads(s, &tx->range, &tx->name, 1, err);
+}
+
+static int revert_write(struct kc_session *s, void *ctx, struct kc_err *err)
+{
+	struct revert_txn *tx = ctx;
+	uint32_t st = KC_RFUNC_ORIGINAL;
+	int ret = 0;
+
+	for (uint32_t i = 0; i < tx->r->hdr.nfuncs && ret == 0; i++) {
+		const struct kc_region_func *f = &tx->r->funcs[i];
+		uint8_t cur[16];
+
+		ret = kc_ptrace_read(&s->proc, f->addr, cur, f->len, err);
+		if (ret == 0 && memcmp(cur, f->jump, f->len) == 0)
+			ret = kc_ptrace_write(&s->proc, f->addr, f->orig, f->len, err);
+		if (ret == 0)
+			ret = kc_ptrace_write(&s->proc,
+					      tx->r->start + tx->r->hdr.funcs_off +
+						      i * sizeof(*f) +
+						      offsetof(struct kc_region_func, state),
+					      &st, sizeof(st), err);
+	}
+	if (ret == 0) {
+		st = KC_REGION_REVERTED;
+		ret = kc_ptrace_write(&s->proc, tx->r->start + offsetof(struct kc_region_hdr, state),
+				      &st, sizeof(st), err);
+	}
+	return ret;
+}
+
+static bool selected(const struct kc_region *r, const char *id, const struct kc_buildid *bid)
+{
+	if (id && strcmp(r->hdr.id, id) != 0)
+		return false;
+	if (bid && (r->hdr.build_id_len != bid->len ||
+		    memcmp(r->hdr.build_id, bid->bytes, bid->len) != 0))
+		return false;
+	return true;
+}
+
+int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
+		     const struct kc_upatch_opts *opts, kc_upatch_report_fn report, void *ctx,
+		     struct kc_err *err)
+{
+	struct kc_session s;
+	int ret;
+
+	ret = kc_session_open(&s, pid, opts, err);
+	for (size_t i = 0; ret == 0 && i < s.regions.n; i++) {
+		struct kc_region *r = &s.regions.v[i];
+		struct revert_txn tx = {r, {0, 0}, "patch code"};
+		struct kc_upatch_event ev = {0};
+		char hex[2 * KC_BUILDID_MAX + 1];
+		struct kc_buildid rb;
+
+		if (!selected(r, id, bid))
+			continue;
+		ret = kc_session_attach(&s, err);
+		if (ret < 0)
+			break;
+		if (r->hdr.state != KC_REGION_REVERTED) {
+			tx.range.lo = r->start + r->hdr.hdr_size;
+			tx.range.hi = tx.range.lo + r->hdr.text_size;
+			ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
+			if (ret < 0) {
+				kc_err_prefix(err, "%s", r->hdr.id);
+				break;
+			}
+		}
+		ret = kc_session_unmap(&s, r->start, r->hdr.region_size, err);
+		if (ret < 0)
+			break;
+		if (r->hdr.state == KC_REGION_APPLIED) {
+			rb.len = r->hdr.build_id_len;
+			memcpy(rb.bytes, r->hdr.build_id, rb.len);
+			ev.pid = pid;
+			ev.outcome = KC_UPATCH_UNPATCHED;
+			ev.id = r->hdr.id;
+			ev.level = r->hdr.level;
+			ev.object = kc_region_str(r, r->hdr.target_path);
+			ev.nfuncs = r->hdr.nfuncs;
+			ev.build_id = kc_buildid_to_hex(&rb, hex, sizeof(hex));
+			report(ctx, &ev);
+		}
+	}
+	kc_session_close(&s);
+	return ret;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The target-process session (see session.h): snapshot of maps, objects
+ * and regions, attaching, short single-thread syscall injections, the
+ * thread safety check and the stop/check/write retry loop. The policy of
+ * what to check and write belongs to apply.c and revert.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "upatch/session.h"
+
+static int session_read_unattached(void *ctx, uint64_t addr, void *buf, size_t len);
+
+int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts *opts,
+		    struct kc_err *err)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->opts = opts;
+	s->proc.memfd = -1;
+	ret = kc_proc_maps_read(pid, &s->maps, err);
+	if (ret < 0)
+		return ret;
+	ret = kc_objs_read(pid, &s->maps, &s->objs, err);
+	if (ret < 0)
+		return ret;
+	return kc_region_scan(&s->maps, session_read_unattached, s, &s->regions, err);
+}
+
+static int session_read_unattached(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct kc_session *s = ctx;
+	struct kc_proc tmp = {.pid = s->pid, .memfd = -1};
+
+	return kc_ptrace_read(&tmp, addr, buf, len, NULL);
+}
+
+int kc_session_refresh(struct kc_session *s, struct kc_err *err)
+{
+	int ret;
+
+	kc_regions_release(&s->regions);
+	kc_proc_maps_release(&s->maps);
+	ret = kc_proc_maps_read(s->pid, &s->maps, err);
+	if (ret < 0)
+		return ret;
+	if (s->unw)
+		kc_unwind_flush(s->unw);
+	return kc_region_scan(&s->maps, s->attached ? kc_ptrace_read_cb : session_read_unattached,
+			      s->attached ? (void *)&s->proc : (void *)s, &s->regions, err);
+}
+
+int kc_session_attach(struct kc_session *s, struct kc_err *err)
+{
+	int ret;
+
+	if (s->attached)
+		return 0;
+	ret = kc_ptrace_attach(&s->proc, s->pid, err);
+	if (ret < 0)
+		return ret;
+	s->attached = true;
+	ret = kc_ptrace_find_syscall_insn(&s->proc, &s->maps, err);
+	if (ret < 0)
+		return ret;
+	s->unw = kc_unwind_new(s->pid, err);
+	return s->unw ? 0 : err->code;
+}
+
+void kc_session_close(struct kc_session *s)
+{
+	struct kc_err ignored = KC_ERR_INIT;
+
+	if (s->unw)
+		kc_unwind_free(s->unw);
+	s->unw = NULL;
+	if (s->attached)
+		kc_ptrace_detach(&s->proc, &ignored);
+	s->attached = false;
+	kc_regions_release(&s->regions);
+	kc_objs_release(&s->objs);
+	kc_proc_maps_release(&s->maps);
+}
+
+static bool all_stopped(const struct kc_proc *p)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state == KC_THREAD_RUNNING)
+			return false;
+	return true;
+}
+
+int kc_session_syscalls(struct kc_session *s, const long *nrs, const uint64_t (*args)[6],
+			long *rets, size_t n, struct kc_err *err)
+{
+	bool held = all_stopped(&s->proc);
+	struct kc_thread *t;
+	int ret;
+
+	ret = kc_ptrace_stop_one(&s->proc, &t, err);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = kc_ptrace_syscall(&s->proc, t, nrs[i], args[i], &rets[i], err);
+	if (!held) {
+		struct kc_err e2 = KC_ERR_INIT;
+
+		if (kc_ptrace_resume_one(&s->proc, t, &e2) < 0 && ret == 0) {
+			*err = e2;
+			ret = e2.code;
+		}
+	}
+	return ret;
+}
+
+int kc_session_unmap(struct kc_session *s, uint64_t start, uint64_t size, struct kc_err *err)
+{
+	long nr = SYS_munmap, r = 0;
+	uint64_t a[1][6] = {{start, size}};
+	int ret = kc_session_syscalls(s, &nr, a, &r, 1, err);
+
+	if (ret == 0 && r < 0)
+		ret = kc_err_set(err, (int)r, "cannot unmap patch region at 0x%llx: %s",
+				 (unsigned long long)start, strerror((int)-r));
+	return ret;
+}
+
+static const struct kc_proc_map *stack_map(const struct kc_proc_maps *maps, uint64_t sp)
+{
+	return kc_proc_maps_find(maps, sp);
+}
+
+static size_t range_of(const struct kc_range *ranges, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr >= ranges[i].lo && addr < ranges[i].hi)
+			return i;
+	/* a return address right after a call at the end of a range */
+	for (size_t i = 0; i < n; i++)
+		if (addr > ranges[i].lo && addr <= ranges[i].hi)
+			return i;
+	return n;
+}
+
+int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges,
+			     const char *const *names, size_t n, struct kc_err *err)
+{
+	struct kc_proc_maps fresh = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < s->proc.nthreads && ret == 0; i++) {
+		struct kc_thread *t = &s->proc.threads[i];
+		struct kc_err e2 = KC_ERR_INIT;
+		uint64_t pc, hit = 0;
+		size_t k;
+		int r;
+
+		if (t->state != KC_THREAD_STOPPED)
+			continue;
+		pc = kc_arch_pc(&t->regs);
+		if ((k = range_of(ranges, n, pc)) < n && pc >= ranges[k].lo && pc < ranges[k].hi) {
+			hit = pc;
+			r = -EBUSY;
+		} else {
+			r = kc_unwind_check(s->unw, t->tid, ranges, n, &hit, &e2);
+		}
+		if (r == -EINVAL || (r < 0 && r != -EBUSY)) {
+			/* no reliable unwind: scan the whole live stack conservatively */
+			const struct kc_proc_map *m;
+			uint64_t sp = kc_arch_sp(&t->regs);
+
+			if (!fresh.n && kc_proc_maps_read(s->pid, &fresh, err) < 0)
+				return err->code;
+			m = stack_map(&fresh, sp);
+			r = kc_unwind_scan(t->tid, pc, sp, m ? m->end : sp, kc_ptrace_read_cb,
+					   &s->proc, ranges, n, &hit, &e2);
+			if (r < 0 && r != -EBUSY)
+				ret = kc_err_set(err, r, "thread %d: %s", t->tid, e2.msg);
+		}
+		if (r == -EBUSY) {
+			k = range_of(ranges, n, hit);
+			ret = kc_err_set(err, -EBUSY, "thread %d is busy in '%s' (address 0x%llx)",
+					 t->tid, k < n ? names[k] : "?", (unsigned long long)hit);
+		}
+	}
+	kc_proc_maps_release(&fresh);
+	return ret;
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, void *ctx,
+		       struct kc_err *err)
+{
+	double deadline = now_sec() + (s->opts && s->opts->timeout > 0 ? s->opts->timeout : 0);
+	int backoff_ms = 1, attempts = 0, ret;
+
+	for (;;) {
+		struct kc_err e2 = KC_ERR_INIT;
+
+		attempts++;
+		ret = kc_ptrace_stop_all(&s->proc, err);
+		if (ret < 0)
+			return ret;
+		ret = check(s, ctx, err);
+		if (ret == 0)
+			ret = write(s, ctx, err);
+		if (ret != -EBUSY || now_sec() >= deadline) {
+			if (kc_ptrace_resume_all(&s->proc, &e2) < 0 && ret == 0) {
+				*err = e2;
+				ret = e2.code;
+			}
+			if (ret == -EBUSY)
+				kc_err_prefix(err, "gave up after %d attempts in %.1f s", attempts,
+					      s->opts ? s->opts->timeout : 0.0);
+			return ret;
+		}
+		/* let every thread run (and take its signals) before trying again */
+		ret = kc_ptrace_resume_all(&s->proc, err);
+		if (ret == 0)
+			ret = kc_ptrace_service(&s->proc, backoff_ms, err);
+		if (ret < 0)
+			return ret;
+		if (backoff_ms < 64)
+			backoff_ms *= 2;
+	}
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One engine call's view of a target process: its maps, objects and patch
+ * regions (read without stopping it), and, once attached, the ptrace
+ * handle and the unwinder. Shared by apply.c and revert.c.
+ */
+#ifndef KC_UPATCH_SESSION_H
+#define KC_UPATCH_SESSION_H
+
+#include "kcare/objs.h"
+#include "kcare/proc.h"
+#include "kcare/resolve.h"
+#include "kcare/unwind.h"
+#include "kcare/upatch.h"
+#include "upatch/ptrace.h"
+#include "upatch/region.h"
+
+struct kc_session {
+	pid_t pid;
+	struct kc_proc_maps maps;
+	struct kc_objs objs;
+	struct kc_regions regions;
+	struct kc_proc proc;
+	bool attached;
+	struct kc_unwinder *unw;
+	const struct kc_upatch_opts *opts;
+};
+
+/* Reads maps, objects and regions. */
+int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts *opts,
+		    struct kc_err *err);
+/* Attaches (all threads seized, running) if not yet. */
+int kc_session_attach(struct kc_session *s, struct kc_err *err);
+/* Re-reads maps and regions (after the engine mapped or unmapped something). */
+int kc_session_refresh(struct kc_session *s, struct kc_err *err);
+/* Detaches and frees everything; safe after a failed open. */
+void kc_session_close(struct kc_session *s);
+
+/*
+ * Runs syscalls in one briefly stopped thread (or in an already stopped
+ * one when every thread is stopped). @nargs rows of 6 arguments;
+ * results in @rets.
+ */
+int kc_session_syscalls(struct kc_session *s, const long *nrs, const uint64_t (*args)[6],
+			long *rets, size_t n, struct kc_err *err);
+
+/* Unmaps a region (best effort cleanup included). */
+int kc_session_unmap(struct kc_session *s, uint64_t start, uint64_t size, struct kc_err *err);
+
+/*
+ * The safety check, with every thread stopped: 0 if no thread executes
+ * in or returns into any of @ranges; -EBUSY with a message naming the
+ * thread and @names[i] of the range it is in.
+ */
+int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges,
+			     const char *const *names, size_t n, struct kc_err *err);
+
+/*
+ * The stop-check-write loop: stops every thread, calls @check, and if it
+ * reports -EBUSY lets the threads run and retries with backoff until the
+ * timeout. When @check returns 0, calls @write with everything stopped,
+ * then resumes. Returns @check's or @write's error.
+ */
+typedef int (*kc_txn_fn)(struct kc_session *s, void *ctx, struct kc_err *err);
+int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, void *ctx,
+		       struct kc_err *err);
+
+#endif

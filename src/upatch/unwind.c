@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The stack safety check of the consistency model: does any frame of a
+ * stopped thread execute in, or return into, a range being replaced?
+ * Precise walk with libunwind-ptrace, plus a conservative scan of raw stack
+ * words for stacks libunwind cannot walk to their end.
+ *
+ * libunwind's _UPT accessors keep the unwind table of only the last object
+ * they looked at, and take one pid. We wrap them: registers come from the
+ * thread being checked, memory from /proc/PID/mem, and unwind tables from
+ * one _UPT handle per executable mapping, kept for the unwinder's lifetime,
+ * so that tables are parsed once per object across calls and threads.
+ * Stopping and resuming threads is the caller's job.
+ */
+#include <fcntl.h>
+#include <libunwind-ptrace.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+
+#include "kcare/proc.h"
+#include "kcare/unwind.h"
+
+#define UNWIND_MAX_FRAMES 256
+
+/* One _UPT handle per executable file mapping, keyed by the mapping's start. */
+struct unwind_table {
+	uint64_t start, end;
+	void *upt;
+};
+
+struct kc_unwinder {
+	pid_t pid;
+	int memfd; /* /proc/PID/mem, -1 if it could not be opened */
+	unw_addr_space_t as;
+	struct kc_proc_maps maps; /* snapshot used to pick the table handle; refreshed on a miss */
+	bool maps_fresh;          /* read since the last miss/flush */
+	struct unwind_table *tables;
+	size_t ntables;
+	void *upt_any; /* for addresses outside file mappings */
+};
+
+/* The check in progress: libunwind passes its own arg around, so accessors use this instead. */
+struct unwind_call {
+	struct kc_unwinder *u;
+	void *upt_tid; /* registers of the thread being walked */
+};
+
+static __thread struct unwind_call *unwind_cur;
+
+static int unwind_maps_refresh(struct kc_unwinder *u)
+{
+	struct kc_proc_maps maps;
+	int ret = kc_proc_maps_read(u->pid, &maps, NULL);
+
+	if (ret)
+		return ret;
+	kc_proc_maps_release(&u->maps);
+	u->maps = maps;
+	u->maps_fresh = true;
+	return 0;
+}
+
+/* The _UPT handle whose table cache covers @ip's mapping (created on first use). */
+static void *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
+{
+	const struct kc_proc_map *m = kc_proc_maps_find(&u->maps, ip);
+	struct unwind_table *nv;
+
+	if (!m && !u->maps_fresh && unwind_maps_refresh(u) == 0)
+		m = kc_proc_maps_find(&u->maps, ip);
+	if (!m || m->path[0] != '/')
+		return u->upt_any;
+	for (size_t i = 0; i < u->ntables; i++)
+		if (u->tables[i].start == m->start && u->tables[i].end == m->end)
+			return u->tables[i].upt;
+	nv = reallocarray(u->tables, u->ntables + 1, sizeof(*nv));
+	if (!nv)
+		return u->upt_any;
+	u->tables = nv;
+	nv[u->ntables].start = m->start;
+	nv[u->ntables].end = m->end;
+	nv[u->ntables].upt = _UPT_create(u->pid);
+	if (!nv[u->ntables].upt)
+		return u->upt_any;
+	return nv[u->ntables++].upt;
+}
+
+static int unwind_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+				 int need_unwind_info, void *arg)
+{
+	(void)arg;
+	return _UPT_find_proc_info(as, ip, pi, need_unwind_info,
+				   unwind_table_for(unwind_cur->u, ip));
+}
+
+static void unwind_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	(void)arg;
+	_UPT_put_unwind_info(as, pi, unwind_cur->u->upt_any);
+}
+
+static int unwind_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *dilap, void *arg)
+{
+	(void)arg;
+	return _UPT_get_dyn_info_list_addr(as, dilap, unwind_cur->u->upt_any);
+}
+
+static int unwind_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+			     void *arg)
+{
+	struct kc_unwinder *u = unwind_cur->u;
+
+	(void)arg;
+	if (write)
+		return -UNW_EINVAL; /* the check never writes to the target */
+	if (u->memfd >= 0 && pread(u->memfd, val, sizeof(*val), (off_t)addr) == sizeof(*val))
+		return 0;
+	return _UPT_access_mem(as, addr, val, write, unwind_cur->upt_tid);
+}
+
+static int unwind_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
+			     void *arg)
+{
+	(void)arg;
+	if (write)
+		return -UNW_EINVAL;
+	return _UPT_access_reg(as, reg, val, write, unwind_cur->upt_tid);
+}
+
+static int unwind_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+			       void *arg)
+{
+	(void)arg;
+	if (write)
+		return -UNW_EINVAL;
+	return _UPT_access_fpreg(as, reg, val, write, unwind_cur->upt_tid);
+}
+
+static int unwind_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	(void)as;
+	(void)c;
+	(void)arg;
+	return -UNW_EINVAL; /* never resume the target from here */
+}
+
+static int unwind_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t len,
+				unw_word_t *offp, void *arg)
+{
+	(void)arg;
+	return _UPT_get_proc_name(as, addr, buf, len, offp, unwind_cur->upt_tid);
+}
+
+static unw_accessors_t unwind_accessors = {
+	.find_proc_info = unwind_find_proc_info,
+	.put_unwind_info = unwind_put_unwind_info,
+	.get_dyn_info_list_addr = unwind_get_dyn_info_list_addr,
+	.access_mem = unwind_access_mem,
+	.access_reg = unwind_access_reg,
+	.access_fpreg = unwind_access_fpreg,
+	.resume = unwind_resume,
+	.get_proc_name = unwind_get_proc_name,
+};
+
+struct kc_unwinder *kc_unwind_new(pid_t pid, struct kc_err *err)
+{
+	struct kc_unwinder *u = calloc(1, sizeof(*u));
+	char path[64];
+	int ret;
+
+	if (!u) {
+		kc_err_set(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	u->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	u->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	ret = kc_proc_maps_read(pid, &u->maps, err);
+	if (ret)
+		goto fail;
+	u->upt_any = _UPT_create(pid);
+	u->as = unw_create_addr_space(&unwind_accessors, 0);
+	if (!u->upt_any || !u->as) {
+		kc_err_set(err, -ENOMEM, "cannot create unwinder for process %d", (int)pid);
+		goto fail;
+	}
+	/* Cache register-state per ip across walks; kc_unwind_flush() drops it. */
+	unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
+	return u;
+fail:
+	kc_unwind_free(u);
+	return NULL;
+}
+
+void kc_unwind_flush(struct kc_unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->ntables; i++)
+		_UPT_destroy(u->tables[i].upt);
+	free(u->tables);
+	u->tables = NULL;
+	u->ntables = 0;
+	if (u->as)
+		unw_flush_cache(u->as, 0, 0);
+	u->maps_fresh = false;
+	unwind_maps_refresh(u);
+}
+
+void kc_unwind_free(struct kc_unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->ntables; i++)
+		_UPT_destroy(u->tables[i].upt);
+	free(u->tables);
+	if (u->upt_any)
+		_UPT_destroy(u->upt_any);
+	if (u->as)
+		unw_destroy_addr_space(u->as);
+	kc_proc_maps_release(&u->maps);
+	if (u->memfd >= 0)
+		close(u->memfd);
+	free(u);
+}
+
+static bool unwind_in_ranges(uint64_t addr, const struct kc_range *ranges, size_t nranges)
+{
+	for (size_t i = 0; i < nranges; i++)
+		if (addr >= ranges[i].lo && addr < ranges[i].hi)
+			return true;
+	return false;
+}
+
+int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ranges, size_t nranges,
+		    uint64_t *hit, struct kc_err *err)
+{
+	struct unwind_call call = {.u = u};
+	struct unwind_call *saved = unwind_cur;
+	bool caller = false;
+	unw_cursor_t c;
+	int ret, step;
+
+	call.upt_tid = _UPT_create(tid);
+	if (!call.upt_tid)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	unwind_cur = &call;
+	u->maps_fresh = false; /* one refresh allowed per walk */
+	ret = unw_init_remote(&c, u->as, call.upt_tid);
+	if (ret < 0) {
+		ret = kc_err_set(err, -EINVAL, "cannot start unwinding thread %d: %s", (int)tid,
+				 unw_strerror(ret));
+		goto out;
+	}
+	for (int frame = 0; frame < UNWIND_MAX_FRAMES; frame++) {
+		unw_word_t ip;
+
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0) {
+			ret = kc_err_set(err, -EINVAL, "thread %d: cannot read pc of frame %d",
+					 (int)tid, frame);
+			goto out;
+		}
+		/*
+		 * A return address is the instruction after the call: the call site is ip-1,
+		 * and ip itself is where execution resumes. Test both.
+		 */
+		if (unwind_in_ranges(ip, ranges, nranges) ||
+		    (caller && ip && unwind_in_ranges(ip - 1, ranges, nranges))) {
+			*hit = ip;
+			ret = kc_err_set(err, -EBUSY, "thread %d: frame %d at %#llx is in a patched range",
+					 (int)tid, frame, (unsigned long long)ip);
+			goto out;
+		}
+		/* Above a signal frame the pc was interrupted, not called from: exact test. */
+		caller = unw_is_signal_frame(&c) <= 0;
+		step = unw_step(&c);
+		if (step == 0) {
+			ret = 0;
+			goto out;
+		}
+		if (step < 0) {
+			ret = kc_err_set(err, -EINVAL, "thread %d: unwinding stopped at frame %d: %s",
+					 (int)tid, frame, unw_strerror(step));
+			goto out;
+		}
+	}
+	ret = kc_err_set(err, -EINVAL, "thread %d: more than %d frames", (int)tid, UNWIND_MAX_FRAMES);
+out:
+	unwind_cur = saved;
+	_UPT_destroy(call.upt_tid);
+	return ret;
+}
+
+int kc_unwind_scan(pid_t tid, uint64_t pc, uint64_t sp, uint64_t stack_end, kc_mem_read_fn read,
+		   void *ctx, const struct kc_range *ranges, size_t nranges, uint64_t *hit,
+		   struct kc_err *err)
+{
+	uint64_t buf[512];
+	uint64_t addr = sp & ~(uint64_t)7;
+
+	if (unwind_in_ranges(pc, ranges, nranges)) {
+		*hit = pc;
+		return kc_err_set(err, -EBUSY, "thread %d: pc %#llx is in a patched range", (int)tid,
+				  (unsigned long long)pc);
+	}
+	while (addr < stack_end) {
+		size_t n = (size_t)((stack_end - addr) / 8);
+		int ret;
+
+		if (n == 0)
+			break;
+		if (n > sizeof(buf) / 8)
+			n = sizeof(buf) / 8;
+		ret = read(ctx, addr, buf, n * 8);
+		if (ret)
+			return kc_err_set(err, ret, "thread %d: cannot read stack at %#llx", (int)tid,
+					  (unsigned long long)addr);
+		for (size_t i = 0; i < n; i++) {
+			/* A saved return address points after its call: also test word-1. */
+			if (unwind_in_ranges(buf[i], ranges, nranges) ||
+			    (buf[i] && unwind_in_ranges(buf[i] - 1, ranges, nranges))) {
+				*hit = buf[i];
+				return kc_err_set(err, -EBUSY,
+						  "thread %d: stack word at %#llx points into a patched range",
+						  (int)tid, (unsigned long long)(addr + i * 8));
+			}
+		}
+		addr += n * 8;
+	}
+	return 0;
+}

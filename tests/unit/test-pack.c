@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kc_pack() on real objects: small C sources compiled with gcc -O2 at
+ * test time into a temporary directory (a PIE, an ET_EXEC, a shared
+ * library, a stripped target with a debug file; fixes in -fPIC and -fPIE
+ * with libc calls, static symbols of the target, TLS in three models, a
+ * jump table), then the patch is parsed back and its functions, symbols
+ * and relocations checked. Also every refusal the brief lists.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "build/pack.h"
+#include "kcare/patch.h"
+
+static char dir[] = "/tmp/kc-test-pack.XXXXXX";
+
+static void run(const char *fmt, ...)
+{
+	char cmd[2048];
+	int n;
+	va_list ap;
+
+	n = snprintf(cmd, sizeof(cmd), "cd %s && ", dir);
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void put(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *path_of(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static const char tgt_c[] =
+	"#include <stdio.h>\n#include <string.h>\n"
+	"static int counter;\n"
+	"__thread int tv = 7;\n"
+	"__attribute__((noipa)) static int scale(int x) { return x * 3 + counter; }\n"
+	"__attribute__((noipa)) int tiny(void) { return 0; }\n"
+	"__attribute__((noipa)) int compute(int x) { counter++; return scale(x) + 1; }\n"
+	"int main(int argc, char **argv) {\n"
+	"  static char buf[4096];\n"
+	"  memcpy(buf, argv[0], strlen(argv[0]));\n"
+	"  fprintf(stderr, \"x%d\\n\", argc);\n"
+	"  printf(\"%d %d %d %d\\n\", compute(argc), tiny(), tv, buf[0]);\n"
+	"  return 0;\n}\n";
+
+static const char fix_c[] =
+	"#include <stdio.h>\n#include <string.h>\n"
+	"extern int counter;\n"
+	"int scale(int x);\n"
+	"static char gbuf[64];\n"
+	"__attribute__((noipa)) int newfn(int x) { return x * 5; }\n"
+	"int compute(int x) {\n"
+	"  char buf[32];\n"
+	"  counter += 2;\n"
+	"  memcpy(buf, \"literal string\", (size_t)(x & 7) + 1);\n"
+	"  memcpy(gbuf, gbuf + 32, (size_t)x);\n"
+	"  buf[(x & 7) + 1] = 0;\n"
+	"  fprintf(stderr, \"fix %s %zu\\n\", buf, strlen(buf));\n"
+	"  switch (x) {\n"
+	"  case 0: return scale(1);\n"
+	"  case 1: return newfn(2) + 3;\n"
+	"  case 2: return puts(\"two\");\n"
+	"  case 3: return scale(x) * 7;\n"
+	"  case 4: return newfn(x) - 1;\n"
+	"  case 5: return (int)strlen(buf) + 9;\n"
+	"  case 6: return counter * 11;\n"
+	"  case 7: return puts(\"seven\") + 2;\n"
+	"  }\n"
+	"  return scale(x) + newfn(x);\n}\n";
+
+#define CFLAGS_FIX "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c"
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	put("tgt.c", tgt_c);
+	put("fix.c", fix_c);
+	run("gcc -O2 -fPIE -pie -o tgt tgt.c && " CFLAGS_FIX " fix.c -o fix.o");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (!getenv("KC_TEST_KEEP"))
+		run("cd / && rm -rf %s", dir);
+	return 0;
+}
+
+/* st_value, st_size and the first bytes of @name in @file, read independently of kc_target. */
+static void elf_sym(const char *file, const char *name, uint64_t *value, uint64_t *size,
+		    uint8_t *bytes, size_t n)
+{
+	int fd = open(file, O_RDONLY);
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	int found = 0;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; i < sh.sh_size / sizeof(Elf64_Sym); i++) {
+			GElf_Sym s;
+
+			gelf_getsym(d, (int)i, &s);
+			if (strcmp(elf_strptr(elf, sh.sh_link, s.st_name), name) || !s.st_shndx)
+				continue;
+			*value = s.st_value;
+			*size = s.st_size;
+			found = 1;
+		}
+	}
+	assert_true(found);
+	scn = NULL;
+	while (bytes && (scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type == SHT_PROGBITS && *value >= sh.sh_addr &&
+		    *value < sh.sh_addr + sh.sh_size)
+			assert_int_equal(pread(fd, bytes, n,
+					       (off_t)(sh.sh_offset + *value - sh.sh_addr)),
+					 (ssize_t)n);
+	}
+	elf_end(elf);
+	close(fd);
+}
+
+static struct kc_patch *pack_ok(const char *target, const char *obj, const char *debug_dir,
+				struct kc_pack_summary *sum)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_pack_opts o = {.target = path_of(target), .object = path_of(obj),
+				 .output = path_of("out.kcp"), .debug_dir = debug_dir};
+	struct kc_pack_summary s;
+	struct kc_patch *p = NULL;
+
+	if (kc_pack(&o, sum ? sum : &s, &err) < 0)
+		fail_msg("kc_pack: %s", err.msg);
+	if (kc_patch_read_file(o.output, &p, &err) < 0)
+		fail_msg("read back: %s", err.msg);
+	return p;
+}
+
+static void pack_fails_dbg(const char *target, const char *obj, const char *debug_dir,
+			   const char *msg)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_pack_opts o = {.target = path_of(target), .object = path_of(obj),
+				 .output = path_of("fail.kcp"),
+				 .debug_dir = debug_dir ? path_of(debug_dir) : NULL};
+
+	assert_true(kc_pack(&o, NULL, &err) < 0);
+	if (!strstr(err.msg, msg))
+		fail_msg("message '%s' lacks '%s'", err.msg, msg);
+	assert_int_equal(access(o.output, F_OK), -1);
+}
+
+static void pack_fails(const char *target, const char *obj, const char *msg)
+{
+	pack_fails_dbg(target, obj, NULL, msg);
+}
+
+static const struct kc_patch_sym *find_sym(const struct kc_patch *p, const char *name,
+					   uint32_t *idx)
+{
+	for (size_t i = 0; i < p->nsyms; i++)
+		if (!strcmp(p->syms[i].name, name)) {
+			if (idx)
+				*idx = (uint32_t)i;
+			return &p->syms[i];
+		}
+	fail_msg("no symbol '%s' in patch", name);
+	return NULL;
+}
+
+static const struct kc_patch_reloc *find_reloc(const struct kc_patch *p, enum kc_pf_rel_type type,
+					       const char *sym)
+{
+	uint32_t idx = 0;
+
+	find_sym(p, sym, &idx);
+	for (size_t i = 0; i < p->nrelocs; i++)
+		if (p->relocs[i].type == type && p->relocs[i].sym == idx)
+			return &p->relocs[i];
+	fail_msg("no relocation of type %d against '%s'", type, sym);
+	return NULL;
+}
+
+/* The stub `jmp *slot(%rip)` that goes through the GOT slot at @slot. */
+static int has_stub(const struct kc_patch *p, uint64_t slot)
+{
+	for (uint64_t off = 0; off + 8 <= p->text_size; off += 8) {
+		int32_t rel;
+
+		memcpy(&rel, p->image + off + 2, 4);
+		if (p->image[off] == 0xff && p->image[off + 1] == 0x25 &&
+		    (int64_t)off + 6 + rel == (int64_t)slot)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_pack__pie_target_with_libc_and_statics(void **state)
+{
+	struct kc_pack_summary sum;
+	struct kc_patch *p;
+	uint64_t v, sz, fv;
+	uint8_t orig[16];
+	const struct kc_patch_sym *s;
+	const struct kc_patch_reloc *r;
+	int table = 0;
+
+	(void)state;
+	p = pack_ok("tgt", "fix.o", NULL, &sum);
+	assert_int_equal(sum.nreplaced, 1);
+	assert_int_equal(sum.nnew, 1);
+	assert_string_equal(sum.id, "fix");
+	assert_string_equal(p->target_name, "tgt");
+	assert_int_equal(p->flags, 0);
+	assert_int_equal(p->level, 1);
+	/* the replaced function: target value, size and entry bytes from the file */
+	elf_sym(path_of("tgt"), "compute", &v, &sz, orig, sizeof(orig));
+	assert_int_equal(p->nfuncs, 1);
+	assert_string_equal(p->funcs[0].name, "compute");
+	assert_int_equal(p->funcs[0].target_value, v);
+	assert_int_equal(p->funcs[0].target_size, sz);
+	assert_int_equal(p->funcs[0].orig_len, sz < 16 ? sz : 16);
+	assert_memory_equal(p->funcs[0].orig, orig, p->funcs[0].orig_len);
+	/* static variable and static function of the target, via .symtab */
+	elf_sym(path_of("tgt"), "counter", &v, &sz, NULL, 0);
+	s = find_sym(p, "counter", NULL);
+	assert_int_equal(s->kind, KC_PF_SYM_TARGET);
+	assert_int_equal(s->value, v);
+	r = find_reloc(p, KC_PF_R_ABS64, "counter"); /* GOTPCREL: a slot in rodata */
+	assert_true(r->offset >= p->rodata_off && r->offset < p->rodata_off + p->rodata_size);
+	elf_sym(path_of("tgt"), "scale", &v, &sz, NULL, 0);
+	s = find_sym(p, "scale", NULL);
+	assert_int_equal(s->kind, KC_PF_SYM_TARGET);
+	assert_int_equal(s->flags, KC_PF_SYMF_FUNC);
+	assert_int_equal(s->value, v);
+	r = find_reloc(p, KC_PF_R_PC32, "scale");
+	assert_true(r->offset < p->text_size);
+	/* libc calls: extern, versioned like the target's imports, through stubs */
+	s = find_sym(p, "fprintf", NULL);
+	assert_int_equal(s->kind, KC_PF_SYM_EXTERN);
+	assert_string_equal(s->version, "GLIBC_2.2.5");
+	assert_true(s->flags & KC_PF_SYMF_FUNC);
+	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "fprintf")->offset));
+	assert_string_equal(find_sym(p, "memcpy", NULL)->version, "GLIBC_2.14");
+	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "memcpy")->offset));
+	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "strlen")->offset));
+	assert_string_equal(find_sym(p, "puts", NULL)->version, ""); /* the target does not import it */
+	/* stderr: data through a GOT slot, no stub */
+	s = find_sym(p, "stderr", NULL);
+	assert_int_equal(s->kind, KC_PF_SYM_EXTERN);
+	assert_false(s->flags & KC_PF_SYMF_FUNC);
+	assert_false(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "stderr")->offset));
+	/* string literals are in rodata */
+	assert_non_null(memmem(p->image + p->rodata_off, p->rodata_size, "literal string", 15));
+	assert_true(p->bss_size >= 64); /* gbuf */
+	assert_non_null(memmem(p->image + p->rodata_off, p->rodata_size, "seven", 6));
+	/* the jump table: eight entries, each table-relative into compute */
+	fv = p->funcs[0].image_off;
+	for (uint64_t t = p->rodata_off; t + 32 <= p->rodata_off + p->rodata_size; t += 4) {
+		int ok = 1;
+
+		for (int k = 0; k < 8; k++) {
+			int32_t e;
+
+			memcpy(&e, p->image + t + 4 * k, 4);
+			ok &= (int64_t)t + e > (int64_t)fv &&
+			      (int64_t)t + e < (int64_t)(fv + p->funcs[0].image_size);
+		}
+		table |= ok;
+	}
+	assert_true(table);
+	kc_patch_free(p);
+}
+
+static void test_pack__shared_library_and_exec_targets(void **state)
+{
+	struct kc_pack_summary sum;
+	struct kc_patch *p;
+	uint64_t v, sz;
+
+	(void)state;
+	run("gcc -O2 -fPIC -shared -Wl,-soname,libtgt.so.1 -o libtgt.so tgt.c && "
+	    "gcc -O2 -no-pie -fno-pie -o tgt-exec tgt.c");
+	p = pack_ok("libtgt.so", "fix.o", NULL, &sum);
+	assert_string_equal(p->target_name, "libtgt.so.1");
+	assert_string_equal(sum.target_name, "libtgt.so.1");
+	assert_int_equal(p->flags, 0);
+	elf_sym(path_of("libtgt.so"), "compute", &v, &sz, NULL, 0);
+	assert_int_equal(p->funcs[0].target_value, v);
+	kc_patch_free(p);
+	p = pack_ok("tgt-exec", "fix.o", NULL, NULL);
+	assert_int_equal(p->flags, KC_PF_F_TARGET_EXEC);
+	elf_sym(path_of("tgt-exec"), "counter", &v, &sz, NULL, 0);
+	assert_int_equal(find_sym(p, "counter", NULL)->value, v);
+	kc_patch_free(p);
+}
+
+static void test_pack__stripped_target_with_debug_file(void **state)
+{
+	struct kc_patch *p;
+	uint64_t v, sz;
+	char hex[2 * KC_BUILDID_MAX + 1];
+
+	(void)state;
+	p = pack_ok("tgt", "fix.o", NULL, NULL);
+	kc_buildid_to_hex(&p->build_id, hex, sizeof(hex));
+	kc_patch_free(p);
+	elf_sym(path_of("tgt"), "counter", &v, &sz, NULL, 0);
+	run("cp tgt tgt-stripped && objcopy --only-keep-debug tgt tgt.debug && "
+	    "strip tgt-stripped && mkdir -p dbg/.build-id/%.2s && mv tgt.debug dbg/.build-id/%.2s/%s.debug",
+	    hex, hex, hex + 2);
+	p = pack_ok("tgt-stripped", "fix.o", path_of("dbg"), NULL);
+	assert_int_equal(find_sym(p, "counter", NULL)->kind, KC_PF_SYM_TARGET);
+	assert_int_equal(find_sym(p, "counter", NULL)->value, v);
+	assert_int_equal(find_sym(p, "scale", NULL)->kind, KC_PF_SYM_TARGET);
+	assert_string_equal(p->funcs[0].name, "compute");
+	kc_patch_free(p);
+	/* without the debug file a stripped PIE has no 'compute' to replace */
+	pack_fails_dbg("tgt-stripped", "fix.o", "nodbg", "replaces a function of");
+	/* a stripped library still exports 'compute', but its static variable is unknown */
+	run("gcc -O2 -fPIC -shared -o libs.so tgt.c && strip libs.so");
+	p = pack_ok("libs.so", "fix.o", path_of("nodbg"), NULL);
+	assert_int_equal(find_sym(p, "counter", NULL)->kind, KC_PF_SYM_EXTERN);
+	kc_patch_free(p);
+}
+
+static void test_pack__tls_models(void **state)
+{
+	struct kc_patch *p;
+	const struct kc_patch_reloc *r;
+	uint64_t v, sz, val;
+
+	(void)state;
+	put("tls-gd.c", "extern __thread int tv;\nint compute(int x) { return tv + x; }\n");
+	put("tls-ie.c", "extern __thread int tv __attribute__((tls_model(\"initial-exec\")));\n"
+			"int compute(int x) { return tv * x; }\n");
+	put("tls-le.c", "extern __thread int tv __attribute__((tls_model(\"local-exec\")));\n"
+			"int compute(int x) { return tv - x; }\n");
+	run(CFLAGS_FIX " tls-gd.c && " CFLAGS_FIX " tls-ie.c && "
+	    "gcc -O2 -fPIE -ffunction-sections -fdata-sections -c tls-le.c");
+	elf_sym(path_of("tgt"), "tv", &v, &sz, NULL, 0);
+	/* general dynamic: module id slot + constant offset, __tls_get_addr via a stub */
+	p = pack_ok("tgt", "tls-gd.o", NULL, NULL);
+	assert_int_equal(find_sym(p, "tv", NULL)->kind, KC_PF_SYM_TARGET);
+	assert_int_equal(find_sym(p, "tv", NULL)->flags, KC_PF_SYMF_TLS);
+	r = find_reloc(p, KC_PF_R_DTPMOD64, "tv");
+	assert_int_equal(r->offset % 16, 0);
+	memcpy(&val, p->image + r->offset + 8, 8);
+	assert_int_equal(val, v);
+	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "__tls_get_addr")->offset));
+	kc_patch_free(p);
+	/* initial exec: a TPOFF64 GOT slot */
+	p = pack_ok("tgt", "tls-ie.o", NULL, NULL);
+	r = find_reloc(p, KC_PF_R_TPOFF64, "tv");
+	assert_true(r->offset >= p->rodata_off && r->addend == 0);
+	kc_patch_free(p);
+	/* local exec: the field in the code itself */
+	p = pack_ok("tgt", "tls-le.o", NULL, NULL);
+	r = find_reloc(p, KC_PF_R_TPOFF32, "tv");
+	assert_true(r->offset < p->text_size);
+	kc_patch_free(p);
+}
+
+static void test_pack__refusals(void **state)
+{
+	(void)state;
+	put("short.c", "int tiny(void) { return 1; }\n");
+	put("none.c", "int unrelated(int x) { return x; }\n");
+	put("tdata.c", "__thread int mine = 3;\nint compute(int x) { return mine + x; }\n");
+	put("abs32.c", "int table[4];\nint compute(int x) { return table[x & 3]; }\n");
+	put("amb1.c", "static int counter;\n__attribute__((noipa)) int f1(void) "
+		      "{ return counter++; }\n");
+	put("amb2.c", "static int counter;\n__attribute__((noipa)) int compute(int x) "
+		      "{ return counter += x; }\nint f1(void);\nint main(void) "
+		      "{ return f1() + compute(2); }\n");
+	run(CFLAGS_FIX " short.c && " CFLAGS_FIX " none.c && " CFLAGS_FIX " tdata.c && "
+	    "gcc -O2 -fno-pic -mcmodel=small -ffunction-sections -fdata-sections -c abs32.c && "
+	    "gcc -O2 -fPIE -pie -o amb amb1.c amb2.c && "
+	    "gcc -O2 -fPIE -pie -Wl,--build-id=none -o noid tgt.c && "
+	    "cp fix.o arm.o && printf '\\267\\000' | dd of=arm.o bs=1 seek=18 conv=notrunc "
+	    "2>/dev/null");
+	pack_fails("tgt", "short.o", "function 'tiny' is too short for the entry jump (3 < 5 bytes)");
+	pack_fails("tgt", "none.o", "replaces a function of");
+	pack_fails("tgt", "tdata.o", "new thread-local variables are not supported");
+	pack_fails("tgt", "abs32.o", "unsupported relocation R_X86_64_32");
+	pack_fails("tgt", "abs32.o", "(compile the fix with -fPIC)");
+	pack_fails("amb", "fix.o", "ambiguous static symbol 'counter' in target (2 definitions)");
+	pack_fails("noid", "fix.o", "has no GNU build-id");
+	pack_fails("tgt", "arm.o", "wrong architecture");
+	pack_fails("tgt", "missing.o", "cannot open");
+	pack_fails("fix.o", "fix.o", "not an executable or a shared object");
+}
+
+static void test_pack__default_id(void **state)
+{
+	char id[64];
+
+	(void)state;
+	kc_pack_default_id("/a/b/fix-CVE 1+2.o", id, sizeof(id));
+	assert_string_equal(id, "fix-CVE_1_2");
+	kc_pack_default_id(".o", id, sizeof(id));
+	assert_string_equal(id, ".o");
+	kc_pack_default_id("dir/", id, sizeof(id));
+	assert_string_equal(id, "patch");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pack__pie_target_with_libc_and_statics),
+		cmocka_unit_test(test_pack__shared_library_and_exec_targets),
+		cmocka_unit_test(test_pack__stripped_target_with_debug_file),
+		cmocka_unit_test(test_pack__tls_models),
+		cmocka_unit_test(test_pack__refusals),
+		cmocka_unit_test(test_pack__default_id),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
