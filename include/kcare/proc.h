@@ -37,7 +37,7 @@ struct kc_proc_maps {
  */
 int kc_proc_maps_parse(const char *text, size_t len, struct kc_proc_maps *out, struct kc_err *err);
 
-/* Reads and parses /proc/PID/maps. -ESRCH if the process is gone. */
+/* Reads and parses /proc/PID/maps. -ESRCH if the process is gone; a kernel thread has no maps. */
 int kc_proc_maps_read(pid_t pid, struct kc_proc_maps *out, struct kc_err *err);
 
 /* Frees the entries and empties @m; safe on an empty or released @m. */
@@ -46,7 +46,10 @@ void kc_proc_maps_release(struct kc_proc_maps *m);
 /* The mapping containing @addr, or NULL (binary search; borrowed pointer). */
 const struct kc_proc_map *kc_proc_maps_find(const struct kc_proc_maps *m, uint64_t addr);
 
-/* Thread ids from /proc/PID/task, sorted ascending; caller frees *tids. -ESRCH if the process is gone. */
+/*
+ * Thread ids from /proc/PID/task, sorted ascending; caller frees *tids.
+ * -ESRCH if the process is gone.
+ */
 int kc_proc_tids(pid_t pid, pid_t **tids, size_t *n, struct kc_err *err);
 
 /* All process ids in /proc (numeric entries), sorted, excluding the caller itself; caller frees. */
@@ -57,7 +60,8 @@ int kc_proc_comm(pid_t pid, char *buf, size_t size, struct kc_err *err);
 
 /*
  * Reads /proc/PID/auxv and returns the value of entry @type (AT_PHDR, AT_ENTRY,
- * AT_SYSINFO_EHDR...) in *val. -ENOENT if absent, -ESRCH if the process is gone.
+ * AT_SYSINFO_EHDR...) in *val. -ENOENT if absent (also for kernel threads), -ESRCH if the
+ * process is gone.
  */
 int kc_proc_auxv(pid_t pid, uint64_t type, uint64_t *val, struct kc_err *err);
 

@@ -26,11 +26,13 @@ struct kc_unwinder *kc_unwind_new(pid_t pid, struct kc_err *err);
 void kc_unwind_free(struct kc_unwinder *u);
 
 /*
- * Thread @tid must be in a ptrace-stop (the engine guarantees it). Walks its stack with libunwind-ptrace (_UPT
- * accessors; set a caching policy so tables are reused), at most 256 frames. Returns:
- *   0        no frame's pc lies in any range (for caller frames test pc-1, i.e. the call site, and pc itself);
- *   -EBUSY   the top pc or a return address lies in a range: *hit = that pc;
- *   -EINVAL  the stack cannot be unwound reliably to its end and the part walked found nothing.
+ * Thread @tid must be in a ptrace-stop (the engine guarantees it). Walks its stack with
+ * libunwind-ptrace (_UPT accessors; set a caching policy so tables are reused), at most 256
+ * frames. Returns:
+ *   0       no frame's pc lies in any range (for caller frames test pc-1, i.e. the call site,
+ *           and pc itself);
+ *   -EBUSY  the top pc or a return address lies in a range: *hit = that pc;
+ *   -EINVAL the stack cannot be unwound reliably to its end and the part walked found nothing.
  * For -EINVAL the engine will fall back to a conservative scan (kc_unwind_scan()).
  * Call kc_unwind_flush() after the process's mappings change (dlopen, patch regions).
  */
@@ -41,9 +43,9 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 void kc_unwind_flush(struct kc_unwinder *u);
 
 /*
- * Conservative check: top pc plus every 8-byte word from rsp up to @stack_end, the end of the stack mapping that
- * contains rsp (read with the given reader); -EBUSY with *hit if any word lies in a range, 0 otherwise,
- * negative errno if the stack cannot be read.
+ * Conservative check: top pc plus every 8-byte word from rsp up to @stack_end, the end of the stack
+ * mapping that contains rsp (read with the given reader); -EBUSY with *hit if any word lies in a
+ * range, 0 otherwise, negative errno if the stack cannot be read.
  */
 int kc_unwind_scan(pid_t tid, uint64_t pc, uint64_t sp, uint64_t stack_end, kc_mem_read_fn read,
 		   void *ctx, const struct kc_range *ranges, size_t nranges, uint64_t *hit,

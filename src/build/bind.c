@@ -41,8 +41,8 @@ static int bind_add(struct kc_pack_ctx *c, const char *name, size_t namelen, con
 		c->cap_syms = cap;
 	}
 	s = &p->syms[p->nsyms];
-	*s = (struct kc_patch_sym){strndup(name, namelen), strdup(version), kind, flags, value,
-				   size};
+	*s = (struct kc_patch_sym){
+	    strndup(name, namelen), strdup(version), kind, flags, value, size};
 	if (!s->name || !s->version) {
 		free(s->name);
 		free(s->version);
@@ -58,8 +58,8 @@ static int bind_internal(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 	uint16_t shndx = s->sym.st_shndx;
 
 	if (shndx == SHN_COMMON)
-		return kc_err_set(err, -ENOTSUP, "common symbol '%s' (compile the fix with -fno-common)",
-				  s->name);
+		return kc_err_set(err, -ENOTSUP,
+				  "common symbol '%s' (compile the fix with -fno-common)", s->name);
 	if (shndx >= SHN_LORESERVE)
 		return kc_err_set(err, -ENOTSUP, "absolute symbol '%s' is not supported", s->name);
 	if (c->kind[shndx] == KC_SEC_SKIP)
@@ -95,19 +95,40 @@ int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 		ret = kc_target_lookup(c->tgt, s->name, &ts, err);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
-		/* an ifunc must be resolved by the loader's rules: treat it as extern */
-		if (ts && ts->type == STT_GNU_IFUNC && ts->bind != STB_LOCAL)
+		/*
+		 * An ifunc symbol is its resolver. If the target fills a GOT slot
+		 * with the implementation (IRELATIVE), calls go through that slot;
+		 * otherwise a global one is left to the loader's rules as extern.
+		 */
+		if (ts && ts->type == STT_GNU_IFUNC) {
+			uint64_t slot;
+			char *gname;
+
+			if (kc_target_ifunc_slot(c->tgt, ts->value, &slot) == 0) {
+				if (asprintf(&gname, "%s@got", s->name) < 0)
+					return kc_err_set(err, -ENOMEM, "out of memory");
+				ret = bind_add(c, gname, strlen(gname), "", KC_PF_SYM_TARGET, 0,
+					       slot, 8, &b->pf, err);
+				free(gname);
+				if (ret == 0) {
+					b->kind = KC_BIND_PF;
+					b->ifunc = 1;
+				}
+				return ret;
+			}
+			if (ts->bind == STB_LOCAL)
+				return kc_err_set(err, -ENOTSUP,
+						  "local ifunc '%s' of the target is not supported",
+						  s->name);
 			ts = NULL;
-		else if (ts && ts->type == STT_GNU_IFUNC)
-			return kc_err_set(err, -ENOTSUP, "local ifunc '%s' of the target is not supported",
-					  s->name);
+		}
 	}
 	if (ts) {
-		flags = ts->type == STT_FUNC ? KC_PF_SYMF_FUNC
+		flags = ts->type == STT_FUNC  ? KC_PF_SYMF_FUNC
 			: ts->type == STT_TLS ? KC_PF_SYMF_TLS
 					      : 0;
-		ret = bind_add(c, s->name, namelen, "", KC_PF_SYM_TARGET, flags, ts->value, ts->size,
-			       &b->pf, err);
+		ret = bind_add(c, s->name, namelen, "", KC_PF_SYM_TARGET, flags, ts->value,
+			       ts->size, &b->pf, err);
 		b->tsym = ts;
 	} else {
 		if (at)

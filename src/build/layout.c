@@ -16,7 +16,7 @@
 
 static int layout_is_dropped(const struct kc_objfile_sec *s)
 {
-	static const char *const prefixes[] = {".eh_frame", ".note", ".comment", ".debug",
+	static const char *const prefixes[] = {".eh_frame", ".note",	".comment",	".debug",
 					       ".zdebug",   ".gnu.lto", ".llvm_addrsig"};
 
 	if (!(s->sh.sh_flags & SHF_ALLOC) || s->sh.sh_type == SHT_NOTE ||
@@ -49,8 +49,8 @@ int kc_layout_classify(struct kc_pack_ctx *c, struct kc_err *err)
 					  "(section '%s')",
 					  s->name);
 		if (s->sh.sh_addralign > KC_PF_PAGE)
-			return kc_err_set(err, -ENOTSUP, "section '%s' is aligned to more than a page",
-					  s->name);
+			return kc_err_set(err, -ENOTSUP,
+					  "section '%s' is aligned to more than a page", s->name);
 		if (s->sh.sh_type == SHT_PROGBITS && (f & SHF_EXECINSTR))
 			c->kind[i] = KC_SEC_TEXT;
 		else if (s->sh.sh_type == SHT_PROGBITS && (f & SHF_WRITE))

@@ -47,7 +47,8 @@ static int objfile_read_sections(struct kc_objfile *o, size_t shstrndx, struct k
 			return kc_err_set(err, -ENOEXEC, "'%s': bad section %zu", o->path, i);
 		s->name = elf_strptr(o->elf, shstrndx, s->sh.sh_name);
 		if (!s->name)
-			return kc_err_set(err, -ENOEXEC, "'%s': bad name of section %zu", o->path, i);
+			return kc_err_set(err, -ENOEXEC, "'%s': bad name of section %zu", o->path,
+					  i);
 		if (s->sh.sh_type == SHT_REL)
 			return kc_err_set(err, -ENOEXEC, "'%s': REL relocations are not supported",
 					  o->path);
@@ -97,7 +98,8 @@ static int objfile_read_symtab(struct kc_objfile *o, struct kc_err *err)
 		else
 			s->name = elf_strptr(o->elf, o->secs[symtab].sh.sh_link, s->sym.st_name);
 		if (!s->name)
-			return kc_err_set(err, -ENOEXEC, "'%s': bad name of symbol %zu", o->path, i);
+			return kc_err_set(err, -ENOEXEC, "'%s': bad name of symbol %zu", o->path,
+					  i);
 	}
 	return 0;
 }

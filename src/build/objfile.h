@@ -17,10 +17,10 @@
 struct kc_objfile_sec {
 	const char *name; /* borrowed */
 	GElf_Shdr sh;
-	Elf_Data *data;	   /* borrowed; NULL for SHT_NOBITS */
-	GElf_Rela *relas;  /* owned; the entries of the SHT_RELA section for this one */
+	Elf_Data *data;	  /* borrowed; NULL for SHT_NOBITS */
+	GElf_Rela *relas; /* owned; the entries of the SHT_RELA section for this one */
 	size_t nrelas;
-	size_t rela_sec;   /* index of that SHT_RELA section, 0 if none */
+	size_t rela_sec; /* index of that SHT_RELA section, 0 if none */
 };
 
 struct kc_objfile_sym {

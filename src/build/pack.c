@@ -82,9 +82,10 @@ static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_targe
 		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the fix", s->name);
 	for (size_t i = 0; i < p->nfuncs; i++)
 		if (p->funcs[i].target_value == ts->value)
-			return kc_err_set(err, -ENOEXEC,
-					  "functions '%s' and '%s' replace the same target function",
-					  p->funcs[i].name, s->name);
+			return kc_err_set(
+			    err, -ENOEXEC,
+			    "functions '%s' and '%s' replace the same target function",
+			    p->funcs[i].name, s->name);
 	n = realloc(p->funcs, (p->nfuncs + 1) * sizeof(*n));
 	if (!n)
 		return kc_err_set(err, -ENOMEM, "out of memory");
@@ -218,15 +219,14 @@ int kc_pack(const struct kc_pack_opts *o, struct kc_pack_summary *sum, struct kc
 	if ((ret = kc_target_open(o->target, o->debug_dir, &tgt, err)) < 0 ||
 	    (ret = kc_objfile_open(o->object, &obj, err)) < 0 ||
 	    (ret = kc_pack_build(tgt, obj, o, &res, err)) < 0 ||
-	    (ret = kc_patch_write_file_labels(res.patch, res.labels, res.nlabels, o->output,
-					      err)) < 0)
+	    (ret = kc_patch_write_file_labels(res.patch, res.labels, res.nlabels, o->output, err)) <
+		0)
 		goto out;
 	if (sum) {
 		memset(sum, 0, sizeof(*sum));
 		snprintf(sum->id, sizeof(sum->id), "%s", res.patch->id);
 		sum->level = res.patch->level;
-		snprintf(sum->target_name, sizeof(sum->target_name), "%s",
-			 res.patch->target_name);
+		snprintf(sum->target_name, sizeof(sum->target_name), "%s", res.patch->target_name);
 		kc_buildid_to_hex(&res.patch->build_id, sum->build_id, sizeof(sum->build_id));
 		sum->nreplaced = res.nreplaced;
 		sum->nnew = res.nnew;

@@ -41,8 +41,8 @@ struct kc_pack_summary {
 
 /* A patch in memory plus the labels for its .symtab. */
 struct kc_pack_result {
-	struct kc_patch *patch;		/* owned */
-	struct kc_patch_label *labels;	/* owned, names owned (freed with the result) */
+	struct kc_patch *patch;	       /* owned */
+	struct kc_patch_label *labels; /* owned, names owned (freed with the result) */
 	size_t nlabels;
 	size_t nreplaced, nnew;
 };

@@ -30,6 +30,7 @@ struct kc_symbind {
 	enum kc_bind_kind kind;
 	uint32_t pf;
 	const struct kc_target_sym *tsym; /* borrowed; TARGET only */
+	int ifunc; /* TARGET ifunc: pf names the target's GOT slot of the implementation */
 	int need_stub, need_got, need_tp, need_gd;
 	uint64_t stub, got, tp, gd;
 };

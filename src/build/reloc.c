@@ -17,47 +17,47 @@
 static const char *reloc_name(uint32_t type, char *buf, size_t bufsz)
 {
 	static const char *const names[] = {
-		[R_X86_64_NONE] = "NONE",
-		[R_X86_64_64] = "64",
-		[R_X86_64_PC32] = "PC32",
-		[R_X86_64_GOT32] = "GOT32",
-		[R_X86_64_PLT32] = "PLT32",
-		[R_X86_64_COPY] = "COPY",
-		[R_X86_64_GLOB_DAT] = "GLOB_DAT",
-		[R_X86_64_JUMP_SLOT] = "JUMP_SLOT",
-		[R_X86_64_RELATIVE] = "RELATIVE",
-		[R_X86_64_GOTPCREL] = "GOTPCREL",
-		[R_X86_64_32] = "32",
-		[R_X86_64_32S] = "32S",
-		[R_X86_64_16] = "16",
-		[R_X86_64_PC16] = "PC16",
-		[R_X86_64_8] = "8",
-		[R_X86_64_PC8] = "PC8",
-		[R_X86_64_DTPMOD64] = "DTPMOD64",
-		[R_X86_64_DTPOFF64] = "DTPOFF64",
-		[R_X86_64_TPOFF64] = "TPOFF64",
-		[R_X86_64_TLSGD] = "TLSGD",
-		[R_X86_64_TLSLD] = "TLSLD",
-		[R_X86_64_DTPOFF32] = "DTPOFF32",
-		[R_X86_64_GOTTPOFF] = "GOTTPOFF",
-		[R_X86_64_TPOFF32] = "TPOFF32",
-		[R_X86_64_PC64] = "PC64",
-		[R_X86_64_GOTOFF64] = "GOTOFF64",
-		[R_X86_64_GOTPC32] = "GOTPC32",
-		[R_X86_64_GOT64] = "GOT64",
-		[R_X86_64_GOTPCREL64] = "GOTPCREL64",
-		[R_X86_64_GOTPC64] = "GOTPC64",
-		[R_X86_64_GOTPLT64] = "GOTPLT64",
-		[R_X86_64_PLTOFF64] = "PLTOFF64",
-		[R_X86_64_SIZE32] = "SIZE32",
-		[R_X86_64_SIZE64] = "SIZE64",
-		[R_X86_64_GOTPC32_TLSDESC] = "GOTPC32_TLSDESC",
-		[R_X86_64_TLSDESC_CALL] = "TLSDESC_CALL",
-		[R_X86_64_TLSDESC] = "TLSDESC",
-		[R_X86_64_IRELATIVE] = "IRELATIVE",
-		[R_X86_64_RELATIVE64] = "RELATIVE64",
-		[R_X86_64_GOTPCRELX] = "GOTPCRELX",
-		[R_X86_64_REX_GOTPCRELX] = "REX_GOTPCRELX",
+	    [R_X86_64_NONE] = "NONE",
+	    [R_X86_64_64] = "64",
+	    [R_X86_64_PC32] = "PC32",
+	    [R_X86_64_GOT32] = "GOT32",
+	    [R_X86_64_PLT32] = "PLT32",
+	    [R_X86_64_COPY] = "COPY",
+	    [R_X86_64_GLOB_DAT] = "GLOB_DAT",
+	    [R_X86_64_JUMP_SLOT] = "JUMP_SLOT",
+	    [R_X86_64_RELATIVE] = "RELATIVE",
+	    [R_X86_64_GOTPCREL] = "GOTPCREL",
+	    [R_X86_64_32] = "32",
+	    [R_X86_64_32S] = "32S",
+	    [R_X86_64_16] = "16",
+	    [R_X86_64_PC16] = "PC16",
+	    [R_X86_64_8] = "8",
+	    [R_X86_64_PC8] = "PC8",
+	    [R_X86_64_DTPMOD64] = "DTPMOD64",
+	    [R_X86_64_DTPOFF64] = "DTPOFF64",
+	    [R_X86_64_TPOFF64] = "TPOFF64",
+	    [R_X86_64_TLSGD] = "TLSGD",
+	    [R_X86_64_TLSLD] = "TLSLD",
+	    [R_X86_64_DTPOFF32] = "DTPOFF32",
+	    [R_X86_64_GOTTPOFF] = "GOTTPOFF",
+	    [R_X86_64_TPOFF32] = "TPOFF32",
+	    [R_X86_64_PC64] = "PC64",
+	    [R_X86_64_GOTOFF64] = "GOTOFF64",
+	    [R_X86_64_GOTPC32] = "GOTPC32",
+	    [R_X86_64_GOT64] = "GOT64",
+	    [R_X86_64_GOTPCREL64] = "GOTPCREL64",
+	    [R_X86_64_GOTPC64] = "GOTPC64",
+	    [R_X86_64_GOTPLT64] = "GOTPLT64",
+	    [R_X86_64_PLTOFF64] = "PLTOFF64",
+	    [R_X86_64_SIZE32] = "SIZE32",
+	    [R_X86_64_SIZE64] = "SIZE64",
+	    [R_X86_64_GOTPC32_TLSDESC] = "GOTPC32_TLSDESC",
+	    [R_X86_64_TLSDESC_CALL] = "TLSDESC_CALL",
+	    [R_X86_64_TLSDESC] = "TLSDESC",
+	    [R_X86_64_IRELATIVE] = "IRELATIVE",
+	    [R_X86_64_RELATIVE64] = "RELATIVE64",
+	    [R_X86_64_GOTPCRELX] = "GOTPCRELX",
+	    [R_X86_64_REX_GOTPCRELX] = "REX_GOTPCRELX",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -108,8 +108,7 @@ static int reloc_is_func(const struct kc_pack_ctx *c, size_t sym)
 	return kc_bind_is_func(c, sym);
 }
 
-static int reloc_scan_one(struct kc_pack_ctx *c, size_t sec, const GElf_Rela *r,
-			  struct kc_err *err)
+static int reloc_scan_one(struct kc_pack_ctx *c, size_t sec, const GElf_Rela *r, struct kc_err *err)
 {
 	uint32_t type = GELF_R_TYPE(r->r_info);
 	size_t sym = GELF_R_SYM(r->r_info);
@@ -121,7 +120,8 @@ static int reloc_scan_one(struct kc_pack_ctx *c, size_t sec, const GElf_Rela *r,
 	if (type == R_X86_64_NONE)
 		return 0;
 	if (type == R_X86_64_TLSLD || type == R_X86_64_DTPOFF32 || type == R_X86_64_DTPOFF64)
-		return reloc_refuse(c, sec, r, "new thread-local variables are not supported:", err);
+		return reloc_refuse(c, sec, r,
+				    "new thread-local variables are not supported:", err);
 	if (!w)
 		return reloc_refuse(c, sec, r, NULL, err);
 	if (c->kind[sec] == KC_SEC_BSS || r->r_offset > s->sh.sh_size ||
@@ -131,6 +131,14 @@ static int reloc_scan_one(struct kc_pack_ctx *c, size_t sec, const GElf_Rela *r,
 	if ((ret = kc_bind_sym(c, sym, err)) < 0)
 		return ret;
 	internal = b->kind == KC_BIND_INTERNAL;
+	if (b->ifunc) {
+		/* only calls: through a stub that jumps via the target's own slot */
+		if (type != R_X86_64_PC32 && type != R_X86_64_PLT32)
+			return reloc_refuse(c, sec, r,
+					    "only calls to a target ifunc are supported:", err);
+		b->need_stub = 1;
+		return 0;
+	}
 	ext = !internal && c->patch->syms[b->pf].kind == KC_PF_SYM_EXTERN;
 	switch (type) {
 	case R_X86_64_PC32:
@@ -147,14 +155,16 @@ static int reloc_scan_one(struct kc_pack_ctx *c, size_t sec, const GElf_Rela *r,
 		break;
 	case R_X86_64_PC64:
 		if (!internal)
-			return reloc_refuse(c, sec, r, "unsupported relocation to an external symbol:", err);
+			return reloc_refuse(c, sec, r,
+					    "unsupported relocation to an external symbol:", err);
 		break;
 	case R_X86_64_GOTTPOFF:
 	case R_X86_64_TLSGD:
 	case R_X86_64_TPOFF32:
 	case R_X86_64_TPOFF64:
 		if (internal || !(c->patch->syms[b->pf].flags & KC_PF_SYMF_TLS))
-			return reloc_refuse(c, sec, r, "thread-local relocation against a non-TLS symbol:", err);
+			return reloc_refuse(
+			    c, sec, r, "thread-local relocation against a non-TLS symbol:", err);
 		b->need_tp |= type == R_X86_64_GOTTPOFF;
 		b->need_gd |= type == R_X86_64_TLSGD;
 		break;
@@ -179,8 +189,8 @@ int kc_reloc_scan(struct kc_pack_ctx *c, struct kc_err *err)
 	return 0;
 }
 
-static int reloc_emit(struct kc_pack_ctx *c, uint64_t off, enum kc_pf_rel_type type,
-		      uint32_t sym, int64_t addend, struct kc_err *err)
+static int reloc_emit(struct kc_pack_ctx *c, uint64_t off, enum kc_pf_rel_type type, uint32_t sym,
+		      int64_t addend, struct kc_err *err)
 {
 	struct kc_patch *p = c->patch;
 
@@ -238,7 +248,14 @@ static int reloc_apply_slots(struct kc_pack_ctx *c, size_t sym, struct kc_err *e
 		else if (ret == 0)
 			ret = reloc_emit(c, b->gd + 8, KC_PF_R_DTPOFF64, b->pf, 0, err);
 	}
-	if (b->need_stub) {
+	if (b->need_stub && b->ifunc) {
+		/* jmp *target_slot(%rip): the displacement is relocated at apply time */
+		static const uint8_t istub[8] = {0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc};
+
+		memcpy(c->patch->image + b->stub, istub, sizeof(istub));
+		if (ret == 0)
+			ret = reloc_emit(c, b->stub + 2, KC_PF_R_PC32, b->pf, -4, err);
+	} else if (b->need_stub) {
 		/* jmp *slot(%rip); int3; int3 */
 		uint8_t stub[8] = {0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc};
 		int32_t rel = (int32_t)((int64_t)b->got - (int64_t)(b->stub + 6));

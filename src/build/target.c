@@ -24,6 +24,7 @@ void kc_target_close(struct kc_target *t)
 		return;
 	free(t->syms);
 	free(t->imports);
+	free(t->irel);
 	if (t->dbg)
 		elf_end(t->dbg);
 	if (t->dbg_fd >= 0)
@@ -145,10 +146,11 @@ static int target_read_imports(struct kc_target *t, struct kc_err *err)
 				GElf_Vernaux aux;
 
 				for (unsigned j = 0;
-				     j < need.vn_cnt && gelf_getvernaux(ndata, (int)aoff, &aux); j++) {
+				     j < need.vn_cnt && gelf_getvernaux(ndata, (int)aoff, &aux);
+				     j++) {
 					if (aux.vna_other == (ver & 0x7fff)) {
 						const char *v =
-							elf_strptr(t->elf, nsh.sh_link, aux.vna_name);
+						    elf_strptr(t->elf, nsh.sh_link, aux.vna_name);
 						im->version = v ? v : "";
 					}
 					if (!aux.vna_next)
@@ -190,9 +192,53 @@ static int target_open_debug(struct kc_target *t, const char *debug_dir, struct 
 		return kc_err_set(err, -ENOEXEC, "debug file '%s' is not an ELF file", t->dbg_path);
 	ret = kc_buildid_from_elf(t->dbg, &id, err);
 	if (ret < 0 || !kc_buildid_equal(&id, &t->build_id))
-		return kc_err_set(err, -ENOEXEC, "debug file '%s' does not match the target's build-id",
+		return kc_err_set(err, -ENOEXEC,
+				  "debug file '%s' does not match the target's build-id",
 				  t->dbg_path);
 	return 0;
+}
+
+/* IRELATIVE relocations (static executables, self-calls of ifuncs in libraries). */
+static int target_read_irel(struct kc_target *t, struct kc_err *err)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(t->elf, scn)) != NULL) {
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		n = sh.sh_size / sizeof(Elf64_Rela);
+		for (size_t i = 0; i < n; i++) {
+			GElf_Rela r;
+			uint64_t(*ni)[2];
+
+			if (!gelf_getrela(data, (int)i, &r) ||
+			    GELF_R_TYPE(r.r_info) != R_X86_64_IRELATIVE)
+				continue;
+			ni = realloc(t->irel, (t->nirel + 1) * sizeof(*ni));
+			if (!ni)
+				return kc_err_set(err, -ENOMEM, "out of memory");
+			t->irel = ni;
+			t->irel[t->nirel][0] = (uint64_t)r.r_addend;
+			t->irel[t->nirel][1] = r.r_offset;
+			t->nirel++;
+		}
+	}
+	return 0;
+}
+
+int kc_target_ifunc_slot(const struct kc_target *t, uint64_t resolver, uint64_t *slot)
+{
+	for (size_t i = 0; i < t->nirel; i++)
+		if (t->irel[i][0] == resolver) {
+			*slot = t->irel[i][1];
+			return 0;
+		}
+	return -ENOENT;
 }
 
 static int target_read_soname(struct kc_target *t)
@@ -259,7 +305,7 @@ int kc_target_open(const char *path, const char *debug_dir, struct kc_target **o
 			ret = target_add_syms(t, t->dbg, SHT_SYMTAB, err);
 	}
 	if (ret < 0 || (ret = target_read_imports(t, err)) < 0 ||
-	    (ret = target_read_soname(t)) < 0)
+	    (ret = target_read_irel(t, err)) < 0 || (ret = target_read_soname(t)) < 0)
 		goto fail;
 	qsort(t->syms, t->nsyms, sizeof(*t->syms), target_sym_cmp);
 	*out = t;
@@ -269,8 +315,8 @@ fail:
 	return ret;
 }
 
-int kc_target_lookup(const struct kc_target *t, const char *name,
-		     const struct kc_target_sym **out, struct kc_err *err)
+int kc_target_lookup(const struct kc_target *t, const char *name, const struct kc_target_sym **out,
+		     struct kc_err *err)
 {
 	size_t lo = 0, hi = t->nsyms, nlocal = 0;
 	const struct kc_target_sym *local = NULL;
@@ -297,8 +343,9 @@ int kc_target_lookup(const struct kc_target *t, const char *name,
 		local = s;
 	}
 	if (nlocal > 1)
-		return kc_err_set(err, -ENOTUNIQ, "ambiguous static symbol '%s' in target (%zu definitions)",
-				  name, nlocal);
+		return kc_err_set(err, -ENOTUNIQ,
+				  "ambiguous static symbol '%s' in target (%zu definitions)", name,
+				  nlocal);
 	*out = local;
 	return local ? 0 : -ENOENT;
 }

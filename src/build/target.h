@@ -33,11 +33,13 @@ struct kc_target {
 	char *dbg_path; /* owned, NULL if no debug file was used */
 	GElf_Ehdr eh;
 	struct kc_buildid build_id;
-	const char *soname; /* borrowed; NULL if none */
+	const char *soname;	    /* borrowed; NULL if none */
 	struct kc_target_sym *syms; /* owned; sorted by name then value */
 	size_t nsyms;
 	struct kc_target_import *imports; /* owned; sorted by name */
 	size_t nimports;
+	uint64_t (*irel)[2]; /* owned; IRELATIVE relocations: {resolver, GOT slot} */
+	size_t nirel;
 };
 
 /*
@@ -56,8 +58,8 @@ void kc_target_close(struct kc_target *t);
  * Returns 0, -ENOENT (not defined; err untouched) or -ENOTUNIQ when
  * several local definitions exist (message names the symbol).
  */
-int kc_target_lookup(const struct kc_target *t, const char *name,
-		     const struct kc_target_sym **out, struct kc_err *err);
+int kc_target_lookup(const struct kc_target *t, const char *name, const struct kc_target_sym **out,
+		     struct kc_err *err);
 
 /* The target's own import of @name (with its version), or NULL. */
 const struct kc_target_import *kc_target_import(const struct kc_target *t, const char *name);
@@ -65,6 +67,12 @@ const struct kc_target_import *kc_target_import(const struct kc_target *t, const
 /* Copies @len file bytes at link-time address @vaddr (from a PT_LOAD). */
 int kc_target_read(const struct kc_target *t, uint64_t vaddr, void *buf, size_t len,
 		   struct kc_err *err);
+
+/*
+ * The GOT slot that the target's IRELATIVE relocation for the ifunc
+ * resolver at @resolver fills with the implementation. -ENOENT if none.
+ */
+int kc_target_ifunc_slot(const struct kc_target *t, uint64_t resolver, uint64_t *slot);
 
 /* DT_SONAME, else the basename of the path. Borrowed. */
 const char *kc_target_name(const struct kc_target *t);

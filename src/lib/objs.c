@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kcare/objs.h"
@@ -42,13 +43,13 @@ struct obj_reltypes {
 };
 
 struct obj_priv {
-	int fd;       /* -1 when not open */
-	Elf *elf;     /* NULL until opened */
-	void *image;  /* owned: [vdso] bytes behind elf (elf_memory) */
+	int fd;	     /* -1 when not open */
+	Elf *elf;    /* NULL until opened */
+	void *image; /* owned: [vdso] bytes behind elf (elf_memory) */
 	size_t image_len;
 	struct obj_symtab dyn, sym;
 	/* GNU symbol versioning of .dynsym */
-	Elf_Data *versym;  /* NULL: unversioned object */
+	Elf_Data *versym;     /* NULL: unversioned object */
 	const char **vername; /* indexed by version index; borrowed from libelf */
 	size_t nvername;
 	/* dynamic relocations */
@@ -67,9 +68,9 @@ static int obj_reltypes(uint16_t machine, struct obj_reltypes *rt)
 {
 	switch (machine) {
 	case EM_X86_64:
-		*rt = (struct obj_reltypes){R_X86_64_IRELATIVE, R_X86_64_GLOB_DAT,
-					    R_X86_64_JUMP_SLOT, R_X86_64_DTPMOD64,
-					    R_X86_64_TPOFF64};
+		*rt =
+		    (struct obj_reltypes){R_X86_64_IRELATIVE, R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT,
+					  R_X86_64_DTPMOD64, R_X86_64_TPOFF64};
 		return 0;
 	case EM_AARCH64:
 		*rt = (struct obj_reltypes){R_AARCH64_IRELATIVE, R_AARCH64_GLOB_DAT,
@@ -206,7 +207,8 @@ static int obj_symtab_build(Elf *elf, uint32_t type, struct obj_symtab *t)
 	return 0;
 }
 
-/* Version index -> name from SHT_GNU_verdef (only definitions matter: we look up defined symbols). */
+/* Version index -> name from SHT_GNU_verdef (only definitions matter: we look up defined symbols).
+ */
 static int obj_versions_build(Elf *elf, struct obj_priv *p)
 {
 	Elf_Scn *vs = obj_find_section(elf, SHT_GNU_versym);
@@ -372,8 +374,9 @@ static int obj_relas_ready(struct kc_obj *obj, struct kc_err *err)
 		Elf_Data *d;
 		size_t n;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !(sh.sh_flags & SHF_ALLOC) ||
-		    sh.sh_entsize == 0 || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !(sh.sh_flags & SHF_ALLOC) || sh.sh_entsize == 0 ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
 		for (size_t i = 0; i < n; i++) {
@@ -391,10 +394,10 @@ static int obj_relas_ready(struct kc_obj *obj, struct kc_err *err)
 				cap = ncap;
 			}
 			p->relas[p->nrelas++] = (struct obj_rela){
-				.offset = r.r_offset,
-				.addend = r.r_addend,
-				.type = (uint32_t)GELF_R_TYPE(r.r_info),
-				.sym = (uint32_t)GELF_R_SYM(r.r_info),
+			    .offset = r.r_offset,
+			    .addend = r.r_addend,
+			    .type = (uint32_t)GELF_R_TYPE(r.r_info),
+			    .sym = (uint32_t)GELF_R_SYM(r.r_info),
 			};
 		}
 	}
@@ -415,7 +418,8 @@ int kc_obj_irelative_slot(struct kc_obj *obj, uint64_t resolver, uint64_t *slot,
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < p->nrelas; i++) {
-		if (p->relas[i].type == p->rt.irelative && (uint64_t)p->relas[i].addend == resolver) {
+		if (p->relas[i].type == p->rt.irelative &&
+		    (uint64_t)p->relas[i].addend == resolver) {
 			*slot = p->relas[i].offset;
 			return 0;
 		}
@@ -448,7 +452,8 @@ int kc_obj_import_slot(struct kc_obj *obj, const char *name, uint64_t *slot, str
 	return kc_err_set(err, -ENOENT, "no import slot for '%s' in '%s'", name, obj->path);
 }
 
-/* A TLS relocation counts only if it refers to the object's own module: no symbol, or a defined one. */
+/* A TLS relocation counts only if it refers to the object's own module: no symbol, or a defined
+ * one. */
 static bool obj_rela_own_tls(struct obj_priv *p, const struct obj_rela *r, GElf_Sym *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -517,8 +522,8 @@ int kc_obj_dt_debug_slot(struct kc_obj *obj, uint64_t *slot, struct kc_err *err)
 			if (!gelf_getdyn(d, (int)k, &dyn) || dyn.d_tag == DT_NULL)
 				break;
 			if (dyn.d_tag == DT_DEBUG) {
-				*slot = ph.p_vaddr + k * sizeof(Elf64_Dyn) +
-					offsetof(Elf64_Dyn, d_un);
+				*slot =
+				    ph.p_vaddr + k * sizeof(Elf64_Dyn) + offsetof(Elf64_Dyn, d_un);
 				return 0;
 			}
 		}
@@ -608,7 +613,8 @@ static bool objs_is_file_map(const struct kc_proc_map *m)
 	return m->path[0] == '/' && m->inode != 0;
 }
 
-/* Picks the path to open the mapped file: map_files when we may read it, else through the target's root. */
+/* Picks the path to open the mapped file: map_files when we may read it, else through the target's
+ * root. */
 static char *objs_file_path(pid_t pid, const struct kc_proc_map *m)
 {
 	char *s = NULL;
@@ -647,7 +653,8 @@ static int objs_read_vdso(pid_t pid, const struct kc_proc_map *m, struct obj_pri
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	}
 	while (done < len) {
-		ssize_t r = pread(fd, (char *)p->image + done, len - done, (off_t)(m->start + done));
+		ssize_t r =
+		    pread(fd, (char *)p->image + done, len - done, (off_t)(m->start + done));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -680,7 +687,8 @@ void kc_objs_release(struct kc_objs *objs)
 	objs->n = 0;
 }
 
-/* Builds one object from maps [first, last] (all of one file, or the [vdso]); -ENOEXEC: not ELF, skip it. */
+/* Builds one object from maps [first, last] (all of one file, or the [vdso]); -ENOEXEC: not ELF,
+ * skip it. */
 static int objs_add(struct kc_objs *out, size_t *cap, const struct kc_proc_maps *maps, size_t first,
 		    size_t last, struct kc_err *err)
 {
@@ -713,8 +721,14 @@ static int objs_add(struct kc_objs *out, size_t *cap, const struct kc_proc_maps 
 		obj->file = strdup(m->path);
 		ret = obj->path && obj->file ? objs_read_vdso(out->pid, m, p, err) : -ENOMEM;
 	} else {
+		struct stat st;
+
 		obj->file = objs_file_path(out->pid, m);
 		ret = obj->path && obj->file ? 0 : -ENOMEM;
+		/* Mapped devices (GPU, /dev/zero): opening them can have side effects; never ELF.
+		 */
+		if (!ret && (stat(obj->file, &st) != 0 || !S_ISREG(st.st_mode)))
+			ret = kc_err_set(err, -ENOEXEC, "'%s' is not a regular file", obj->path);
 	}
 	if (ret == -ENOMEM)
 		kc_err_set(err, ret, "out of memory");
@@ -738,7 +752,8 @@ static int objs_add(struct kc_objs *out, size_t *cap, const struct kc_proc_maps 
 	return 0;
 }
 
-int kc_objs_read(pid_t pid, const struct kc_proc_maps *maps, struct kc_objs *out, struct kc_err *err)
+int kc_objs_read(pid_t pid, const struct kc_proc_maps *maps, struct kc_objs *out,
+		 struct kc_err *err)
 {
 	uint64_t phdr = 0, entry = 0;
 	size_t cap = 0, i = 0;
@@ -785,7 +800,8 @@ int kc_objs_read(pid_t pid, const struct kc_proc_maps *maps, struct kc_objs *out
 		ret = objs_add(out, &cap, maps, i, last, err);
 		if (ret == -ESRCH || ret == -ENOMEM)
 			goto fail;
-		kc_err_clear(err); /* anything else (not ELF, unreadable file) just skips the file */
+		kc_err_clear(
+		    err); /* anything else (not ELF, unreadable file) just skips the file */
 		i = last + 1;
 	}
 	/* The program first, the rest stays in address order. */

@@ -73,7 +73,22 @@ static uint32_t pw_str(struct pw_buf *t, const char *s)
 	return (uint32_t)pw_put(t, s, n + 1, 1);
 }
 
-enum { S_NULL, S_META, S_STRTAB, S_TEXT, S_RODATA, S_DATA, S_BSS, S_FUNCS, S_SYMS, S_RELOCS, S_SYMTAB, S_STR, S_SHSTR, S_N };
+enum {
+	S_NULL,
+	S_META,
+	S_STRTAB,
+	S_TEXT,
+	S_RODATA,
+	S_DATA,
+	S_BSS,
+	S_FUNCS,
+	S_SYMS,
+	S_RELOCS,
+	S_SYMTAB,
+	S_STR,
+	S_SHSTR,
+	S_N
+};
 
 static uint64_t pw_addralign(uint64_t addr)
 {
@@ -166,10 +181,10 @@ static int pw_build_symtab(const struct kc_patch *p, const struct kc_patch_label
 
 	pw_put(symtab, &null, sizeof(null), 8);
 	for (size_t i = 0; i < n; i++) {
-		struct kc_patch_label l = labels ? labels[i]
-						 : (struct kc_patch_label){p->funcs[i].name,
-									   p->funcs[i].image_off,
-									   p->funcs[i].image_size};
+		struct kc_patch_label l =
+		    labels ? labels[i]
+			   : (struct kc_patch_label){p->funcs[i].name, p->funcs[i].image_off,
+						     p->funcs[i].image_size};
 		Elf64_Sym s = {0};
 
 		if (!l.name || !*l.name || l.value > p->text_size ||
@@ -192,9 +207,19 @@ int kc_patch_serialize(const struct kc_patch *p, const struct kc_patch_label *la
 	struct pw_buf f = {0}, str = {0}, fn = {0}, sy = {0}, rl = {0}, symtab = {0}, lstr = {0},
 		      shstr = {0};
 	static const char *const names[S_N] = {
-		"",		  KC_PF_SEC_META,   KC_PF_SEC_STRTAB, KC_PF_SEC_TEXT, KC_PF_SEC_RODATA,
-		KC_PF_SEC_DATA,	  KC_PF_SEC_BSS,    KC_PF_SEC_FUNCS,  KC_PF_SEC_SYMS, KC_PF_SEC_RELOCS,
-		".symtab",	  ".strtab",	    ".shstrtab",
+	    "",
+	    KC_PF_SEC_META,
+	    KC_PF_SEC_STRTAB,
+	    KC_PF_SEC_TEXT,
+	    KC_PF_SEC_RODATA,
+	    KC_PF_SEC_DATA,
+	    KC_PF_SEC_BSS,
+	    KC_PF_SEC_FUNCS,
+	    KC_PF_SEC_SYMS,
+	    KC_PF_SEC_RELOCS,
+	    ".symtab",
+	    ".strtab",
+	    ".shstrtab",
 	};
 	Elf64_Shdr sh[S_N] = {{0}};
 	struct kc_pf_meta m = {0};

@@ -165,7 +165,8 @@ static int patch_check_layout(const struct kc_patch *p, int code, struct kc_err 
 	    p->image_size > KC_PF_IMAGE_MAX)
 		return kc_err_set(err, code, "bad image size %u", p->image_size);
 	if (p->rodata_off != PF_ALIGN(p->text_size))
-		return kc_err_set(err, code, "rodata offset %#x does not follow text", p->rodata_off);
+		return kc_err_set(err, code, "rodata offset %#x does not follow text",
+				  p->rodata_off);
 	if (p->data_off != PF_ALIGN((uint64_t)p->rodata_off + p->rodata_size))
 		return kc_err_set(err, code, "data offset %#x does not follow rodata", p->data_off);
 	if (p->bss_off < data_end || p->bss_off - data_end >= KC_PF_PAGE)
@@ -198,14 +199,16 @@ static int patch_check_funcs(const struct kc_patch *p, int code, struct kc_err *
 			return kc_err_set(err, code, "function '%s' is outside the text segment",
 					  f->name);
 		if (f->target_size < 5 || f->target_value + f->target_size < f->target_value)
-			return kc_err_set(err, code, "function '%s' has a bad target size", f->name);
-		if (f->orig_len < 5 || f->orig_len > KC_PF_ENTRY_MAX || f->orig_len > f->target_size)
+			return kc_err_set(err, code, "function '%s' has a bad target size",
+					  f->name);
+		if (f->orig_len < 5 || f->orig_len > KC_PF_ENTRY_MAX ||
+		    f->orig_len > f->target_size)
 			return kc_err_set(err, code, "function '%s' has a bad original length %u",
 					  f->name, f->orig_len);
 		for (size_t j = f->orig_len; j < KC_PF_ENTRY_MAX; j++)
 			if (f->orig[j])
-				return kc_err_set(err, code, "function '%s' has stray original bytes",
-						  f->name);
+				return kc_err_set(
+				    err, code, "function '%s' has stray original bytes", f->name);
 	}
 	r = calloc(p->nfuncs, sizeof(*r));
 	if (!r)
@@ -298,7 +301,8 @@ static int patch_check_relocs(const struct kc_patch *p, int code, struct kc_err 
 					  i, (unsigned long long)rel->offset);
 		if (rel->type == KC_PF_R_IMAGE64) {
 			if (rel->sym != KC_PF_NOSYM)
-				return kc_err_set(err, code, "image relocation %zu has a symbol", i);
+				return kc_err_set(err, code, "image relocation %zu has a symbol",
+						  i);
 			continue;
 		}
 		if (rel->sym >= p->nsyms)
@@ -307,8 +311,9 @@ static int patch_check_relocs(const struct kc_patch *p, int code, struct kc_err 
 		tls = rel->type == KC_PF_R_TPOFF64 || rel->type == KC_PF_R_TPOFF32 ||
 		      rel->type == KC_PF_R_DTPMOD64 || rel->type == KC_PF_R_DTPOFF64;
 		if (tls != !!(p->syms[rel->sym].flags & KC_PF_SYMF_TLS))
-			return kc_err_set(err, code, "relocation %zu: TLS mismatch with symbol '%s'",
-					  i, p->syms[rel->sym].name);
+			return kc_err_set(err, code,
+					  "relocation %zu: TLS mismatch with symbol '%s'", i,
+					  p->syms[rel->sym].name);
 	}
 	if (!p->nrelocs)
 		return 0;
@@ -316,10 +321,9 @@ static int patch_check_relocs(const struct kc_patch *p, int code, struct kc_err 
 	if (!r)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->nrelocs; i++)
-		r[i] = (struct patch_range){p->relocs[i].offset,
-					    p->relocs[i].offset +
-						    (uint64_t)patch_reloc_width(p->relocs[i].type),
-					    i};
+		r[i] = (struct patch_range){
+		    p->relocs[i].offset,
+		    p->relocs[i].offset + (uint64_t)patch_reloc_width(p->relocs[i].type), i};
 	bad = patch_first_overlap(r, p->nrelocs);
 	free(r);
 	if (bad)
@@ -369,17 +373,28 @@ int kc_patch_validate(const struct kc_patch *p, struct kc_err *err)
 }
 
 /* The .kcare.* sections in the order of enum pf_sec. */
-enum pf_sec { PF_META, PF_STRTAB, PF_TEXT, PF_RODATA, PF_DATA, PF_BSS, PF_FUNCS, PF_SYMS, PF_RELOCS, PF_NSEC };
+enum pf_sec {
+	PF_META,
+	PF_STRTAB,
+	PF_TEXT,
+	PF_RODATA,
+	PF_DATA,
+	PF_BSS,
+	PF_FUNCS,
+	PF_SYMS,
+	PF_RELOCS,
+	PF_NSEC
+};
 
 static const struct {
 	const char *name;
 	uint32_t type;
 } pf_secs[PF_NSEC] = {
-	{KC_PF_SEC_META, SHT_PROGBITS},	  {KC_PF_SEC_STRTAB, SHT_STRTAB},
-	{KC_PF_SEC_TEXT, SHT_PROGBITS},	  {KC_PF_SEC_RODATA, SHT_PROGBITS},
-	{KC_PF_SEC_DATA, SHT_PROGBITS},	  {KC_PF_SEC_BSS, SHT_NOBITS},
-	{KC_PF_SEC_FUNCS, SHT_PROGBITS},  {KC_PF_SEC_SYMS, SHT_PROGBITS},
-	{KC_PF_SEC_RELOCS, SHT_PROGBITS},
+    {KC_PF_SEC_META, SHT_PROGBITS},   {KC_PF_SEC_STRTAB, SHT_STRTAB},
+    {KC_PF_SEC_TEXT, SHT_PROGBITS},   {KC_PF_SEC_RODATA, SHT_PROGBITS},
+    {KC_PF_SEC_DATA, SHT_PROGBITS},   {KC_PF_SEC_BSS, SHT_NOBITS},
+    {KC_PF_SEC_FUNCS, SHT_PROGBITS},  {KC_PF_SEC_SYMS, SHT_PROGBITS},
+    {KC_PF_SEC_RELOCS, SHT_PROGBITS},
 };
 
 /* What the parser knows about the file while it builds the patch. */
@@ -506,7 +521,8 @@ static int pf_check_meta(struct pf_view *v, const struct kc_pf_meta *m, uint32_t
 	if (m->machine != e_machine)
 		return kc_err_set(err, -ENOEXEC, "machine of the metadata and ELF header differ");
 	if (m->machine != kc_patch_host_machine())
-		return kc_err_set(err, -ENOEXEC, "wrong architecture: patch is for %s, this host is %s",
+		return kc_err_set(err, -ENOEXEC,
+				  "wrong architecture: patch is for %s, this host is %s",
 				  kc_patch_machine_name(m->machine, b1, sizeof(b1)),
 				  kc_patch_machine_name(kc_patch_host_machine(), b2, sizeof(b2)));
 	if (memcmp(m->reserved, zero, sizeof(m->reserved)))
@@ -525,13 +541,13 @@ static int pf_check_meta(struct pf_view *v, const struct kc_pf_meta *m, uint32_t
 		int sec;
 		uint64_t size, addr;
 	} want[] = {
-		{PF_TEXT, m->text_size, 0},
-		{PF_RODATA, m->rodata_size, m->rodata_off},
-		{PF_DATA, m->data_size, m->data_off},
-		{PF_BSS, m->bss_size, m->bss_off},
-		{PF_FUNCS, (uint64_t)m->nfuncs * sizeof(struct kc_pf_func), 0},
-		{PF_SYMS, (uint64_t)m->nsyms * sizeof(struct kc_pf_sym), 0},
-		{PF_RELOCS, (uint64_t)m->nrelocs * sizeof(struct kc_pf_reloc), 0},
+	    {PF_TEXT, m->text_size, 0},
+	    {PF_RODATA, m->rodata_size, m->rodata_off},
+	    {PF_DATA, m->data_size, m->data_off},
+	    {PF_BSS, m->bss_size, m->bss_off},
+	    {PF_FUNCS, (uint64_t)m->nfuncs * sizeof(struct kc_pf_func), 0},
+	    {PF_SYMS, (uint64_t)m->nsyms * sizeof(struct kc_pf_sym), 0},
+	    {PF_RELOCS, (uint64_t)m->nrelocs * sizeof(struct kc_pf_reloc), 0},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const Elf64_Shdr *sh = v->sec[want[i].sec];
@@ -657,8 +673,8 @@ static int pf_read_tables(const struct pf_view *v, const struct kc_pf_meta *m, s
 
 		memcpy(&f, fb + (size_t)i * sizeof(f), sizeof(f));
 		if (f.flags || f.reserved[0] || f.reserved[1] || f.reserved[2] || f.reserved[3])
-			return kc_err_set(err, -ENOEXEC, "function %u: reserved fields are not zero",
-					  i);
+			return kc_err_set(err, -ENOEXEC,
+					  "function %u: reserved fields are not zero", i);
 		if ((ret = pf_str(v, f.name, "function name", &pf->name, err)) < 0)
 			return ret;
 		pf->target_value = f.target_value;
@@ -686,8 +702,8 @@ static int pf_read_tables(const struct pf_view *v, const struct kc_pf_meta *m, s
 		struct kc_pf_reloc r;
 
 		memcpy(&r, rb + (size_t)i * sizeof(r), sizeof(r));
-		p->relocs[i] = (struct kc_patch_reloc){r.offset, (enum kc_pf_rel_type)r.type, r.sym,
-						       r.addend};
+		p->relocs[i] =
+		    (struct kc_patch_reloc){r.offset, (enum kc_pf_rel_type)r.type, r.sym, r.addend};
 	}
 	return 0;
 }
@@ -767,7 +783,8 @@ int kc_patch_read_file(const char *path, struct kc_patch **out, struct kc_err *e
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = kc_err_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
+			ret =
+			    kc_err_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)

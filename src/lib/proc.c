@@ -69,6 +69,24 @@ static int proc_gone_code(int code)
 	return code == -ENOENT || code == -ESRCH ? -ESRCH : code;
 }
 
+/* Exited (zombie or dead) or gone, from the state letter of /proc/PID/stat. */
+static bool proc_is_dead(pid_t pid)
+{
+	char path[64], *text = NULL, *paren;
+	size_t len = 0;
+	bool dead = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (proc_slurp(path, &text, &len) != 0)
+		return true;
+	/* "pid (comm) S ...": comm may hold anything, so look after its last ')'. */
+	paren = len ? memrchr(text, ')', len) : NULL;
+	if (paren && (size_t)(paren - text) + 2 < len)
+		dead = paren[2] == 'Z' || paren[2] == 'X' || paren[2] == 'x';
+	free(text);
+	return dead;
+}
+
 static bool maps_hex(const char **p, const char *end, uint64_t *val)
 {
 	uint64_t v = 0;
@@ -77,7 +95,8 @@ static bool maps_hex(const char **p, const char *end, uint64_t *val)
 	if (s >= end || !isxdigit((unsigned char)*s))
 		return false;
 	while (s < end && isxdigit((unsigned char)*s)) {
-		int d = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+		int d =
+		    isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
 
 		if (v >> 60)
 			return false; /* would overflow 64 bits */
@@ -155,8 +174,7 @@ static int maps_parse_line(const char *s, const char *end, struct kc_proc_map *m
 	s += 4;
 	if (!maps_char(&s, end, ' ') || !maps_hex(&s, end, &m->offset) ||
 	    !maps_char(&s, end, ' ') || !maps_hex(&s, end, &major) || !maps_char(&s, end, ':') ||
-	    !maps_hex(&s, end, &minor) || !maps_char(&s, end, ' ') ||
-	    !maps_dec(&s, end, &m->inode))
+	    !maps_hex(&s, end, &minor) || !maps_char(&s, end, ' ') || !maps_dec(&s, end, &m->inode))
 		return -EINVAL;
 	if (major > UINT32_MAX || minor > UINT32_MAX)
 		return -EINVAL;
@@ -233,10 +251,12 @@ int kc_proc_maps_read(pid_t pid, struct kc_proc_maps *out, struct kc_err *err)
 	if (ret)
 		return kc_err_set(err, proc_gone_code(ret), "cannot read '%s': %s", path,
 				  strerror(-ret));
-	/* A process that exited leaves an empty maps file while it is a zombie. */
+	/* A zombie has an empty maps file, and so has a kernel thread, which is alive. */
 	if (len == 0) {
 		free(buf);
-		return kc_err_set(err, -ESRCH, "process %d has no memory map (exited)", (int)pid);
+		if (proc_is_dead(pid))
+			return kc_err_set(err, -ESRCH, "process %d exited", (int)pid);
+		return 0;
 	}
 	ret = kc_proc_maps_parse(buf, len, out, err);
 	free(buf);
@@ -391,6 +411,9 @@ int kc_proc_auxv(pid_t pid, uint64_t type, uint64_t *val, struct kc_err *err)
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
 	ret = proc_slurp(path, &text, &len);
+	/* Kernel threads answer ESRCH too, though alive: they just have no auxv. */
+	if (ret == -ESRCH && !proc_is_dead(pid))
+		return kc_err_set(err, -ENOENT, "process %d has no auxv (kernel thread)", (int)pid);
 	if (ret)
 		return kc_err_set(err, proc_gone_code(ret), "cannot read '%s': %s", path,
 				  strerror(-ret));

@@ -83,23 +83,46 @@ static const struct kc_region *other_owner(struct kc_session *s, const char *id,
 	return NULL;
 }
 
+/*
+ * Maps the region and writes it, all while one thread is borrowed (the
+ * others keep running): mmap (alone first, as the rest only makes sense
+ * if it landed where asked), the contents, then protections and the
+ * mapping's name ("[anon:kcare:ID:LEVEL]" where the kernel supports it).
+ */
 static int region_map(struct kc_session *s, struct kc_prepared *prep, struct kc_err *err)
 {
 	const struct kc_patch *p = prep->patch;
 	uint64_t image = prep->start + prep->hdr_size;
 	uint64_t text_len = (p->text_size + 4095ull) & ~4095ull;
-	long nrs[3], rets[3] = {0};
 	uint64_t args[3][6] = {{0}};
+	long nrs[3], r = 0;
+	struct kc_thread *t;
 	size_t n = 0;
 	int ret;
 
-	nrs[n] = SYS_mmap;
-	args[n][0] = prep->start;
-	args[n][1] = prep->size;
-	args[n][2] = PROT_READ;
-	args[n][3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-	args[n][4] = (uint64_t)-1;
-	n++;
+	ret = kc_ptrace_stop_one(&s->proc, &t, err);
+	if (ret < 0)
+		return ret;
+	args[0][0] = prep->start;
+	args[0][1] = prep->size;
+	args[0][2] = PROT_READ;
+	args[0][3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	args[0][4] = (uint64_t)-1;
+	ret = kc_ptrace_syscall(&s->proc, t, SYS_mmap, args[0], &r, err);
+	if (ret == 0 && r < 0)
+		ret = kc_err_set(err, (int)r, "cannot map patch region at 0x%llx: %s",
+				 (unsigned long long)prep->start, strerror((int)-r));
+	if (ret == 0 && (uint64_t)r != prep->start) {
+		/* a kernel without MAP_FIXED_NOREPLACE took it as a hint */
+		uint64_t um[6] = {(uint64_t)r, prep->size};
+
+		kc_ptrace_syscall(&s->proc, t, SYS_munmap, um, &r, NULL);
+		ret = kc_err_set(err, -EEXIST, "patch region landed elsewhere than 0x%llx",
+				 (unsigned long long)prep->start);
+	}
+	if (ret < 0)
+		goto out;
+	ret = kc_ptrace_write(&s->proc, prep->start, prep->buf, prep->size, err);
 	if (text_len) {
 		nrs[n] = SYS_mprotect;
 		args[n][0] = image;
@@ -114,37 +137,42 @@ static int region_map(struct kc_session *s, struct kc_prepared *prep, struct kc_
 		args[n][2] = PROT_READ | PROT_WRITE;
 		n++;
 	}
-	/* run the mmap alone first: the mprotects only make sense if it landed */
-	ret = kc_session_syscalls(s, nrs, args, rets, 1, err);
-	if (ret < 0)
-		return ret;
-	if (rets[0] < 0)
-		return kc_err_set(err, (int)rets[0], "cannot map patch region at 0x%llx: %s",
-				  (unsigned long long)prep->start, strerror((int)-rets[0]));
-	if ((uint64_t)rets[0] != prep->start) {
-		/* a kernel without MAP_FIXED_NOREPLACE took it as a hint */
-		kc_session_unmap(s, (uint64_t)rets[0], prep->size, err);
-		return kc_err_set(err, -EEXIST, "patch region landed at 0x%llx, not 0x%llx",
-				  (unsigned long long)rets[0], (unsigned long long)prep->start);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		ret = kc_ptrace_syscall(&s->proc, t, nrs[i], args[i], &r, err);
+		if (ret == 0 && r < 0)
+			ret = kc_err_set(err, (int)r, "cannot protect patch region: %s",
+					 strerror((int)-r));
 	}
-	ret = kc_session_syscalls(s, nrs + 1, args + 1, rets + 1, n - 1, err);
-	for (size_t i = 1; ret == 0 && i < n; i++)
-		if (rets[i] < 0)
-			ret = kc_err_set(err, (int)rets[i], "cannot protect patch region: %s",
-					 strerror((int)-rets[i]));
-	if (ret < 0)
-		kc_session_unmap(s, prep->start, prep->size, NULL);
+	if (ret == 0) {
+		uint64_t a[6] = {PR_SET_VMA, PR_SET_VMA_ANON_NAME, prep->start, prep->hdr_size,
+				 prep->start + offsetof(struct kc_region_hdr, vma_name)};
+
+		/* a convenience only: kernels without CONFIG_ANON_VMA_NAME refuse it */
+		ret = kc_ptrace_syscall(&s->proc, t, SYS_prctl, a, &r, err);
+	}
+	if (ret < 0 && t->state == KC_THREAD_STOPPED) {
+		uint64_t um[6] = {prep->start, prep->size};
+
+		kc_ptrace_syscall(&s->proc, t, SYS_munmap, um, &r, NULL);
+	}
+out:
+	if (t->state == KC_THREAD_STOPPED) {
+		struct kc_err e2 = KC_ERR_INIT;
+
+		if (kc_ptrace_resume_one(&s->proc, t, &e2) < 0 && ret == 0) {
+			*err = e2;
+			ret = e2.code;
+		}
+	}
 	return ret;
 }
 
-/* Names the mapping "[anon:kcare:ID:LEVEL]" where the kernel supports it; failures ignored. */
-static void region_name(struct kc_session *s, struct kc_prepared *prep)
+static bool needs_thread_pointer(const struct kc_patch *p)
 {
-	long nr = SYS_prctl, r;
-	uint64_t a[1][6] = {{PR_SET_VMA, PR_SET_VMA_ANON_NAME, prep->start, prep->hdr_size,
-			      prep->start + offsetof(struct kc_region_hdr, vma_name)}};
-
-	kc_session_syscalls(s, &nr, a, &r, 1, NULL);
+	for (size_t i = 0; i < p->nrelocs; i++)
+		if (p->relocs[i].type >= KC_PF_R_TPOFF64 && p->relocs[i].type <= KC_PF_R_DTPOFF64)
+			return true;
+	return false;
 }
 
 static int fs_base_of(struct kc_session *s, uint64_t *fs, struct kc_err *err)
@@ -341,14 +369,18 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		goto out;
 	}
 	ret = kc_session_attach(s, err);
+	if (ret == 0)
+		ret = kc_session_release_stop(s, err);
 	if (ret < 0)
 		goto out;
 	res.objs = &s->objs;
 	res.read = kc_ptrace_read_cb;
 	res.read_ctx = &s->proc;
-	ret = fs_base_of(s, &res.fs_base, err);
-	if (ret < 0)
-		goto out;
+	if (needs_thread_pointer(p)) {
+		ret = fs_base_of(s, &res.fs_base, err);
+		if (ret < 0)
+			goto out;
+	}
 
 	/* a racing mmap in the target may take our spot: place again */
 	for (tries = 0; tries < 4; tries++) {
@@ -370,13 +402,8 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	if (ret < 0)
 		goto out;
-	ret = kc_ptrace_write(&s->proc, tx.prep.start, tx.prep.buf, tx.prep.size, err);
-	if (ret == 0)
-		region_name(s, &tx.prep);
-	if (ret == 0) {
-		kc_unwind_flush(s->unw);
-		ret = kc_session_in_stop(s, txn_check, txn_write, &tx, err);
-	}
+	kc_unwind_flush(s->unw);
+	ret = kc_session_in_stop(s, txn_check, txn_write, &tx, err);
 	if (ret < 0) {
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
@@ -388,6 +415,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	ev.outcome = tx.old ? KC_UPATCH_UPGRADED : KC_UPATCH_PATCHED;
 	report(ctx, &ev);
+	/* the next patch of this call needs to see the new region */
 	ret = kc_session_refresh(s, err);
 out:
 	kc_load_release(&tx.prep);

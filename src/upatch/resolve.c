@@ -13,7 +13,7 @@
 #include "kcare/resolve.h"
 
 /* x86_64 dtv_t is a 16-byte union; its first word is the block pointer (or TLS_DTV_UNALLOCATED). */
-#define RESOLVE_DTV_ENTRY       16
+#define RESOLVE_DTV_ENTRY	16
 #define RESOLVE_DTV_UNALLOCATED ((uint64_t)-1)
 /* A static TLS block lies just below the thread pointer; farther than this it is a heap block. */
 #define RESOLVE_STATIC_TLS_MAX (16ULL << 20)
@@ -34,7 +34,8 @@ static bool resolve_exported(const GElf_Sym *s)
 	return vis == STV_DEFAULT || vis == STV_PROTECTED;
 }
 
-/* Is @addr inside @obj's mappings but not the IFUNC resolver itself (the value an unrelocated slot holds)? */
+/* Is @addr inside @obj's mappings but not the IFUNC resolver itself (the value an unrelocated slot
+ * holds)? */
 static bool resolve_points_into(const struct kc_obj *obj, uint64_t addr, uint64_t resolver_rt)
 {
 	return addr >= obj->lo && addr < obj->hi && addr != resolver_rt;
@@ -51,7 +52,8 @@ static int resolve_ifunc(struct kc_resolver *r, struct kc_obj *def, const char *
 		*addr = val;
 		return 0;
 	}
-	/* No IRELATIVE of its own: some object importing it has the chosen implementation in its GOT. */
+	/* No IRELATIVE of its own: some object importing it has the chosen implementation in its
+	 * GOT. */
 	for (size_t i = 0; i < r->objs->n; i++) {
 		struct kc_obj *o = &r->objs->v[i];
 
@@ -196,8 +198,8 @@ int kc_resolve_tls(struct kc_resolver *r, struct kc_obj *obj, uint64_t *modid, i
 		return 0;
 	}
 	/* What ld.so wrote into the object's own GOT is authoritative. */
-	if (kc_obj_dtpmod_slot(obj, &slot, NULL) == 0 && resolve_read64(r, obj->bias + slot, &val) == 0 &&
-	    val != 0) {
+	if (kc_obj_dtpmod_slot(obj, &slot, NULL) == 0 &&
+	    resolve_read64(r, obj->bias + slot, &val) == 0 && val != 0) {
 		id = val;
 		have_id = true;
 	}

@@ -98,6 +98,8 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		if (!selected(r, id, bid))
 			continue;
 		ret = kc_session_attach(&s, err);
+		if (ret == 0)
+			ret = kc_session_release_stop(&s, err);
 		if (ret < 0)
 			break;
 		if (r->hdr.state != KC_REGION_REVERTED) {

@@ -218,6 +218,8 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		ret = check(s, ctx, err);
 		if (ret == 0)
 			ret = write(s, ctx, err);
+		if (ret == 0)
+			return 0; /* still stopped: the caller cleans up, then resumes or detaches */
 		if (ret != -EBUSY || now_sec() >= deadline) {
 			if (kc_ptrace_resume_all(&s->proc, &e2) < 0 && ret == 0) {
 				*err = e2;
@@ -237,4 +239,11 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		if (backoff_ms < 64)
 			backoff_ms *= 2;
 	}
+}
+
+int kc_session_release_stop(struct kc_session *s, struct kc_err *err)
+{
+	if (!s->attached)
+		return 0;
+	return kc_ptrace_resume_all(&s->proc, err);
 }

@@ -58,11 +58,17 @@ int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges
 /*
  * The stop-check-write loop: stops every thread, calls @check, and if it
  * reports -EBUSY lets the threads run and retries with backoff until the
- * timeout. When @check returns 0, calls @write with everything stopped,
- * then resumes. Returns @check's or @write's error.
+ * timeout. When @check returns 0, calls @write with everything stopped.
+ * On success every thread is left stopped, so that cleanup syscalls and
+ * the final detach need no further stop; the caller resumes them with
+ * kc_session_release_stop() before any work done while the target runs.
+ * On failure the threads run again. Returns @check's or @write's error.
  */
 typedef int (*kc_txn_fn)(struct kc_session *s, void *ctx, struct kc_err *err);
 int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, void *ctx,
 		       struct kc_err *err);
+
+/* Resumes threads left stopped by kc_session_in_stop(). */
+int kc_session_release_stop(struct kc_session *s, struct kc_err *err);
 
 #endif

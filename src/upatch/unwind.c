@@ -36,7 +36,7 @@ struct kc_unwinder {
 	int memfd; /* /proc/PID/mem, -1 if it could not be opened */
 	unw_addr_space_t as;
 	struct kc_proc_maps maps; /* snapshot used to pick the table handle; refreshed on a miss */
-	bool maps_fresh;          /* read since the last miss/flush */
+	bool maps_fresh;	  /* read since the last miss/flush */
 	struct unwind_table *tables;
 	size_t ntables;
 	void *upt_any; /* for addresses outside file mappings */
@@ -155,14 +155,14 @@ static int unwind_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
 }
 
 static unw_accessors_t unwind_accessors = {
-	.find_proc_info = unwind_find_proc_info,
-	.put_unwind_info = unwind_put_unwind_info,
-	.get_dyn_info_list_addr = unwind_get_dyn_info_list_addr,
-	.access_mem = unwind_access_mem,
-	.access_reg = unwind_access_reg,
-	.access_fpreg = unwind_access_fpreg,
-	.resume = unwind_resume,
-	.get_proc_name = unwind_get_proc_name,
+    .find_proc_info = unwind_find_proc_info,
+    .put_unwind_info = unwind_put_unwind_info,
+    .get_dyn_info_list_addr = unwind_get_dyn_info_list_addr,
+    .access_mem = unwind_access_mem,
+    .access_reg = unwind_access_reg,
+    .access_fpreg = unwind_access_fpreg,
+    .resume = unwind_resume,
+    .get_proc_name = unwind_get_proc_name,
 };
 
 struct kc_unwinder *kc_unwind_new(pid_t pid, struct kc_err *err)
@@ -270,7 +270,8 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 		if (unwind_in_ranges(ip, ranges, nranges) ||
 		    (caller && ip && unwind_in_ranges(ip - 1, ranges, nranges))) {
 			*hit = ip;
-			ret = kc_err_set(err, -EBUSY, "thread %d: frame %d at %#llx is in a patched range",
+			ret = kc_err_set(err, -EBUSY,
+					 "thread %d: frame %d at %#llx is in a patched range",
 					 (int)tid, frame, (unsigned long long)ip);
 			goto out;
 		}
@@ -282,12 +283,14 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 			goto out;
 		}
 		if (step < 0) {
-			ret = kc_err_set(err, -EINVAL, "thread %d: unwinding stopped at frame %d: %s",
-					 (int)tid, frame, unw_strerror(step));
+			ret =
+			    kc_err_set(err, -EINVAL, "thread %d: unwinding stopped at frame %d: %s",
+				       (int)tid, frame, unw_strerror(step));
 			goto out;
 		}
 	}
-	ret = kc_err_set(err, -EINVAL, "thread %d: more than %d frames", (int)tid, UNWIND_MAX_FRAMES);
+	ret =
+	    kc_err_set(err, -EINVAL, "thread %d: more than %d frames", (int)tid, UNWIND_MAX_FRAMES);
 out:
 	unwind_cur = saved;
 	_UPT_destroy(call.upt_tid);
@@ -303,8 +306,8 @@ int kc_unwind_scan(pid_t tid, uint64_t pc, uint64_t sp, uint64_t stack_end, kc_m
 
 	if (unwind_in_ranges(pc, ranges, nranges)) {
 		*hit = pc;
-		return kc_err_set(err, -EBUSY, "thread %d: pc %#llx is in a patched range", (int)tid,
-				  (unsigned long long)pc);
+		return kc_err_set(err, -EBUSY, "thread %d: pc %#llx is in a patched range",
+				  (int)tid, (unsigned long long)pc);
 	}
 	while (addr < stack_end) {
 		size_t n = (size_t)((stack_end - addr) / 8);
@@ -316,16 +319,17 @@ int kc_unwind_scan(pid_t tid, uint64_t pc, uint64_t sp, uint64_t stack_end, kc_m
 			n = sizeof(buf) / 8;
 		ret = read(ctx, addr, buf, n * 8);
 		if (ret)
-			return kc_err_set(err, ret, "thread %d: cannot read stack at %#llx", (int)tid,
-					  (unsigned long long)addr);
+			return kc_err_set(err, ret, "thread %d: cannot read stack at %#llx",
+					  (int)tid, (unsigned long long)addr);
 		for (size_t i = 0; i < n; i++) {
 			/* A saved return address points after its call: also test word-1. */
 			if (unwind_in_ranges(buf[i], ranges, nranges) ||
 			    (buf[i] && unwind_in_ranges(buf[i] - 1, ranges, nranges))) {
 				*hit = buf[i];
-				return kc_err_set(err, -EBUSY,
-						  "thread %d: stack word at %#llx points into a patched range",
-						  (int)tid, (unsigned long long)(addr + i * 8));
+				return kc_err_set(
+				    err, -EBUSY,
+				    "thread %d: stack word at %#llx points into a patched range",
+				    (int)tid, (unsigned long long)(addr + i * 8));
 			}
 		}
 		addr += n * 8;

@@ -43,12 +43,12 @@ rejected() {
 for kind in elf-magic shoff meta-range meta-magic version nfuncs id-stroff reserved reloc-type func-image \
 	func-orig func-target; do
 	step "corrupted: $kind"
-	python3 "$KC_TOOL" corrupt "$T/good.kpatch" "$T/$kind.kpatch" $kind || fail "cannot corrupt"
+	"$KC_PY" "$KC_TOOL" corrupt "$T/good.kpatch" "$T/$kind.kpatch" $kind || fail "cannot corrupt"
 	rejected "$T/$kind.kpatch"
 done
 
 step "wrong architecture"
-python3 "$KC_TOOL" corrupt "$T/good.kpatch" "$T/arch.kpatch" wrong-arch || fail "cannot corrupt"
+"$KC_PY" "$KC_TOOL" corrupt "$T/good.kpatch" "$T/arch.kpatch" wrong-arch || fail "cannot corrupt"
 rejected "$T/arch.kpatch" 'architecture|aarch64|machine'
 
 size=$(wc -c <"$T/good.kpatch")
@@ -60,13 +60,13 @@ done
 
 step "random bit flips in the headers"
 for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	python3 "$KC_TOOL" flip "$T/good.kpatch" "$T/flip.kpatch" $seed 4 || fail "cannot flip"
+	"$KC_PY" "$KC_TOOL" flip "$T/good.kpatch" "$T/flip.kpatch" $seed 4 || fail "cannot flip"
 	lcctl patch -p $pid "$T/flip.kpatch"
 	case $KC_RC in
 	0)
 		alive $pid || fail "seed $seed: accepted, and the target died"
 		info_json $pid
-		if python3 "$KC_TOOL" info "$T/info.json" "len(patches) > 0" >/dev/null; then
+		if "$KC_PY" "$KC_TOOL" info "$T/info.json" "len(patches) > 0" >/dev/null; then
 			lcctl_ok unpatch -p $pid
 		fi
 		untouched $pid "$T/target" check helper

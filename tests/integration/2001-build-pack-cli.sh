@@ -15,7 +15,7 @@ for f in ok tiny tls; do
 done
 cc_fix "$T/fix-abs.o" "$src/fix-abs.c" -fno-pic -mcmodel=small
 cc_fix "$T/fix-missing.o" "$KC_SRC/badpatch/fix-missing.c"
-python3 - "$T/fix-ok.o" "$T/fix-arm.o" <<'PY' || fail "cannot make the wrong-arch object"
+"$KC_PY" - "$T/fix-ok.o" "$T/fix-arm.o" <<'PY' || fail "cannot make the wrong-arch object"
 import struct, sys
 d = bytearray(open(sys.argv[1], "rb").read())
 struct.pack_into("<H", d, 18, 183)  # EM_AARCH64
@@ -35,7 +35,7 @@ pack --target "$T/target" --object "$T/fix-ok.o" -o "$T/out/ok.kpatch" --id ok-1
 	--cve CVE-2024-0001 --cve CVE-2023-123456 --description "work fix"
 grep -Eq "^packed $(re_quote "$T/out/ok.kpatch"): id ok-1\.x_y level 3 for target \(build-id $tid\), 1 replaced functions?, 1 new$" \
 	"$T/pack.out" || fail "unexpected report: $(cat "$T/pack.out")"
-python3 "$KC_TOOL" meta "$T/out/ok.kpatch" >"$T/meta"
+"$KC_PY" "$KC_TOOL" meta "$T/out/ok.kpatch" >"$T/meta"
 cat "$T/meta"
 for kv in magic=KCPATCH version=1 machine=62 id=ok-1.x_y level=3 description="work fix" \
 	cves=CVE-2024-0001,CVE-2023-123456 target_name=target build_id=$tid nfuncs=1; do
@@ -44,8 +44,8 @@ done
 readelf -S "$T/out/ok.kpatch" | grep -q '\.kcare\.text' || fail "readelf sees no .kcare.text"
 step "defaults: id from the object's name, level 1"
 pack --target "$T/target" --object "$T/fix-ok.o" -o "$T/out/default.kpatch"
-python3 "$KC_TOOL" meta "$T/out/default.kpatch" | grep -qx 'id=fix-ok' || fail "default id is not fix-ok"
-python3 "$KC_TOOL" meta "$T/out/default.kpatch" | grep -qx 'level=1' || fail "default level is not 1"
+"$KC_PY" "$KC_TOOL" meta "$T/out/default.kpatch" | grep -qx 'id=fix-ok' || fail "default id is not fix-ok"
+"$KC_PY" "$KC_TOOL" meta "$T/out/default.kpatch" | grep -qx 'level=1' || fail "default level is not 1"
 rm -f "$T/out/"*
 
 # fails STATUS ARGS...: pack exits STATUS (a glob: 2, [12]) and leaves

@@ -75,7 +75,7 @@ info_check $pid "[o['build_id'] for o in pr['objects'] if o['path'] == '$T/idle'
 info_check $pid "all(o['patches'] == [] for o in pr['objects'])"
 info_check $pid "any(o['path'].endswith('/libc.so.6') for o in pr['objects'])"
 lcctl_ok info -p all --json
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert any(p["pid"] == int(sys.argv[2]) for p in j)' \
+"$KC_PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert any(p["pid"] == int(sys.argv[2]) for p in j)' \
 	"$T/ctl.out" $pid || fail "info -p all --json does not list $pid"
 lcctl_ok info -p $pid
 [ -s "$T/ctl.out" ] || fail "info -p $pid printed nothing"

@@ -143,7 +143,14 @@ def cmd_memcmp(args):
 
 def cmd_info(args):
     with open(args[0]) as f:
-        j = json.load(f)
+        try:
+            j = json.load(f)
+        except ValueError as e:
+            print("kctool: %s is not JSON: %s" % (args[0], e))
+            return 1
+    if not isinstance(j, list):
+        print("kctool: %s is not a JSON array" % args[0])
+        return 1
     patches = []
     for pr in j:
         for ob in pr.get("objects", []):

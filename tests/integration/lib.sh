@@ -12,6 +12,8 @@ KC_SRC="$KC_TOP/tests/integration/src"
 KC_TOOL="$KC_TOP/tests/integration/kctool.py"
 KC_CTL_BIN="$KC_BUILD/src/agent/libcare-ctl"
 KC_PACK_BIN="$KC_BUILD/src/agent/kcare-build"
+# a wrapper such as pyenv's shim costs up to a second per call: prefer the system interpreter
+KC_PY=${KC_PY:-$(command -v /usr/bin/python3 || command -v python3)}
 # upper bound of one libcare-ctl or kcare-build run: a hang is a failure, not a stuck test
 KC_CMD_TIMEOUT=${KC_CMD_TIMEOUT:-30}
 
@@ -228,19 +230,18 @@ re_quote() {
 	printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
 }
 
-# info_json PID: `libcare-ctl info -p PID --json` into $T/info.json
+# info_json PID: `libcare-ctl info -p PID --json` into $T/info.json (checked
+# as JSON by whoever reads it: kctool.py info)
 info_json() {
 	lcctl_ok info -p "$1" --json
 	cp "$T/ctl.out" "$T/info.json"
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/info.json" ||
-		fail "info --json output is not JSON"
 }
 
 # expect_patches PID "ID:LEVEL:OBJ ..." (space separated, sorted by id; ""
 # for none): the patches that `info -p PID --json` lists, as ID:LEVEL:basename
 expect_patches() {
 	info_json "$1"
-	_kc_got=$(python3 "$KC_TOOL" info "$T/info.json" | tr '\n' ' ' | sed 's/ $//')
+	_kc_got=$("$KC_PY" "$KC_TOOL" info "$T/info.json" | tr '\n' ' ' | sed 's/ $//')
 	[ "$_kc_got" = "$2" ] || fail "info -p $1: patches '$_kc_got', expected '$2'"
 }
 
@@ -248,17 +249,17 @@ expect_patches() {
 # process), patches (every patch, with "path" and "pid" added) must be true
 info_check() {
 	info_json "$1"
-	python3 "$KC_TOOL" info "$T/info.json" "$2" || fail "info -p $1 check failed: $2"
+	"$KC_PY" "$KC_TOOL" info "$T/info.json" "$2" || fail "info -p $1 check failed: $2"
 }
 
 # mem_equal PID FILE SYM...: the process's bytes of each function are the file's
 mem_equal() {
-	python3 "$KC_TOOL" memcmp "$@" || fail "memory of process $1 differs from $2"
+	"$KC_PY" "$KC_TOOL" memcmp "$@" || fail "memory of process $1 differs from $2"
 }
 
 # mem_patched PID FILE SYM...: the entry of each function was rewritten
 mem_patched() {
-	python3 "$KC_TOOL" memcmp --differ "$@" || fail "process $1: a function entry of $2 is not patched"
+	"$KC_PY" "$KC_TOOL" memcmp --differ "$@" || fail "process $1: a function entry of $2 is not patched"
 }
 
 # exec_maps PID: the executable mappings (a failed operation must leave them as they were)
@@ -267,7 +268,7 @@ exec_maps() {
 }
 
 buildid() {
-	python3 "$KC_TOOL" buildid "$1"
+	"$KC_PY" "$KC_TOOL" buildid "$1"
 }
 
 # untouched PID FILE SYM... : nothing of a failed patch is left in the process

@@ -16,17 +16,16 @@
 #include "kcare/objs.h"
 #include "testchild.h"
 
-static const char child_src[] =
-	"#include <stdio.h>\n"
-	"#include <string.h>\n"
-	"#include <unistd.h>\n"
-	"int main(void)\n"
-	"{\n"
-	"	printf(\"%p %p\\n\", (void *)&printf, (void *)&main);\n"
-	"	fflush(stdout);\n"
-	"	pause();\n"
-	"	return 0;\n"
-	"}\n";
+static const char child_src[] = "#include <stdio.h>\n"
+				"#include <string.h>\n"
+				"#include <unistd.h>\n"
+				"int main(void)\n"
+				"{\n"
+				"	printf(\"%p %p\\n\", (void *)&printf, (void *)&main);\n"
+				"	fflush(stdout);\n"
+				"	pause();\n"
+				"	return 0;\n"
+				"}\n";
 
 struct objs_fixture {
 	struct tc_child c;
@@ -202,9 +201,9 @@ static void test_objs__reports_gone_process(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_objs__finds_objects_of_pie_child),
-		cmocka_unit_test(test_objs__finds_objects_of_non_pie_child),
-		cmocka_unit_test(test_objs__reports_gone_process),
+	    cmocka_unit_test(test_objs__finds_objects_of_pie_child),
+	    cmocka_unit_test(test_objs__finds_objects_of_non_pie_child),
+	    cmocka_unit_test(test_objs__reports_gone_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

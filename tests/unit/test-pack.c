@@ -60,43 +60,42 @@ static const char *path_of(const char *name)
 }
 
 static const char tgt_c[] =
-	"#include <stdio.h>\n#include <string.h>\n"
-	"static int counter;\n"
-	"__thread int tv = 7;\n"
-	"__attribute__((noipa)) static int scale(int x) { return x * 3 + counter; }\n"
-	"__attribute__((noipa)) int tiny(void) { return 0; }\n"
-	"__attribute__((noipa)) int compute(int x) { counter++; return scale(x) + 1; }\n"
-	"int main(int argc, char **argv) {\n"
-	"  static char buf[4096];\n"
-	"  memcpy(buf, argv[0], strlen(argv[0]));\n"
-	"  fprintf(stderr, \"x%d\\n\", argc);\n"
-	"  printf(\"%d %d %d %d\\n\", compute(argc), tiny(), tv, buf[0]);\n"
-	"  return 0;\n}\n";
+    "#include <stdio.h>\n#include <string.h>\n"
+    "static int counter;\n"
+    "__thread int tv = 7;\n"
+    "__attribute__((noipa)) static int scale(int x) { return x * 3 + counter; }\n"
+    "__attribute__((noipa)) int tiny(void) { return 0; }\n"
+    "__attribute__((noipa)) int compute(int x) { counter++; return scale(x) + 1; }\n"
+    "int main(int argc, char **argv) {\n"
+    "  static char buf[4096];\n"
+    "  memcpy(buf, argv[0], strlen(argv[0]));\n"
+    "  fprintf(stderr, \"x%d\\n\", argc);\n"
+    "  printf(\"%d %d %d %d\\n\", compute(argc), tiny(), tv, buf[0]);\n"
+    "  return 0;\n}\n";
 
-static const char fix_c[] =
-	"#include <stdio.h>\n#include <string.h>\n"
-	"extern int counter;\n"
-	"int scale(int x);\n"
-	"static char gbuf[64];\n"
-	"__attribute__((noipa)) int newfn(int x) { return x * 5; }\n"
-	"int compute(int x) {\n"
-	"  char buf[32];\n"
-	"  counter += 2;\n"
-	"  memcpy(buf, \"literal string\", (size_t)(x & 7) + 1);\n"
-	"  memcpy(gbuf, gbuf + 32, (size_t)x);\n"
-	"  buf[(x & 7) + 1] = 0;\n"
-	"  fprintf(stderr, \"fix %s %zu\\n\", buf, strlen(buf));\n"
-	"  switch (x) {\n"
-	"  case 0: return scale(1);\n"
-	"  case 1: return newfn(2) + 3;\n"
-	"  case 2: return puts(\"two\");\n"
-	"  case 3: return scale(x) * 7;\n"
-	"  case 4: return newfn(x) - 1;\n"
-	"  case 5: return (int)strlen(buf) + 9;\n"
-	"  case 6: return counter * 11;\n"
-	"  case 7: return puts(\"seven\") + 2;\n"
-	"  }\n"
-	"  return scale(x) + newfn(x);\n}\n";
+static const char fix_c[] = "#include <stdio.h>\n#include <string.h>\n"
+			    "extern int counter;\n"
+			    "int scale(int x);\n"
+			    "static char gbuf[64];\n"
+			    "__attribute__((noipa)) int newfn(int x) { return x * 5; }\n"
+			    "int compute(int x) {\n"
+			    "  char buf[32];\n"
+			    "  counter += 2;\n"
+			    "  memcpy(buf, \"literal string\", (size_t)(x & 7) + 1);\n"
+			    "  memcpy(gbuf, gbuf + 32, (size_t)x);\n"
+			    "  buf[(x & 7) + 1] = 0;\n"
+			    "  fprintf(stderr, \"fix %s %zu\\n\", buf, strlen(buf));\n"
+			    "  switch (x) {\n"
+			    "  case 0: return scale(1);\n"
+			    "  case 1: return newfn(2) + 3;\n"
+			    "  case 2: return puts(\"two\");\n"
+			    "  case 3: return scale(x) * 7;\n"
+			    "  case 4: return newfn(x) - 1;\n"
+			    "  case 5: return (int)strlen(buf) + 9;\n"
+			    "  case 6: return counter * 11;\n"
+			    "  case 7: return puts(\"seven\") + 2;\n"
+			    "  }\n"
+			    "  return scale(x) + newfn(x);\n}\n";
 
 #define CFLAGS_FIX "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c"
 
@@ -158,9 +157,9 @@ static void elf_sym(const char *file, const char *name, uint64_t *value, uint64_
 		gelf_getshdr(scn, &sh);
 		if (sh.sh_type == SHT_PROGBITS && *value >= sh.sh_addr &&
 		    *value < sh.sh_addr + sh.sh_size)
-			assert_int_equal(pread(fd, bytes, n,
-					       (off_t)(sh.sh_offset + *value - sh.sh_addr)),
-					 (ssize_t)n);
+			assert_int_equal(
+			    pread(fd, bytes, n, (off_t)(sh.sh_offset + *value - sh.sh_addr)),
+			    (ssize_t)n);
 	}
 	elf_end(elf);
 	close(fd);
@@ -170,8 +169,10 @@ static struct kc_patch *pack_ok(const char *target, const char *obj, const char 
 				struct kc_pack_summary *sum)
 {
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_pack_opts o = {.target = path_of(target), .object = path_of(obj),
-				 .output = path_of("out.kcp"), .debug_dir = debug_dir};
+	struct kc_pack_opts o = {.target = path_of(target),
+				 .object = path_of(obj),
+				 .output = path_of("out.kcp"),
+				 .debug_dir = debug_dir};
 	struct kc_pack_summary s;
 	struct kc_patch *p = NULL;
 
@@ -186,7 +187,8 @@ static void pack_fails_dbg(const char *target, const char *obj, const char *debu
 			   const char *msg)
 {
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_pack_opts o = {.target = path_of(target), .object = path_of(obj),
+	struct kc_pack_opts o = {.target = path_of(target),
+				 .object = path_of(obj),
 				 .output = path_of("fail.kcp"),
 				 .debug_dir = debug_dir ? path_of(debug_dir) : NULL};
 
@@ -290,7 +292,8 @@ static void test_pack__pie_target_with_libc_and_statics(void **state)
 	assert_string_equal(find_sym(p, "memcpy", NULL)->version, "GLIBC_2.14");
 	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "memcpy")->offset));
 	assert_true(has_stub(p, find_reloc(p, KC_PF_R_ABS64, "strlen")->offset));
-	assert_string_equal(find_sym(p, "puts", NULL)->version, ""); /* the target does not import it */
+	assert_string_equal(find_sym(p, "puts", NULL)->version,
+			    ""); /* the target does not import it */
 	/* stderr: data through a GOT slot, no stub */
 	s = find_sym(p, "stderr", NULL);
 	assert_int_equal(s->kind, KC_PF_SYM_EXTERN);
@@ -353,7 +356,8 @@ static void test_pack__stripped_target_with_debug_file(void **state)
 	kc_patch_free(p);
 	elf_sym(path_of("tgt"), "counter", &v, &sz, NULL, 0);
 	run("cp tgt tgt-stripped && objcopy --only-keep-debug tgt tgt.debug && "
-	    "strip tgt-stripped && mkdir -p dbg/.build-id/%.2s && mv tgt.debug dbg/.build-id/%.2s/%s.debug",
+	    "strip tgt-stripped && mkdir -p dbg/.build-id/%.2s && mv tgt.debug "
+	    "dbg/.build-id/%.2s/%s.debug",
 	    hex, hex, hex + 2);
 	p = pack_ok("tgt-stripped", "fix.o", path_of("dbg"), NULL);
 	assert_int_equal(find_sym(p, "counter", NULL)->kind, KC_PF_SYM_TARGET);
@@ -383,7 +387,7 @@ static void test_pack__tls_models(void **state)
 	put("tls-le.c", "extern __thread int tv __attribute__((tls_model(\"local-exec\")));\n"
 			"int compute(int x) { return tv - x; }\n");
 	run(CFLAGS_FIX " tls-gd.c && " CFLAGS_FIX " tls-ie.c && "
-	    "gcc -O2 -fPIE -ffunction-sections -fdata-sections -c tls-le.c");
+		       "gcc -O2 -fPIE -ffunction-sections -fdata-sections -c tls-le.c");
 	elf_sym(path_of("tgt"), "tv", &v, &sz, NULL, 0);
 	/* general dynamic: module id slot + constant offset, __tls_get_addr via a stub */
 	p = pack_ok("tgt", "tls-gd.o", NULL, NULL);
@@ -419,13 +423,15 @@ static void test_pack__refusals(void **state)
 	put("amb2.c", "static int counter;\n__attribute__((noipa)) int compute(int x) "
 		      "{ return counter += x; }\nint f1(void);\nint main(void) "
 		      "{ return f1() + compute(2); }\n");
-	run(CFLAGS_FIX " short.c && " CFLAGS_FIX " none.c && " CFLAGS_FIX " tdata.c && "
+	run(CFLAGS_FIX
+	    " short.c && " CFLAGS_FIX " none.c && " CFLAGS_FIX " tdata.c && "
 	    "gcc -O2 -fno-pic -mcmodel=small -ffunction-sections -fdata-sections -c abs32.c && "
 	    "gcc -O2 -fPIE -pie -o amb amb1.c amb2.c && "
 	    "gcc -O2 -fPIE -pie -Wl,--build-id=none -o noid tgt.c && "
 	    "cp fix.o arm.o && printf '\\267\\000' | dd of=arm.o bs=1 seek=18 conv=notrunc "
 	    "2>/dev/null");
-	pack_fails("tgt", "short.o", "function 'tiny' is too short for the entry jump (3 < 5 bytes)");
+	pack_fails("tgt", "short.o",
+		   "function 'tiny' is too short for the entry jump (3 < 5 bytes)");
 	pack_fails("tgt", "none.o", "replaces a function of");
 	pack_fails("tgt", "tdata.o", "new thread-local variables are not supported");
 	pack_fails("tgt", "abs32.o", "unsupported relocation R_X86_64_32");
@@ -453,12 +459,12 @@ static void test_pack__default_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pack__pie_target_with_libc_and_statics),
-		cmocka_unit_test(test_pack__shared_library_and_exec_targets),
-		cmocka_unit_test(test_pack__stripped_target_with_debug_file),
-		cmocka_unit_test(test_pack__tls_models),
-		cmocka_unit_test(test_pack__refusals),
-		cmocka_unit_test(test_pack__default_id),
+	    cmocka_unit_test(test_pack__pie_target_with_libc_and_statics),
+	    cmocka_unit_test(test_pack__shared_library_and_exec_targets),
+	    cmocka_unit_test(test_pack__stripped_target_with_debug_file),
+	    cmocka_unit_test(test_pack__tls_models),
+	    cmocka_unit_test(test_pack__refusals),
+	    cmocka_unit_test(test_pack__default_id),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

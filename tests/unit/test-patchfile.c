@@ -68,12 +68,16 @@ static struct kc_patch *make_patch(void)
 	memcpy(p->funcs[1].orig, "\x31\xc0\xc3\x90\x90\x90", 6);
 	p->nsyms = 3;
 	p->syms = calloc(3, sizeof(*p->syms));
-	p->syms[0] = (struct kc_patch_sym){xstrdup("counter"), xstrdup(""), KC_PF_SYM_TARGET, 0,
-					   0x4010, 4};
-	p->syms[1] = (struct kc_patch_sym){xstrdup("memcpy"), xstrdup("GLIBC_2.14"),
-					   KC_PF_SYM_EXTERN, KC_PF_SYMF_FUNC, 0, 0};
-	p->syms[2] = (struct kc_patch_sym){xstrdup("tlsvar"), xstrdup(""), KC_PF_SYM_EXTERN,
-					   KC_PF_SYMF_TLS | KC_PF_SYMF_WEAK, 0, 0};
+	p->syms[0] =
+	    (struct kc_patch_sym){xstrdup("counter"), xstrdup(""), KC_PF_SYM_TARGET, 0, 0x4010, 4};
+	p->syms[1] = (struct kc_patch_sym){
+	    xstrdup("memcpy"), xstrdup("GLIBC_2.14"), KC_PF_SYM_EXTERN, KC_PF_SYMF_FUNC, 0, 0};
+	p->syms[2] = (struct kc_patch_sym){xstrdup("tlsvar"),
+					   xstrdup(""),
+					   KC_PF_SYM_EXTERN,
+					   KC_PF_SYMF_TLS | KC_PF_SYMF_WEAK,
+					   0,
+					   0};
 	p->nrelocs = 5;
 	p->relocs = calloc(5, sizeof(*p->relocs));
 	p->relocs[0] = (struct kc_patch_reloc){0x1008, KC_PF_R_IMAGE64, KC_PF_NOSYM, 0x20};
@@ -285,8 +289,8 @@ MUT(sec0, ((Elf64_Shdr *)(buf + eh->e_shoff))[0].sh_size = 1)
 MUT(shstrtab_oob, find_sec(buf, ".shstrtab")->sh_size = 1u << 30)
 MUT(shname, find_sec(buf, KC_PF_SEC_SYMS)->sh_name = 1u << 20)
 MUT(out_of_bounds, find_sec(buf, KC_PF_SEC_FUNCS)->sh_offset = ~0ull - 8)
-MUT(overlap, find_sec(buf, KC_PF_SEC_SYMS)->sh_offset =
-		     find_sec(buf, KC_PF_SEC_FUNCS)->sh_offset + 8)
+MUT(overlap,
+    find_sec(buf, KC_PF_SEC_SYMS)->sh_offset = find_sec(buf, KC_PF_SEC_FUNCS)->sh_offset + 8)
 MUT(overlap_header, find_sec(buf, KC_PF_SEC_STRTAB)->sh_offset = 8)
 MUT(duplicate, find_sec(buf, KC_PF_SEC_SYMS)->sh_name = find_sec(buf, KC_PF_SEC_FUNCS)->sh_name)
 MUT(missing, find_sec(buf, KC_PF_SEC_RELOCS)->sh_name = find_sec(buf, ".symtab")->sh_name)
@@ -300,8 +304,9 @@ MUT(reserved, m->reserved[39] = 1)
 MUT(buildid0, m->build_id_len = 0)
 MUT(buildid65, m->build_id_len = 65)
 MUT(buildid_tail, m->build_id[63] = 1)
-MUT(strtab_nul, buf[find_sec(buf, KC_PF_SEC_STRTAB)->sh_offset +
-		    find_sec(buf, KC_PF_SEC_STRTAB)->sh_size - 1] = 'x')
+MUT(strtab_nul,
+    buf[find_sec(buf, KC_PF_SEC_STRTAB)->sh_offset + find_sec(buf, KC_PF_SEC_STRTAB)->sh_size - 1] =
+	'x')
 MUT(stroff, m->id = 1u << 30)
 MUT(bad_id, m->id = m->description)
 MUT(level0, m->level = 0)
@@ -348,73 +353,76 @@ static const struct {
 	int code;
 	const char *msg;
 } mutations[] = {
-#define M(n, msg) {#n, mut_##n, -ENOEXEC, msg}
-	M(magic, "not an ELF file"),
-	M(class, "not a little-endian ELF64"),
-	M(type, "not a patch file"),
-	M(phnum, "bad ELF header"),
-	M(shnum0, "bad section count"),
-	M(shnum_big, "bad section count"),
-	M(shstrndx, "bad section name table index"),
-	M(shoff, "truncated patch file"),
-	M(sec0, "section 0 is not null"),
-	M(shstrtab_oob, "section name table out of bounds"),
-	M(shname, "bad name"),
-	M(out_of_bounds, "section '.kcare.funcs' out of bounds"),
-	M(overlap, "overlaps"),
-	M(overlap_header, "overlaps"),
-	M(duplicate, "duplicate section '.kcare.funcs'"),
-	M(missing, "missing section '.kcare.relocs'"),
-	M(wrong_type, "section '.kcare.funcs' has the wrong type"),
-	M(meta_size, "section '.kcare.meta' has the wrong size"),
-	M(meta_magic, "bad patch magic"),
-	{"version", mut_version, -EPROTONOSUPPORT, "unsupported patch format version 2"},
-	M(wrong_arch, "wrong architecture: patch is for aarch64, this host is x86_64"),
-	M(machine_mismatch, "machine of the metadata and ELF header differ"),
-	M(reserved, "reserved metadata fields"),
-	M(buildid0, "bad build-id length 0"),
-	M(buildid65, "bad build-id length 65"),
-	M(buildid_tail, "bad build-id length"),
-	M(strtab_nul, "bad section '.kcare.strtab'"),
-	M(stroff, "string offset"),
-	M(bad_id, "bad patch id"),
-	M(level0, "level must be at least 1"),
-	M(bad_text, "bad description"),
-	M(empty_target, "bad target name"),
-	M(flags, "unknown flags"),
-	M(nfuncs, "section '.kcare.funcs' does not match the metadata"),
-	M(nrelocs_overflow, "section '.kcare.relocs' does not match the metadata"),
-	M(text_size, "section '.kcare.text' does not match the metadata"),
-	M(rodata_addr, "section '.kcare.rodata' does not match the metadata"),
-	M(rodata_off, "does not follow text"),
-	M(data_off, "does not follow rodata"),
-	M(bss_off, "bss offset"),
-	M(image_size, "does not match its segments"),
-	M(image_huge, "bad image size"),
-	M(image_unaligned, "bad image size"),
-	M(func_outside, "function 'foo' is outside the text segment"),
-	M(func_short, "function 'foo' has a bad target size"),
-	M(func_orig, "bad original length 17"),
-	M(func_orig_tail, "stray original bytes"),
-	M(func_reserved, "reserved fields are not zero"),
-	M(func_flags, "reserved fields are not zero"),
-	M(func_name, "function name: string offset"),
-	M(func_overlap, "functions 'foo' and 'bar' overlap"),
-	M(func_empty_name, "function 0 has a bad name"),
-	M(sym_kind, "unknown kind 9"),
-	M(sym_flags, "unknown flags 0x80"),
-	M(sym_version, "symbol version: string offset"),
-	M(sym_target_weak, "target symbol 'counter'"),
-	M(sym_extern_value, "extern symbol 'memcpy' has a value"),
-	M(sym_func_tls, "both a function and TLS"),
-	M(rel_type, "unknown type 99"),
-	M(rel_offset, "outside the image"),
-	M(rel_offset_wrap, "outside the image"),
-	M(rel_sym, "bad symbol index 3"),
-	M(rel_nosym, "bad symbol index"),
-	M(rel_image_sym, "image relocation 0 has a symbol"),
-	M(rel_tls, "TLS mismatch"),
-	M(rel_overlap, "relocations overlap"),
+#define M(n, msg)                                                                                  \
+	{                                                                                          \
+#n, mut_##n, -ENOEXEC, msg                                                         \
+	}
+    M(magic, "not an ELF file"),
+    M(class, "not a little-endian ELF64"),
+    M(type, "not a patch file"),
+    M(phnum, "bad ELF header"),
+    M(shnum0, "bad section count"),
+    M(shnum_big, "bad section count"),
+    M(shstrndx, "bad section name table index"),
+    M(shoff, "truncated patch file"),
+    M(sec0, "section 0 is not null"),
+    M(shstrtab_oob, "section name table out of bounds"),
+    M(shname, "bad name"),
+    M(out_of_bounds, "section '.kcare.funcs' out of bounds"),
+    M(overlap, "overlaps"),
+    M(overlap_header, "overlaps"),
+    M(duplicate, "duplicate section '.kcare.funcs'"),
+    M(missing, "missing section '.kcare.relocs'"),
+    M(wrong_type, "section '.kcare.funcs' has the wrong type"),
+    M(meta_size, "section '.kcare.meta' has the wrong size"),
+    M(meta_magic, "bad patch magic"),
+    {"version", mut_version, -EPROTONOSUPPORT, "unsupported patch format version 2"},
+    M(wrong_arch, "wrong architecture: patch is for aarch64, this host is x86_64"),
+    M(machine_mismatch, "machine of the metadata and ELF header differ"),
+    M(reserved, "reserved metadata fields"),
+    M(buildid0, "bad build-id length 0"),
+    M(buildid65, "bad build-id length 65"),
+    M(buildid_tail, "bad build-id length"),
+    M(strtab_nul, "bad section '.kcare.strtab'"),
+    M(stroff, "string offset"),
+    M(bad_id, "bad patch id"),
+    M(level0, "level must be at least 1"),
+    M(bad_text, "bad description"),
+    M(empty_target, "bad target name"),
+    M(flags, "unknown flags"),
+    M(nfuncs, "section '.kcare.funcs' does not match the metadata"),
+    M(nrelocs_overflow, "section '.kcare.relocs' does not match the metadata"),
+    M(text_size, "section '.kcare.text' does not match the metadata"),
+    M(rodata_addr, "section '.kcare.rodata' does not match the metadata"),
+    M(rodata_off, "does not follow text"),
+    M(data_off, "does not follow rodata"),
+    M(bss_off, "bss offset"),
+    M(image_size, "does not match its segments"),
+    M(image_huge, "bad image size"),
+    M(image_unaligned, "bad image size"),
+    M(func_outside, "function 'foo' is outside the text segment"),
+    M(func_short, "function 'foo' has a bad target size"),
+    M(func_orig, "bad original length 17"),
+    M(func_orig_tail, "stray original bytes"),
+    M(func_reserved, "reserved fields are not zero"),
+    M(func_flags, "reserved fields are not zero"),
+    M(func_name, "function name: string offset"),
+    M(func_overlap, "functions 'foo' and 'bar' overlap"),
+    M(func_empty_name, "function 0 has a bad name"),
+    M(sym_kind, "unknown kind 9"),
+    M(sym_flags, "unknown flags 0x80"),
+    M(sym_version, "symbol version: string offset"),
+    M(sym_target_weak, "target symbol 'counter'"),
+    M(sym_extern_value, "extern symbol 'memcpy' has a value"),
+    M(sym_func_tls, "both a function and TLS"),
+    M(rel_type, "unknown type 99"),
+    M(rel_offset, "outside the image"),
+    M(rel_offset_wrap, "outside the image"),
+    M(rel_sym, "bad symbol index 3"),
+    M(rel_nosym, "bad symbol index"),
+    M(rel_image_sym, "image relocation 0 has a symbol"),
+    M(rel_tls, "TLS mismatch"),
+    M(rel_overlap, "relocations overlap"),
 #undef M
 };
 
@@ -509,12 +517,12 @@ static void test_patchfile__labels_in_symtab(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_patchfile__round_trip),
-		cmocka_unit_test(test_patchfile__write_read_file_atomic),
-		cmocka_unit_test(test_patchfile__truncation_at_every_length),
-		cmocka_unit_test(test_patchfile__every_validation_failure),
-		cmocka_unit_test(test_patchfile__validate_in_memory),
-		cmocka_unit_test(test_patchfile__labels_in_symtab),
+	    cmocka_unit_test(test_patchfile__round_trip),
+	    cmocka_unit_test(test_patchfile__write_read_file_atomic),
+	    cmocka_unit_test(test_patchfile__truncation_at_every_length),
+	    cmocka_unit_test(test_patchfile__every_validation_failure),
+	    cmocka_unit_test(test_patchfile__validate_in_memory),
+	    cmocka_unit_test(test_patchfile__labels_in_symtab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,14 +20,14 @@
 #include "kcare/proc.h"
 
 static const char sample[] =
-	"55d0c0a00000-55d0c0a02000 r--p 00000000 fe:01 1311018                    /usr/bin/cat\n"
-	"55d0c0a02000-55d0c0a07000 r-xp 00002000 fe:01 1311018                    /usr/bin/cat\n"
-	"55d0c1b3e000-55d0c1b5f000 rw-p 00000000 00:00 0                          [heap]\n"
-	"7f1c2a000000-7f1c2a021000 rw-s 00000000 00:05 42                         /dev/zero (deleted)\n"
-	"7f1c2a100000-7f1c2a101000 rw-p 00001000 103:02 99                        /tmp/a b (x)\n"
-	"7f1c2a200000-7f1c2a201000 ---p 00000000 00:00 0 \n"
-	"7ffd5c6f0000-7ffd5c6f2000 r-xp 00000000 00:00 0                          [vdso]\n"
-	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]";
+    "55d0c0a00000-55d0c0a02000 r--p 00000000 fe:01 1311018                    /usr/bin/cat\n"
+    "55d0c0a02000-55d0c0a07000 r-xp 00002000 fe:01 1311018                    /usr/bin/cat\n"
+    "55d0c1b3e000-55d0c1b5f000 rw-p 00000000 00:00 0                          [heap]\n"
+    "7f1c2a000000-7f1c2a021000 rw-s 00000000 00:05 42                         /dev/zero (deleted)\n"
+    "7f1c2a100000-7f1c2a101000 rw-p 00001000 103:02 99                        /tmp/a b (x)\n"
+    "7f1c2a200000-7f1c2a201000 ---p 00000000 00:00 0 \n"
+    "7ffd5c6f0000-7ffd5c6f2000 r-xp 00000000 00:00 0                          [vdso]\n"
+    "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]";
 
 static void test_proc__parses_every_line_shape(void **state)
 {
@@ -76,16 +76,16 @@ static void test_proc__parses_every_line_shape(void **state)
 static void test_proc__rejects_malformed_lines(void **state)
 {
 	static const char *bad[] = {
-		"zz-1000 r--p 00000000 00:00 0\n",
-		"1000-2000 rw-p 00000000 00:00\n",
-		"2000-1000 r--p 00000000 00:00 0\n",
-		"1000-2000 r--q 00000000 00:00 0\n",
-		"1000-2000 r-p 00000000 00:00 0\n",
-		"1000-2000 r--p 00000000 0000 0\n",
-		"1000-2000 r--p 00000000 00:00 0x\n",
-		"1000 r--p 00000000 00:00 0\n",
-		"10000000000000000-10000000000000001 r--p 00000000 00:00 0\n",
-		"1000-2000 r--p 00000000 00:00 0\n\n",
+	    "zz-1000 r--p 00000000 00:00 0\n",
+	    "1000-2000 rw-p 00000000 00:00\n",
+	    "2000-1000 r--p 00000000 00:00 0\n",
+	    "1000-2000 r--q 00000000 00:00 0\n",
+	    "1000-2000 r-p 00000000 00:00 0\n",
+	    "1000-2000 r--p 00000000 0000 0\n",
+	    "1000-2000 r--p 00000000 00:00 0x\n",
+	    "1000 r--p 00000000 00:00 0\n",
+	    "10000000000000000-10000000000000001 r--p 00000000 00:00 0\n",
+	    "1000-2000 r--p 00000000 00:00 0\n\n",
 	};
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_proc_maps m;
@@ -98,7 +98,8 @@ static void test_proc__rejects_malformed_lines(void **state)
 		assert_non_null(strstr(err.msg, "malformed maps line"));
 	}
 	/* Text with a NUL byte inside a path is not maps text. */
-	assert_int_equal(kc_proc_maps_parse("1000-2000 r--p 0 00:00 1 /a\0b", 29, &m, &err), -EINVAL);
+	assert_int_equal(kc_proc_maps_parse("1000-2000 r--p 0 00:00 1 /a\0b", 29, &m, &err),
+			 -EINVAL);
 }
 
 static void test_proc__reads_own_maps(void **state)
@@ -221,6 +222,9 @@ static void test_proc__reports_gone_process(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(0);
+	/* As a zombie it still has a /proc entry, but no memory map. */
+	assert_int_equal(waitid(P_PID, (id_t)pid, &(siginfo_t){0}, WEXITED | WNOWAIT), 0);
+	assert_int_equal(kc_proc_maps_read(pid, &m, &err), -ESRCH);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	assert_int_equal(kc_proc_maps_read(pid, &m, &err), -ESRCH);
 	assert_int_equal(kc_proc_tids(pid, &ids, &n, &err), -ESRCH);
@@ -230,15 +234,31 @@ static void test_proc__reports_gone_process(void **state)
 	assert_non_null(strstr(err.msg, "auxv"));
 }
 
+/* A kernel thread is alive and has an empty map (kthreadd is pid 2 outside containers). */
+static void test_proc__kernel_thread_has_no_maps(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_proc_maps m;
+	char comm[32];
+
+	(void)state;
+	if (kc_proc_comm(2, comm, sizeof(comm), &err) != 0 || strcmp(comm, "kthreadd") != 0)
+		skip();
+	assert_int_equal(kc_proc_maps_read(2, &m, &err), 0);
+	assert_int_equal(m.n, 0);
+	kc_proc_maps_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_proc__parses_every_line_shape),
-		cmocka_unit_test(test_proc__rejects_malformed_lines),
-		cmocka_unit_test(test_proc__reads_own_maps),
-		cmocka_unit_test(test_proc__lists_threads_and_processes),
-		cmocka_unit_test(test_proc__reads_comm_and_auxv),
-		cmocka_unit_test(test_proc__reports_gone_process),
+	    cmocka_unit_test(test_proc__parses_every_line_shape),
+	    cmocka_unit_test(test_proc__rejects_malformed_lines),
+	    cmocka_unit_test(test_proc__reads_own_maps),
+	    cmocka_unit_test(test_proc__lists_threads_and_processes),
+	    cmocka_unit_test(test_proc__reads_comm_and_auxv),
+	    cmocka_unit_test(test_proc__reports_gone_process),
+	    cmocka_unit_test(test_proc__kernel_thread_has_no_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

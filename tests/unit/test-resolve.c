@@ -21,24 +21,24 @@ static const char lib_gd_src[] = "__thread int ltvar = 3;\n"
 static const char lib_ie_src[] = "__thread long l2tvar[4] __attribute__((aligned(64))) = {1};\n"
 				 "long *lib_ie_addr(void) { return l2tvar; }\n";
 static const char child_src[] =
-	"#include <stdio.h>\n"
-	"#include <string.h>\n"
-	"#include <unistd.h>\n"
-	"__thread int tvar = 7;\n"
-	"__thread char tpad[40] __attribute__((aligned(32)));\n"
-	"int *lib_gd_addr(void);\n"
-	"long *lib_ie_addr(void);\n"
-	"void *(*volatile mc)(void *, const void *, size_t) = memcpy;\n"
-	"int main(void)\n"
-	"{\n"
-	"	void *tp;\n"
-	"	__asm__(\"mov %%fs:0, %0\" : \"=r\"(tp));\n"
-	"	printf(\"%p %p %p %p %p %p\\n\", (void *)&printf, (void *)mc, (void *)&tvar,\n"
-	"	       (void *)lib_gd_addr(), (void *)lib_ie_addr(), tp);\n"
-	"	fflush(stdout);\n"
-	"	pause();\n"
-	"	return tpad[0];\n"
-	"}\n";
+    "#include <stdio.h>\n"
+    "#include <string.h>\n"
+    "#include <unistd.h>\n"
+    "__thread int tvar = 7;\n"
+    "__thread char tpad[40] __attribute__((aligned(32)));\n"
+    "int *lib_gd_addr(void);\n"
+    "long *lib_ie_addr(void);\n"
+    "void *(*volatile mc)(void *, const void *, size_t) = memcpy;\n"
+    "int main(void)\n"
+    "{\n"
+    "	void *tp;\n"
+    "	__asm__(\"mov %%fs:0, %0\" : \"=r\"(tp));\n"
+    "	printf(\"%p %p %p %p %p %p\\n\", (void *)&printf, (void *)mc, (void *)&tvar,\n"
+    "	       (void *)lib_gd_addr(), (void *)lib_ie_addr(), tp);\n"
+    "	fflush(stdout);\n"
+    "	pause();\n"
+    "	return tpad[0];\n"
+    "}\n";
 
 struct resolve_fixture {
 	struct tc_child c;
@@ -58,19 +58,19 @@ static void resolve_start(struct resolve_fixture *f, const char *cflags)
 	assert_int_equal(tc_write_file(&f->c, "gd.c", lib_gd_src), 0);
 	assert_int_equal(tc_write_file(&f->c, "ie.c", lib_ie_src), 0);
 	assert_int_equal(tc_write_file(&f->c, "child.c", child_src), 0);
-	assert_int_equal(tc_sh(&f->c, "gcc -O2 -fPIC -shared -o libkcgd.so gd.c && "
-				      "gcc -O2 -fPIC -ftls-model=initial-exec -shared -o libkcie.so ie.c && "
-				      "gcc -O2 %s -rdynamic -o child child.c -L. -lkcgd -lkcie -Wl,-rpath,'%s'",
-			       cflags, f->c.dir),
-			 0);
+	assert_int_equal(
+	    tc_sh(&f->c,
+		  "gcc -O2 -fPIC -shared -o libkcgd.so gd.c && "
+		  "gcc -O2 -fPIC -ftls-model=initial-exec -shared -o libkcie.so ie.c && "
+		  "gcc -O2 %s -rdynamic -o child child.c -L. -lkcgd -lkcie -Wl,-rpath,'%s'",
+		  cflags, f->c.dir),
+	    0);
 	assert_int_equal(tc_spawn(&f->c, "child"), 0);
 	assert_int_equal(tc_read_line(&f->c, line, sizeof(line)), 0);
-	assert_int_equal(sscanf(line,
-				"%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64
-				" %" SCNx64,
-				&f->printf_addr, &f->memcpy_addr, &f->tvar, &f->ltvar, &f->l2tvar,
-				&f->tp),
-			 6);
+	assert_int_equal(
+	    sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64,
+		   &f->printf_addr, &f->memcpy_addr, &f->tvar, &f->ltvar, &f->l2tvar, &f->tp),
+	    6);
 	assert_int_equal(kc_proc_maps_read(f->c.pid, &f->maps, &err), 0);
 	if (kc_objs_read(f->c.pid, &f->maps, &f->objs, &err) != 0)
 		fail_msg("kc_objs_read: %s", err.msg);
@@ -130,7 +130,8 @@ static void resolve_check(struct resolve_fixture *f)
 	assert_string_equal(err.msg, "undefined symbol 'kc_no_such_fn@V_1'");
 	assert_null(def);
 	/* The vdso is searched too (last). */
-	assert_int_equal(kc_resolve_symbol(&f->r, "__vdso_clock_gettime", NULL, &addr, &def, &err), 0);
+	assert_int_equal(kc_resolve_symbol(&f->r, "__vdso_clock_gettime", NULL, &addr, &def, &err),
+			 0);
 	assert_true(def->is_vdso);
 
 	/* TLS: program (modid 1, local-exec layout), gd library (2), ie library (3). */
@@ -183,8 +184,8 @@ static void test_resolve__non_pie_child(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve__pie_child),
-		cmocka_unit_test(test_resolve__non_pie_child),
+	    cmocka_unit_test(test_resolve__pie_child),
+	    cmocka_unit_test(test_resolve__non_pie_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,40 +19,39 @@
 #include "kcare/unwind.h"
 #include "testchild.h"
 
-static const char child_src[] =
-	"#define _GNU_SOURCE\n"
-	"#include <pthread.h>\n"
-	"#include <stdio.h>\n"
-	"#include <unistd.h>\n"
-	"static int pfd[2];\n"
-	"__attribute__((noinline)) void inner(void)\n"
-	"{\n"
-	"	char c;\n"
-	"	if (read(pfd[0], &c, 1) < 0)\n"
-	"		return;\n"
-	"	__asm__ volatile(\"\");\n"
-	"}\n"
-	"__attribute__((noinline)) void outer(void)\n"
-	"{\n"
-	"	inner();\n"
-	"	__asm__ volatile(\"\");\n"
-	"}\n"
-	"static void *thr(void *a)\n"
-	"{\n"
-	"	printf(\"%d\\n\", gettid());\n"
-	"	fflush(stdout);\n"
-	"	outer();\n"
-	"	return a;\n"
-	"}\n"
-	"int main(void)\n"
-	"{\n"
-	"	pthread_t t;\n"
-	"	if (pipe(pfd) < 0)\n"
-	"		return 1;\n"
-	"	pthread_create(&t, NULL, thr, NULL);\n"
-	"	pthread_join(t, NULL);\n"
-	"	return 0;\n"
-	"}\n";
+static const char child_src[] = "#define _GNU_SOURCE\n"
+				"#include <pthread.h>\n"
+				"#include <stdio.h>\n"
+				"#include <unistd.h>\n"
+				"static int pfd[2];\n"
+				"__attribute__((noinline)) void inner(void)\n"
+				"{\n"
+				"	char c;\n"
+				"	if (read(pfd[0], &c, 1) < 0)\n"
+				"		return;\n"
+				"	__asm__ volatile(\"\");\n"
+				"}\n"
+				"__attribute__((noinline)) void outer(void)\n"
+				"{\n"
+				"	inner();\n"
+				"	__asm__ volatile(\"\");\n"
+				"}\n"
+				"static void *thr(void *a)\n"
+				"{\n"
+				"	printf(\"%d\\n\", gettid());\n"
+				"	fflush(stdout);\n"
+				"	outer();\n"
+				"	return a;\n"
+				"}\n"
+				"int main(void)\n"
+				"{\n"
+				"	pthread_t t;\n"
+				"	if (pipe(pfd) < 0)\n"
+				"		return 1;\n"
+				"	pthread_create(&t, NULL, thr, NULL);\n"
+				"	pthread_join(t, NULL);\n"
+				"	return 0;\n"
+				"}\n";
 
 struct unwind_fixture {
 	struct tc_child c;
@@ -169,12 +168,12 @@ static void test_unwind__scan_is_conservative(void **state)
 	assert_int_equal(kc_proc_maps_read(f.c.pid, &maps, &err), 0);
 	stack = kc_proc_maps_find(&maps, regs.rsp);
 	assert_non_null(stack);
-	assert_int_equal(kc_unwind_scan(f.tid, regs.rip, regs.rsp, stack->end, tc_read_mem, &f.c.pid,
-					&f.outer, 1, &hit, &err),
+	assert_int_equal(kc_unwind_scan(f.tid, regs.rip, regs.rsp, stack->end, tc_read_mem,
+					&f.c.pid, &f.outer, 1, &hit, &err),
 			 -EBUSY);
 	assert_true(hit > f.outer.lo && hit <= f.outer.hi);
-	assert_int_equal(kc_unwind_scan(f.tid, regs.rip, regs.rsp, stack->end, tc_read_mem, &f.c.pid,
-					&f.elsewhere, 1, &hit, &err),
+	assert_int_equal(kc_unwind_scan(f.tid, regs.rip, regs.rsp, stack->end, tc_read_mem,
+					&f.c.pid, &f.elsewhere, 1, &hit, &err),
 			 0);
 	/* The top pc alone counts. */
 	{
@@ -192,8 +191,8 @@ static void test_unwind__scan_is_conservative(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unwind__finds_functions_on_stack),
-		cmocka_unit_test(test_unwind__scan_is_conservative),
+	    cmocka_unit_test(test_unwind__finds_functions_on_stack),
+	    cmocka_unit_test(test_unwind__scan_is_conservative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,7 @@ static inline int tc_write_file(const struct tc_child *c, const char *name, cons
 
 /* Runs a shell command (formatted) inside the directory; returns its exit status. */
 static inline int tc_sh(const struct tc_child *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static inline int tc_sh(const struct tc_child *c, const char *fmt, ...)
 {
 	char cmd[2048];

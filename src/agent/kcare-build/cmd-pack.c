@@ -15,7 +15,8 @@
 
 #define PACK_USAGE                                                                                 \
 	"usage: kcare-build pack --target FILE --object OBJ.o -o PATCH [--id ID] [--level N]\n"    \
-	"                        [--cve CVE-YYYY-NNNN]... [--description TEXT] [--debug-dir DIR]\n"
+	"                        [--cve CVE-YYYY-NNNN]... [--description TEXT] [--debug-dir "      \
+	"DIR]\n"
 
 static int pack_usage_error(const char *fmt, const char *arg)
 {
@@ -50,12 +51,16 @@ static int pack_is_id(const char *s)
 int cmd_pack(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"target", required_argument, NULL, 't'}, {"object", required_argument, NULL, 'O'},
-		{"output", required_argument, NULL, 'o'}, {"id", required_argument, NULL, 'i'},
-		{"level", required_argument, NULL, 'l'},  {"cve", required_argument, NULL, 'c'},
-		{"description", required_argument, NULL, 'd'},
-		{"debug-dir", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"target", required_argument, NULL, 't'},
+	    {"object", required_argument, NULL, 'O'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"cve", required_argument, NULL, 'c'},
+	    {"description", required_argument, NULL, 'd'},
+	    {"debug-dir", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct kc_pack_opts o = {0};
 	struct kc_pack_summary sum;
@@ -83,8 +88,8 @@ int cmd_pack(int argc, char **argv)
 			break;
 		case 'i':
 			if (!pack_is_id(optarg)) {
-				ret = pack_usage_error("bad patch id '%s' (want [A-Za-z0-9._-]{1,63})",
-						       optarg);
+				ret = pack_usage_error(
+				    "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})", optarg);
 				goto out;
 			}
 			o.id = optarg;
@@ -94,14 +99,16 @@ int cmd_pack(int argc, char **argv)
 			lvl = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || lvl < 1 || lvl > UINT32_MAX ||
 			    optarg[0] == '-') {
-				ret = pack_usage_error("bad level '%s' (want a number >= 1)", optarg);
+				ret =
+				    pack_usage_error("bad level '%s' (want a number >= 1)", optarg);
 				goto out;
 			}
 			o.level = (uint32_t)lvl;
 			break;
 		case 'c':
 			if (!pack_is_cve(optarg)) {
-				ret = pack_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)", optarg);
+				ret = pack_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)",
+						       optarg);
 				goto out;
 			}
 			o.cves[o.ncves++] = optarg;
@@ -129,8 +136,9 @@ int cmd_pack(int argc, char **argv)
 		goto out;
 	}
 	if (!o.target || !o.object || !o.output) {
-		ret = pack_usage_error("%s is required",
-				       !o.target ? "--target" : !o.object ? "--object" : "-o");
+		ret = pack_usage_error("%s is required", !o.target   ? "--target"
+							 : !o.object ? "--object"
+								     : "-o");
 		goto out;
 	}
 	if (kc_pack(&o, &sum, &err) < 0) {
@@ -139,8 +147,7 @@ int cmd_pack(int argc, char **argv)
 		goto out;
 	}
 	printf("packed %s: id %s level %u for %s (build-id %s), %zu replaced functions, %zu new\n",
-	       o.output, sum.id, sum.level, sum.target_name, sum.build_id, sum.nreplaced,
-	       sum.nnew);
+	       o.output, sum.id, sum.level, sum.target_name, sum.build_id, sum.nreplaced, sum.nnew);
 	ret = KC_EXIT_OK;
 out:
 	free(o.cves);
