@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The demo's long-running service: every 0.5 s it asks libgreet.so about the next user (0..3) and prints the answer. */
+/* The demo's long-running service: every 0.5 s it asks libgreet.so about the next user (0..3) and
+ * prints the answer. */
 #include <stdio.h>
 #include <time.h>
 

@@ -72,7 +72,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 if ninja -C build-fuzz >"$out/build-fuzz.log" 2>&1; then
 	for f in build-fuzz/tests/fuzz/fuzz-*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=$(basename "$f")
 		corpus="$out/corpus-$name"
 		mkdir -p "$corpus"
@@ -95,8 +95,10 @@ for t in tests/integration/[0-9]*.sh; do
 	name=$(basename "$t" .sh)
 	case "$name" in ${KC_TESTS:-*}) ;; *) continue ;; esac
 	log="$out/$name.log"
+	t0=$(date +%s)
 	timeout "${KC_TEST_TIMEOUT:-600}" sh "$t" >"$log" 2>&1
 	st=$?
+	echo "# $name took $(($(date +%s) - t0)) s"
 	if [ $st = 77 ]; then
 		echo "SKIP: $name ($(tail -1 "$log"))"
 		continue

@@ -87,8 +87,14 @@ int kc_load_place(const struct kc_proc_maps *maps, const struct kc_obj *obj, uin
 		if (i < maps->n && strcmp(maps->v[i].path, "[stack]") == 0)
 			ghi = ghi > STACK_ROOM ? ghi - STACK_ROOM : 0;
 		below = ghi <= obj->lo;
-		if (!fit(glo, ghi, wlo, whi, size, below, &cand))
+		/*
+		 * A free page on each side: adjacent anonymous mappings with equal
+		 * protections are merged by the kernel, and a region's header must
+		 * stay at the start of its own mapping to be found again.
+		 */
+		if (!fit(glo, ghi, wlo, whi, size + 2 * PAGE, below, &cand))
 			continue;
+		cand += PAGE;
 		dist = below ? obj->lo - (cand + size) : cand - obj->hi;
 		if (dist < best_dist) {
 			best_dist = dist;

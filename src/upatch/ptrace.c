@@ -279,7 +279,9 @@ static int wait_any(struct kc_proc *p, bool want_stop, int flags, struct kc_err 
 		}
 		return kc_err_set(err, -errno, "waitpid: %s", strerror(errno));
 	}
-	return handle_status(p, tid, status, want_stop, err) < 0 ? err->code : 1;
+	int ret = handle_status(p, tid, status, want_stop, err);
+
+	return ret < 0 ? ret : 1;
 }
 
 static bool any_running(const struct kc_proc *p)
@@ -388,9 +390,11 @@ int kc_ptrace_stop_one(struct kc_proc *p, struct kc_thread **out, struct kc_err 
 	for (size_t i = 0; i < p->nthreads && !t; i++)
 		if (p->threads[i].state == KC_THREAD_RUNNING)
 			t = &p->threads[i];
-	if (!t)
-		return check_alive(p, err) < 0 ? err->code
-						: kc_err_set(err, -ESRCH, "no thread to stop");
+	if (!t) {
+		int ret2 = check_alive(p, err);
+
+		return ret2 < 0 ? ret2 : kc_err_set(err, -ESRCH, "no thread to stop");
+	}
 	if (t->state == KC_THREAD_RUNNING) {
 		pid_t tid = t->tid;
 

@@ -71,7 +71,7 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 	if (ret < 0)
 		return ret;
 	s->unw = kc_unwind_new(s->pid, err);
-	return s->unw ? 0 : err->code;
+	return s->unw ? 0 : (err && err->code ? err->code : -ENOMEM);
 }
 
 void kc_session_close(struct kc_session *s)
@@ -176,8 +176,8 @@ int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges
 			const struct kc_proc_map *m;
 			uint64_t sp = kc_arch_sp(&t->regs);
 
-			if (!fresh.n && kc_proc_maps_read(s->pid, &fresh, err) < 0)
-				return err->code;
+			if (!fresh.n && (r = kc_proc_maps_read(s->pid, &fresh, err)) < 0)
+				return r;
 			m = stack_map(&fresh, sp);
 			r = kc_unwind_scan(t->tid, pc, sp, m ? m->end : sp, kc_ptrace_read_cb,
 					   &s->proc, ranges, n, &hit, &e2);

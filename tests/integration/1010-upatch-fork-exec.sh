@@ -47,7 +47,11 @@ mem_equal $pid "$T/target" value_fn
 kill -9 $pid
 
 step "targets exiting in the middle of patch"
-for ms in 0 1 2 3 5 8 10 15 20 30 40 60 0 2 4 6 9 12 25 50; do
+# 40 lifetimes spread over 0..60 ms, so that exits land in every phase
+i=0
+while [ $i -lt 40 ]; do
+	ms=$((i * 37 % 61))
+	i=$((i + 1))
 	"$T/short" $ms &
 	spid=$!
 	track $spid

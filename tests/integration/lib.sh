@@ -5,6 +5,8 @@
 # running kcare-build and libcare-ctl, and checks on a target (its memory
 # against the file, `libcare-ctl info --json`). POSIX sh, because
 # scripts/check.sh runs the tests with sh. Every wait is bounded.
+# One test by hand: KC_BUILD=$PWD/build-x sh tests/integration/1001-upatch-exec.sh
+# (KC_KEEP=1 keeps the temp dir for a look afterwards).
 
 : "${KC_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${KC_BUILD:=$KC_TOP/build}"
@@ -20,12 +22,20 @@ KC_CMD_TIMEOUT=${KC_CMD_TIMEOUT:-30}
 T=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/kc-it.XXXXXX")" && pwd -P) || exit 1
 KC_PIDS=""
 
+# start time of a process in clock ticks since boot (field 22 of stat):
+# with its pid, an identity that pid reuse cannot fake
+kc_starttime() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+# KC_PIDS holds PID:STARTTIME of every process the test started: only those
+# are killed, never a process that reused the pid of one already reaped
 kc_cleanup() {
 	for _kc_p in $KC_PIDS; do
-		kill -9 "$_kc_p" 2>/dev/null
+		[ "$(kc_starttime "${_kc_p%%:*}")" = "${_kc_p#*:}" ] && kill -9 "${_kc_p%%:*}" 2>/dev/null
 	done
 	for _kc_p in $KC_PIDS; do
-		wait "$_kc_p" 2>/dev/null
+		wait "${_kc_p%%:*}" 2>/dev/null
 	done
 	if [ -n "${KC_KEEP:-}" ]; then
 		echo "# kept $T"
@@ -104,14 +114,14 @@ start_target() {
 	shift
 	"$@" >"$T/$_kc_name.log" 2>"$T/$_kc_name.err" &
 	TPID=$!
-	KC_PIDS="$KC_PIDS $TPID"
+	track $TPID
 	wait_for_line "$T/$_kc_name.log" '^ready' 10 ||
 		fail "$_kc_name did not start: $(tail -3 "$T/$_kc_name.log" "$T/$_kc_name.err")"
 }
 
 # track PID: kill it at exit too (a forked child, say)
 track() {
-	KC_PIDS="$KC_PIDS $1"
+	KC_PIDS="$KC_PIDS $1:$(kc_starttime "$1")"
 }
 
 # alive PID: the process exists and is not a zombie

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Fix of 1012: calls the target (helper) and libc (printf), so the patch has symbols and relocations. */
+/* Fix of 1012: calls the target (helper) and libc (printf), so the patch has symbols and
+ * relocations. */
 #include <stdio.h>
 
 extern int helper(int x);

@@ -37,8 +37,8 @@ int main(void)
 	for (;;) {
 		int v = process(3);
 
-		printf("value %d counter %d gvalue %d sbase %d message %s\n", v, counter, gvalue, sbase,
-		       message);
+		printf("value %d counter %d gvalue %d sbase %d message %s\n", v, counter, gvalue,
+		       sbase, message);
 		kct_sleep_ms(10);
 	}
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Library of 1002: lib_compute() is called from the program and, through lib_wrapper(), from the library itself. */
+/* Library of 1002: lib_compute() is called from the program and, through lib_wrapper(), from the
+ * library itself. */
 #include "kct.h"
 
 volatile int lib_bias;

@@ -4,7 +4,8 @@
  * result against the original formula and the fixed one (+1000000); any
  * other value prints BAD and aborts. Between calls each thread does some
  * work of its own, so that a stop finds most threads outside value() (with
- * all threads always inside it, no patcher could ever find a safe moment).
+ * all threads always inside it, no patcher could ever find a safe moment),
+ * and every 1000 calls a 1 ms pause.
  * main prints the totals every 20 ms.
  */
 #include <pthread.h>
@@ -12,7 +13,7 @@
 
 #include "kct.h"
 
-#define NTHREADS 16
+#define NTHREADS  16
 #define NEW_DELTA 1000000L
 
 static struct {
@@ -56,6 +57,9 @@ static void *worker(void *arg)
 		}
 		for (int i = 0; i < 400; i++)
 			sink += i ^ x;
+		/* bursts of ~1 ms: 16 spinning threads would starve the patcher on 2 cores */
+		if ((x / NTHREADS) % 1000 == 0)
+			kct_sleep_ms(1);
 	}
 	return NULL;
 }

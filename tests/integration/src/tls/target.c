@@ -48,7 +48,8 @@ static void *worker(void *arg)
 	lib_set(i);
 	__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
-		printf("t%d gd %d ie %d le %d lib %d\n", i, get_gd(), get_ie(), get_le(), lib_get());
+		printf("t%d gd %d ie %d le %d lib %d\n", i, get_gd(), get_ie(), get_le(),
+		       lib_get());
 		kct_sleep_ms(20);
 	}
 	return NULL;
