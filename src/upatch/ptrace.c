@@ -284,6 +284,38 @@ static int wait_any(struct kc_proc *p, bool want_stop, int flags, struct kc_err 
 	return ret < 0 ? ret : 1;
 }
 
+/*
+ * Waits for the next wait status of @t. Events of other threads are
+ * handled meanwhile (running ones are let go): waiting on one tid alone
+ * could deadlock, as a traced zombie leader is only reported once its
+ * tracer has reaped the other threads of an exiting process.
+ */
+static int wait_thread(struct kc_proc *p, struct kc_thread *t, int *status, struct kc_err *err)
+{
+	for (;;) {
+		int st, ret;
+		pid_t w = waitpid(-1, &st, __WALL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) {
+				for (size_t i = 0; i < p->nthreads; i++)
+					p->threads[i].state = KC_THREAD_GONE;
+				return kc_err_set(err, -ESRCH, "process %d exited", p->pid);
+			}
+			return kc_err_set(err, -errno, "waitpid: %s", strerror(errno));
+		}
+		if (w == t->tid) {
+			*status = st;
+			return 0;
+		}
+		ret = handle_status(p, w, st, false, err);
+		if (ret < 0)
+			return ret;
+	}
+}
+
 static bool any_running(const struct kc_proc *p)
 {
 	for (size_t i = 0; i < p->nthreads; i++)
@@ -402,11 +434,7 @@ int kc_ptrace_stop_one(struct kc_proc *p, struct kc_thread **out, struct kc_err 
 		if (ret < 0)
 			return ret;
 		while ((t = thread_find(p, tid)) && t->state == KC_THREAD_RUNNING) {
-			pid_t w = waitpid(tid, &status, __WALL);
-
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
+			if (wait_thread(p, t, &status, err) < 0) {
 				t->state = KC_THREAD_GONE;
 				break;
 			}
@@ -469,9 +497,7 @@ static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *sta
 					  strerror(errno));
 		}
 		data = 0;
-		do
-			w = waitpid(t->tid, status, __WALL);
-		while (w < 0 && errno == EINTR);
+		w = wait_thread(p, t, status, err) < 0 ? -1 : t->tid;
 		if (w < 0 || WIFEXITED(*status) || WIFSIGNALED(*status)) {
 			t->state = KC_THREAD_GONE;
 			return kc_err_set(err, -ESRCH, "thread %d of process %d exited", t->tid,
