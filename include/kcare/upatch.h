@@ -28,6 +28,8 @@ enum kc_upatch_outcome {
 	KC_UPATCH_NEWER,	/* a higher level of the same id is applied: nothing done */
 	KC_UPATCH_SKIPPED,	/* no object with the patch's build-id in the process */
 	KC_UPATCH_UNPATCHED,	/* reverted */
+	KC_UPATCH_RECOVERED_ROLLBACK,	/* an apply killed half way was undone */
+	KC_UPATCH_RECOVERED_REVERT,	/* a revert killed half way was finished */
 };
 
 struct kc_upatch_event {
@@ -64,6 +66,13 @@ int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *cons
 int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		     const struct kc_upatch_opts *opts, kc_upatch_report_fn report, void *ctx,
 		     struct kc_err *err);
+
+/*
+ * Finishes or rolls back operations that a killed patcher left half done
+ * in @pid (kc_upatch_apply() and kc_upatch_revert() do this first, too).
+ */
+int kc_upatch_recover(pid_t pid, const struct kc_upatch_opts *opts, kc_upatch_report_fn report,
+		      void *ctx, struct kc_err *err);
 
 /*
  * Describes @pid as a JSON object {pid, comm, objects: [{path, build_id,

@@ -247,6 +247,10 @@ static int txn_write(struct kc_session *s, void *ctx, struct kc_err *err)
 
 	if (!done)
 		return kc_err_set(err, -ENOMEM, "out of memory");
+	/* journal first: whoever finds this half done knows the lower level is being replaced */
+	if (tx->old)
+		ret = put_u32(s, tx->old->start + offsetof(struct kc_region_hdr, pending),
+			      KC_PENDING_UPGRADE, err);
 	for (size_t i = 0; i < prep->patch->nfuncs && ret == 0; i++) {
 		const struct kc_region_func *of = old_func_at(tx->old, nf[i].addr);
 
@@ -278,6 +282,9 @@ static int txn_write(struct kc_session *s, void *ctx, struct kc_err *err)
 		while (ndone--)
 			kc_ptrace_write(&s->proc, done[ndone].addr, done[ndone].bytes,
 					done[ndone].len, NULL);
+		if (tx->old)
+			put_u32(s, tx->old->start + offsetof(struct kc_region_hdr, pending),
+				KC_PENDING_NONE, NULL);
 		free(done);
 		return ret;
 	}
@@ -432,6 +439,8 @@ int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *cons
 	int ret;
 
 	ret = kc_session_open(&s, pid, opts, err);
+	if (ret == 0)
+		ret = kc_session_recover(&s, report, ctx, err);
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		ret = apply_one(&s, patches[i], files ? files[i] : NULL, report, ctx, err);
 		if (ret < 0)

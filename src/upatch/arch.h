@@ -40,6 +40,33 @@ void kc_arch_setup_syscall(struct kc_regs *regs, uint64_t insn, long nr, const u
 long kc_arch_syscall_result(const struct kc_regs *regs);
 
 /*
+ * The syscall trampoline, for remote syscalls that survive the patcher's
+ * death: its code runs the syscall, then restores every register of the
+ * borrowed thread from a block on that thread's stack and jumps back to
+ * where the thread was, so a thread let go in the middle of an injection
+ * (because the tracer was killed) carries on unharmed. A live tracer stops
+ * the thread right after the syscall and never lets the rest run.
+ */
+#define KC_ARCH_TRAMP_SIZE  80	/* code + slots, written once per process */
+#define KC_ARCH_TRAMP_BLOCK 128 /* bytes of the register block on the stack */
+
+/* The trampoline's bytes for its address. */
+void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE]);
+
+/*
+ * For a thread stopped with registers @orig, fills the register block (to
+ * be written at *block_addr on its stack, below the red zone) and the two
+ * trampoline slots (@slots, written at @tramp + *slots_off), and @regs,
+ * the registers that run syscall @nr with @args through the trampoline.
+ * The block holds @orig with an interrupted syscall already set up to be
+ * restarted, as the kernel would have done.
+ */
+void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t tramp, long nr,
+			 const uint64_t args[6], uint8_t block[KC_ARCH_TRAMP_BLOCK],
+			 uint64_t *block_addr, uint64_t slots[2], uint64_t *slots_off,
+			 struct kc_regs *regs);
+
+/*
  * Encodes the entry jump from @from to @to into @out. Returns -ERANGE if
  * @to is out of reach of the jump (more than +-2 GiB away on x86_64).
  */

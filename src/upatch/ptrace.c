@@ -537,7 +537,20 @@ static int inject_once(struct kc_proc *p, struct kc_thread *t, long nr, const ui
 	struct kc_regs regs = t->regs;
 	int status, r;
 
-	kc_arch_setup_syscall(&regs, p->syscall_insn, nr, args);
+	if (p->tramp) {
+		uint8_t block[KC_ARCH_TRAMP_BLOCK];
+		uint64_t baddr, slots[2], soff;
+
+		kc_arch_tramp_frame(&t->regs, p->tramp, nr, args, block, &baddr, slots, &soff,
+				    &regs);
+		r = kc_ptrace_write(p, baddr, block, sizeof(block), err);
+		if (r == 0)
+			r = kc_ptrace_write(p, p->tramp + soff, slots, sizeof(slots), err);
+		if (r < 0)
+			return r;
+	} else {
+		kc_arch_setup_syscall(&regs, p->syscall_insn, nr, args);
+	}
 	r = kc_arch_setregs(t->tid, &regs, err);
 	if (r < 0)
 		return r;
@@ -569,7 +582,7 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 
 	if (t->state != KC_THREAD_STOPPED)
 		return kc_err_set(err, -EINVAL, "thread %d is not stopped", t->tid);
-	if (!p->syscall_insn)
+	if (!p->syscall_insn && !p->tramp)
 		return kc_err_set(err, -ENOEXEC, "no syscall instruction found in process %d",
 				  p->pid);
 	r = inject_once(p, t, nr, args, ret, stash, &nstash, err);
@@ -664,6 +677,29 @@ int kc_ptrace_find_syscall_insn(struct kc_proc *p, const struct kc_proc_maps *ma
 	return 0;
 }
 
+int kc_ptrace_use_trampoline(struct kc_proc *p, uint64_t addr, struct kc_err *err)
+{
+	uint8_t code[KC_ARCH_TRAMP_SIZE], cur[KC_ARCH_TRAMP_SIZE];
+	int ret;
+
+	kc_arch_tramp_code(code);
+	ret = kc_ptrace_read(p, addr, cur, sizeof(cur), err);
+	if (ret < 0)
+		return ret;
+	/* slots differ from run to run: compare the code part only */
+	if (memcmp(cur, code, 64) == 0) {
+		p->tramp = addr; /* left by an earlier run that did not finish */
+		return 0;
+	}
+	memcpy(p->tramp_orig, cur, sizeof(cur));
+	ret = kc_ptrace_write(p, addr, code, sizeof(code), err);
+	if (ret < 0)
+		return ret;
+	p->tramp = addr;
+	p->tramp_written = true;
+	return 0;
+}
+
 int kc_ptrace_read(struct kc_proc *p, uint64_t addr, void *buf, size_t len, struct kc_err *err)
 {
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
@@ -717,6 +753,10 @@ int kc_ptrace_detach(struct kc_proc *p, struct kc_err *err)
 		if (kc_ptrace_stop_all(p, &e2) < 0 && kc_ptrace_live_threads(p) && ret == 0)
 			ret = kc_err_set(err, e2.code, "%s", e2.msg);
 	}
+	/* no thread runs the trampoline outside an injection: put the bytes back */
+	if (p->tramp_written && kc_ptrace_live_threads(p))
+		kc_ptrace_write(p, p->tramp, p->tramp_orig, sizeof(p->tramp_orig), NULL);
+	p->tramp_written = false;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct kc_thread *t = &p->threads[i];
 

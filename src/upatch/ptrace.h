@@ -52,6 +52,9 @@ struct kc_proc {
 	struct kc_thread *threads;	/* owned */
 	size_t nthreads, cap;
 	uint64_t syscall_insn;		/* address of a syscall instruction, 0 until found */
+	uint64_t tramp;			/* the syscall trampoline (arch.h), 0 if none */
+	bool tramp_written;		/* we wrote it (and restore tramp_orig on detach) */
+	uint8_t tramp_orig[KC_ARCH_TRAMP_SIZE];
 	bool execed;			/* the process called execve while seized */
 };
 
@@ -107,6 +110,14 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 struct kc_proc_maps;
 int kc_ptrace_find_syscall_insn(struct kc_proc *p, const struct kc_proc_maps *maps,
 				struct kc_err *err);
+
+/*
+ * Uses @addr (KC_ARCH_TRAMP_SIZE unused bytes of executable memory, or a
+ * trampoline a previous run left there) for remote syscalls from now on,
+ * so that a thread borrowed when the patcher dies goes back to where it
+ * was. The original bytes are put back by kc_ptrace_detach().
+ */
+int kc_ptrace_use_trampoline(struct kc_proc *p, uint64_t addr, struct kc_err *err);
 
 /* Memory of the target. Writes work on read-only and executable pages too. */
 int kc_ptrace_read(struct kc_proc *p, uint64_t addr, void *buf, size_t len, struct kc_err *err);

@@ -15,7 +15,16 @@
  * Per function, kc_region_func.state is the journal: PATCHED is written
  * right after that function's entry jump, ORIGINAL right after its
  * original bytes are back. Entry bytes in memory always equal either
- * orig[] or jump[], as each is written by one write in a full stop.
+ * orig[] or jump[] (or a lower level's jump[]), as each is written by one
+ * write in a full stop. kc_region_hdr.pending marks, before the first
+ * entry write, an APPLIED region that a revert (REVERT) or a higher level
+ * (UPGRADE) is taking over, so that recover.c can finish or roll back
+ * whatever a killed patcher left half done:
+ *   LOADED                    roll back: its entries get back what was there
+ *   APPLIED, pending REVERT   finish the revert
+ *   APPLIED, pending UPGRADE  a higher APPLIED level exists: retire this one;
+ *                             else roll back: re-write its own jumps
+ *   REVERTED                  unmap
  */
 #ifndef KC_UPATCH_REGION_H
 #define KC_UPATCH_REGION_H
@@ -35,6 +44,12 @@ enum kc_region_state {
 	KC_REGION_LOADED = 1,
 	KC_REGION_APPLIED = 2,
 	KC_REGION_REVERTED = 3,
+};
+
+enum kc_region_pending {
+	KC_PENDING_NONE = 0,
+	KC_PENDING_REVERT = 1,
+	KC_PENDING_UPGRADE = 2,
 };
 
 enum kc_rfunc_state {
@@ -78,7 +93,9 @@ struct kc_region_hdr {
 	uint8_t build_id[64];
 	char id[64];		/* NUL-terminated patch id */
 	char vma_name[64];	/* name given to the mapping, shown in /proc/PID/maps */
-	uint8_t reserved[64];
+	uint32_t pending;	/* enum kc_region_pending */
+	uint32_t pad;
+	uint8_t reserved[56];
 };
 
 /* A region as read back from a process. */

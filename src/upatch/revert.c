@@ -45,9 +45,13 @@ static int revert_check(struct kc_session *s, void *ctx, struct kc_err *err)
 static int revert_write(struct kc_session *s, void *ctx, struct kc_err *err)
 {
 	struct revert_txn *tx = ctx;
-	uint32_t st = KC_RFUNC_ORIGINAL;
-	int ret = 0;
+	uint32_t st = KC_PENDING_REVERT;
+	int ret;
 
+	/* journal first: a revert killed half way is finished by the next run */
+	ret = kc_ptrace_write(&s->proc, tx->r->start + offsetof(struct kc_region_hdr, pending), &st,
+			      sizeof(st), err);
+	st = KC_RFUNC_ORIGINAL;
 	for (uint32_t i = 0; i < tx->r->hdr.nfuncs && ret == 0; i++) {
 		const struct kc_region_func *f = &tx->r->funcs[i];
 		uint8_t cur[16];
@@ -88,6 +92,8 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 	int ret;
 
 	ret = kc_session_open(&s, pid, opts, err);
+	if (ret == 0)
+		ret = kc_session_recover(&s, report, ctx, err);
 	for (size_t i = 0; ret == 0 && i < s.regions.n; i++) {
 		struct kc_region *r = &s.regions.v[i];
 		struct revert_txn tx = {r, {0, 0}, "patch code"};

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gelf.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -57,6 +58,51 @@ int kc_session_refresh(struct kc_session *s, struct kc_err *err)
 			      s->attached ? (void *)&s->proc : (void *)s, &s->regions, err);
 }
 
+/*
+ * The trampoline goes into the padding after the end of an executable
+ * segment, within its last page: mapped executable, never reached by the
+ * object's own code, zero in the file. Without such a place, remote
+ * syscalls use a bare syscall instruction (not safe if we die mid-way).
+ */
+static void session_place_trampoline(struct kc_session *s)
+{
+	for (size_t i = 0; i < s->objs.n; i++) {
+		struct kc_obj *o = &s->objs.v[i];
+		size_t phnum = 0;
+		Elf *elf;
+
+		if (o->is_vdso || !(elf = kc_obj_elf(o, NULL)) || elf_getphdrnum(elf, &phnum) < 0)
+			continue;
+		for (size_t k = 0; k < phnum; k++) {
+			uint8_t cur[KC_ARCH_TRAMP_SIZE], code[KC_ARCH_TRAMP_SIZE];
+			const struct kc_proc_map *m;
+			uint64_t seg_end, page_end, at;
+			GElf_Phdr ph;
+			bool zero = true;
+
+			if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD ||
+			    !(ph.p_flags & PF_X) || ph.p_filesz != ph.p_memsz)
+				continue;
+			seg_end = o->bias + ph.p_vaddr + ph.p_filesz;
+			page_end = (seg_end + 4095) & ~4095ull;
+			at = (page_end - KC_ARCH_TRAMP_SIZE) & ~15ull;
+			if (at < ((seg_end + 15) & ~15ull) + 16)
+				continue;
+			m = kc_proc_maps_find(&s->maps, at);
+			if (!m || !(m->prot & PROT_EXEC) || m->end < page_end || m->start > seg_end)
+				continue;
+			if (kc_ptrace_read(&s->proc, at, cur, sizeof(cur), NULL) < 0)
+				continue;
+			kc_arch_tramp_code(code);
+			for (size_t j = 0; j < sizeof(cur); j++)
+				zero &= cur[j] == 0;
+			if ((zero || memcmp(cur, code, 64) == 0) &&
+			    kc_ptrace_use_trampoline(&s->proc, at, NULL) == 0)
+				return;
+		}
+	}
+}
+
 int kc_session_attach(struct kc_session *s, struct kc_err *err)
 {
 	int ret;
@@ -70,6 +116,7 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 	ret = kc_ptrace_find_syscall_insn(&s->proc, &s->maps, err);
 	if (ret < 0)
 		return ret;
+	session_place_trampoline(s);
 	s->unw = kc_unwind_new(s->pid, err);
 	return s->unw ? 0 : (err && err->code ? err->code : -ENOMEM);
 }

@@ -68,6 +68,10 @@ typedef int (*kc_txn_fn)(struct kc_session *s, void *ctx, struct kc_err *err);
 int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, void *ctx,
 		       struct kc_err *err);
 
+/* Finishes or rolls back interrupted operations found in the regions (recover.c). */
+int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *ctx,
+		       struct kc_err *err);
+
 /* Resumes threads left stopped by kc_session_in_stop(). */
 int kc_session_release_stop(struct kc_session *s, struct kc_err *err);
 

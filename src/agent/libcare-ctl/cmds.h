@@ -12,6 +12,7 @@
 int cmd_patch(int argc, char **argv);
 int cmd_unpatch(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 
 /* -p PID|all: the processes to work on; caller frees *pids. Returns 0, or an exit status. */
 int lcctl_targets(const char *spec, pid_t **pids, size_t *n);

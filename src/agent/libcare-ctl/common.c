@@ -78,6 +78,12 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 			       ev->patch_file ? ev->patch_file : ev->id, ev->build_id,
 			       ev->target_name);
 		break;
+	case KC_UPATCH_RECOVERED_ROLLBACK:
+		printf("%d: recovered %s level %u: rolled back\n", ev->pid, ev->id, ev->level);
+		break;
+	case KC_UPATCH_RECOVERED_REVERT:
+		printf("%d: recovered %s level %u: finished unpatch\n", ev->pid, ev->id, ev->level);
+		break;
 	case KC_UPATCH_UNPATCHED:
 		printf("%d: unpatched %s level %u from %s\n", ev->pid, ev->id, ev->level,
 		       ev->object);

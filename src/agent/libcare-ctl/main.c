@@ -16,6 +16,7 @@ static const struct verb verbs[] = {
 	{"patch", cmd_patch, "apply patches to running processes"},
 	{"unpatch", cmd_unpatch, "revert applied patches"},
 	{"info", cmd_info, "show mapped objects and applied patches"},
+	{"recover", cmd_recover, "finish or roll back operations of a killed libcare-ctl"},
 	{NULL, NULL, NULL},
 };
 

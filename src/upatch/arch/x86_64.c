@@ -77,3 +77,80 @@ int kc_arch_encode_jump(uint64_t from, uint64_t to, uint8_t out[KC_ARCH_JUMP_SIZ
 	memcpy(out + 1, &rel32, sizeof(rel32));
 	return 0;
 }
+
+/*
+ * syscall; pop rax, rcx, rdx, rbx, rbp, rsi, rdi, r8-r15; popfq;
+ * mov slot_rsp(%rip), %rsp; jmp *slot_rip(%rip); int3 padding; slots.
+ */
+#define TRAMP_SLOT_RSP 64
+#define TRAMP_SLOT_RIP 72
+
+void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE])
+{
+	static const uint8_t code[] = {
+		0x0f, 0x05,					/* syscall */
+		0x58, 0x59, 0x5a, 0x5b, 0x5d, 0x5e, 0x5f,	/* pop rax..rdi */
+		0x41, 0x58, 0x41, 0x59, 0x41, 0x5a, 0x41, 0x5b, /* pop r8-r11 */
+		0x41, 0x5c, 0x41, 0x5d, 0x41, 0x5e, 0x41, 0x5f, /* pop r12-r15 */
+		0x9d,						/* popfq */
+		0x48, 0x8b, 0x25, 0, 0, 0, 0,			/* mov slot_rsp(%rip), %rsp */
+		0xff, 0x25, 0, 0, 0, 0,				/* jmp *slot_rip(%rip) */
+	};
+	int32_t rel;
+
+	memset(out, 0xcc, KC_ARCH_TRAMP_SIZE);
+	memcpy(out, code, sizeof(code));
+	rel = TRAMP_SLOT_RSP - (26 + 7);
+	memcpy(out + 29, &rel, 4);
+	rel = TRAMP_SLOT_RIP - (33 + 6);
+	memcpy(out + 35, &rel, 4);
+	memset(out + TRAMP_SLOT_RSP, 0, 16);
+}
+
+void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t tramp, long nr,
+			 const uint64_t args[6], uint8_t block[KC_ARCH_TRAMP_BLOCK],
+			 uint64_t *block_addr, uint64_t slots[2], uint64_t *slots_off,
+			 struct kc_regs *regs)
+{
+	const struct user_regs_struct *o = &orig->r;
+	uint64_t rax = o->rax, rip = o->rip;
+	uint64_t v[16];
+
+	/* an interrupted syscall is restarted the way the kernel's signal code does */
+	if ((int64_t)o->orig_rax >= 0) {
+		int64_t r = (int64_t)o->rax;
+
+		if (r == -512 || r == -513 || r == -514) { /* ERESTARTSYS, NOINTR, NOHAND */
+			rax = o->orig_rax;
+			rip -= 2;
+		} else if (r == -516) { /* ERESTART_RESTARTBLOCK */
+			rax = 219;	/* __NR_restart_syscall */
+			rip -= 2;
+		}
+	}
+	v[0] = rax;
+	v[1] = o->rcx;
+	v[2] = o->rdx;
+	v[3] = o->rbx;
+	v[4] = o->rbp;
+	v[5] = o->rsi;
+	v[6] = o->rdi;
+	v[7] = o->r8;
+	v[8] = o->r9;
+	v[9] = o->r10;
+	v[10] = o->r11;
+	v[11] = o->r12;
+	v[12] = o->r13;
+	v[13] = o->r14;
+	v[14] = o->r15;
+	v[15] = o->eflags;
+	memcpy(block, v, sizeof(v));
+	/* below the 128-byte red zone the interrupted code may be using */
+	*block_addr = (o->rsp - 128 - KC_ARCH_TRAMP_BLOCK) & ~(uint64_t)15;
+	slots[0] = o->rsp;
+	slots[1] = rip;
+	*slots_off = TRAMP_SLOT_RSP;
+	*regs = *orig;
+	kc_arch_setup_syscall(regs, tramp, nr, args);
+	regs->r.rsp = *block_addr;
+}
