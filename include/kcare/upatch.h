@@ -18,7 +18,22 @@
 #include "kcare/patch.h"
 
 struct kc_upatch_opts {
-	double timeout; /* seconds to keep retrying while a thread is busy in a function */
+	double timeout; /* seconds to keep retrying while a thread is busy, or another patcher holds the process */
+	/*
+	 * Set asynchronously (by a signal handler) to cancel: an operation that
+	 * has not written its entries yet is rolled back and fails with -EINTR;
+	 * one that has completes. May be NULL.
+	 */
+	const volatile int *cancel;
+};
+
+/* Figures of one operation on one process (for --stats and benchmarks). */
+struct kc_upatch_stats {
+	unsigned threads;	/* threads stopped in the final stop */
+	unsigned attempts;	/* stop-and-check rounds */
+	uint64_t stop_us;	/* final stop: first interrupt to the end of the writes and cleanup */
+	uint64_t max_stop_us;	/* longest single stop of any round */
+	uint64_t total_us;	/* the whole operation on this process */
 };
 
 enum kc_upatch_outcome {
@@ -43,6 +58,7 @@ struct kc_upatch_event {
 	size_t nfuncs;
 	const char *target_name;
 	const char *build_id;	/* hex */
+	const struct kc_upatch_stats *stats; /* PATCHED, UPGRADED, UNPATCHED only, else NULL */
 };
 
 typedef void (*kc_upatch_report_fn)(void *ctx, const struct kc_upatch_event *ev);

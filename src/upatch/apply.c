@@ -421,6 +421,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		kc_session_unmap(s, tx.old->start, tx.old->hdr.region_size, NULL);
 	}
 	ev.outcome = tx.old ? KC_UPATCH_UPGRADED : KC_UPATCH_PATCHED;
+	ev.stats = kc_session_stats_done(s);
 	report(ctx, &ev);
 	/* the next patch of this call needs to see the new region */
 	ret = kc_session_refresh(s, err);
@@ -439,6 +440,10 @@ int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *cons
 	int ret;
 
 	ret = kc_session_open(&s, pid, opts, err);
+	/* hold the process before deciding anything, if there is anything to do */
+	for (size_t i = 0; ret == 0 && !s.attached && i < n; i++)
+		if (find_object(&s, &patches[i]->build_id))
+			ret = kc_session_attach(&s, err);
 	if (ret == 0)
 		ret = kc_session_recover(&s, report, ctx, err);
 	for (size_t i = 0; ret == 0 && i < n; i++) {

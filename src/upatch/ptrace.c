@@ -115,10 +115,19 @@ static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
 		if (e == ESRCH)
 			return 0; /* exited between listing and seizing */
 		tracer = tracer_of(tid);
-		if (e == EPERM && tracer > 0 && tracer != getpid())
+		if (e == EPERM && tracer > 0 && tracer != getpid()) {
+			char comm[64] = "?";
+
+			kc_proc_comm(tracer, comm, sizeof(comm), NULL);
+			/* another of us: the caller may wait for it to finish */
+			if (!strcmp(comm, "libcare-ctl"))
+				return kc_err_set(err, -EAGAIN,
+						  "process %d is being patched by libcare-ctl (pid %d)",
+						  p->pid, tracer);
 			return kc_err_set(err, -EBUSY,
-					  "process %d is already traced by process %d (a debugger?)",
-					  p->pid, tracer);
+					  "process %d is already traced by process %d (%s)", p->pid,
+					  tracer, comm);
+		}
 		return kc_err_set(err, -e, "cannot attach to thread %d of process %d: %s", tid,
 				  p->pid, strerror(e));
 	}

@@ -184,6 +184,18 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if (!s->attached) {
+		/* decide only while holding the process: regions read before could be stale */
+		for (size_t i = 0; i < s->regions.n && ret == 0; i++)
+			if (classify(s, i) != RECOVER_NONE)
+				ret = kc_session_attach(s, err);
+		if (ret < 0 || !s->attached)
+			goto out;
+		free(tx.action);
+		free(tx.ranges);
+		free(tx.names);
+		return kc_session_recover(s, report, ctx, err);
+	}
 	for (size_t i = 0; i < s->regions.n; i++) {
 		const struct kc_region *r = &s->regions.v[i];
 
@@ -199,9 +211,7 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 	}
 	if (!todo)
 		goto out;
-	ret = kc_session_attach(s, err);
-	if (ret == 0)
-		ret = kc_session_release_stop(s, err);
+	ret = kc_session_release_stop(s, err);
 	if (ret == 0)
 		ret = kc_session_in_stop(s, recover_check, recover_write, &tx, err);
 	if (ret < 0) {
@@ -241,6 +251,11 @@ int kc_upatch_recover(pid_t pid, const struct kc_upatch_opts *opts, kc_upatch_re
 	struct kc_session s;
 	int ret = kc_session_open(&s, pid, opts, err);
 
+	/* hold the process first: a running patcher's regions look half done */
+	for (size_t i = 0; ret == 0 && !s.attached && i < s.regions.n; i++)
+		if (s.regions.v[i].hdr.state != KC_REGION_APPLIED ||
+		    s.regions.v[i].hdr.pending != KC_PENDING_NONE)
+			ret = kc_session_attach(&s, err);
 	if (ret == 0)
 		ret = kc_session_recover(&s, report, ctx, err);
 	kc_session_close(&s);

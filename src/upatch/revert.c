@@ -92,6 +92,11 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 	int ret;
 
 	ret = kc_session_open(&s, pid, opts, err);
+	/* hold the process before deciding anything, if there is anything to do */
+	for (size_t i = 0; ret == 0 && !s.attached && i < s.regions.n; i++)
+		if (selected(&s.regions.v[i], id, bid) || s.regions.v[i].hdr.state != KC_REGION_APPLIED ||
+		    s.regions.v[i].hdr.pending != KC_PENDING_NONE)
+			ret = kc_session_attach(&s, err);
 	if (ret == 0)
 		ret = kc_session_recover(&s, report, ctx, err);
 	for (size_t i = 0; ret == 0 && i < s.regions.n; i++) {
@@ -121,6 +126,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		if (ret < 0)
 			break;
 		if (r->hdr.state == KC_REGION_APPLIED) {
+			ev.stats = kc_session_stats_done(&s);
 			rb.len = r->hdr.build_id_len;
 			memcpy(rb.bytes, r->hdr.build_id, rb.len);
 			ev.pid = pid;

@@ -17,12 +17,26 @@
 
 static int session_read_unattached(void *ctx, uint64_t addr, void *buf, size_t len);
 
+uint64_t kc_session_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+bool kc_session_cancelled(const struct kc_session *s)
+{
+	return s->opts && s->opts->cancel && *s->opts->cancel;
+}
+
 int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts *opts,
 		    struct kc_err *err)
 {
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	s->started_us = kc_session_now_us();
 	s->pid = pid;
 	s->opts = opts;
 	s->proc.memfd = -1;
@@ -109,10 +123,26 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 
 	if (s->attached)
 		return 0;
-	ret = kc_ptrace_attach(&s->proc, s->pid, err);
+	/* another libcare-ctl holds the process: wait for it, within our timeout */
+	for (int delay_ms = 5;; delay_ms = delay_ms < 100 ? delay_ms * 2 : 100) {
+		double left = s->opts ? s->opts->timeout : 0;
+
+		ret = kc_ptrace_attach(&s->proc, s->pid, err);
+		if (ret != -EAGAIN)
+			break;
+		if ((double)(kc_session_now_us() - s->started_us) / 1e6 >= left ||
+		    kc_session_cancelled(s))
+			return kc_err_prefix(err, "busy");
+		struct timespec nap = {0, delay_ms * 1000000L};
+		nanosleep(&nap, NULL);
+	}
 	if (ret < 0)
 		return ret;
 	s->attached = true;
+	/* what we read before holding the process may have changed meanwhile */
+	ret = kc_session_refresh(s, err);
+	if (ret < 0)
+		return ret;
 	ret = kc_ptrace_find_syscall_insn(&s->proc, &s->maps, err);
 	if (ret < 0)
 		return ret;
@@ -253,32 +283,46 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		       struct kc_err *err)
 {
 	double deadline = now_sec() + (s->opts && s->opts->timeout > 0 ? s->opts->timeout : 0);
-	int backoff_ms = 1, attempts = 0, ret;
+	int backoff_ms = 1, ret;
 
+	memset(&s->stats, 0, sizeof(s->stats));
 	for (;;) {
 		struct kc_err e2 = KC_ERR_INIT;
+		uint64_t t0 = kc_session_now_us(), held;
 
-		attempts++;
+		s->stats.attempts++;
+		if (kc_session_cancelled(s))
+			return kc_err_set(err, -EINTR, "interrupted");
 		ret = kc_ptrace_stop_all(&s->proc, err);
 		if (ret < 0)
 			return ret;
 		ret = check(s, ctx, err);
+		/* last chance to back out: past this point the writes go in */
+		if (ret == 0 && kc_session_cancelled(s))
+			ret = kc_err_set(err, -EINTR, "interrupted");
 		if (ret == 0)
 			ret = write(s, ctx, err);
-		if (ret == 0)
-			return 0; /* still stopped: the caller cleans up, then resumes or detaches */
+		if (ret == 0) {
+			/* still stopped: the caller cleans up, then resumes or detaches */
+			s->stats.threads = (unsigned)kc_ptrace_live_threads(&s->proc);
+			s->stats.stop_us = t0; /* completed by kc_session_stats_done() */
+			return 0;
+		}
 		if (ret != -EBUSY || now_sec() >= deadline) {
 			if (kc_ptrace_resume_all(&s->proc, &e2) < 0 && ret == 0) {
 				*err = e2;
 				ret = e2.code;
 			}
 			if (ret == -EBUSY)
-				kc_err_prefix(err, "gave up after %d attempts in %.1f s", attempts,
-					      s->opts ? s->opts->timeout : 0.0);
+				kc_err_prefix(err, "gave up after %u attempts in %.1f s",
+					      s->stats.attempts, s->opts ? s->opts->timeout : 0.0);
 			return ret;
 		}
 		/* let every thread run (and take its signals) before trying again */
 		ret = kc_ptrace_resume_all(&s->proc, err);
+		held = kc_session_now_us() - t0;
+		if (held > s->stats.max_stop_us)
+			s->stats.max_stop_us = held;
 		if (ret == 0)
 			ret = kc_ptrace_service(&s->proc, backoff_ms, err);
 		if (ret < 0)
@@ -286,6 +330,17 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		if (backoff_ms < 64)
 			backoff_ms *= 2;
 	}
+}
+
+const struct kc_upatch_stats *kc_session_stats_done(struct kc_session *s)
+{
+	uint64_t now = kc_session_now_us();
+
+	s->stats.stop_us = now - s->stats.stop_us;
+	if (s->stats.stop_us > s->stats.max_stop_us)
+		s->stats.max_stop_us = s->stats.stop_us;
+	s->stats.total_us = now - s->started_us;
+	return &s->stats;
 }
 
 int kc_session_release_stop(struct kc_session *s, struct kc_err *err)

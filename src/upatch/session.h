@@ -24,7 +24,15 @@ struct kc_session {
 	bool attached;
 	struct kc_unwinder *unw;
 	const struct kc_upatch_opts *opts;
+	struct kc_upatch_stats stats;	/* of the latest kc_session_in_stop() */
+	uint64_t started_us;		/* when the session was opened */
 };
+
+/* Monotonic microseconds. */
+uint64_t kc_session_now_us(void);
+
+/* Whether the caller asked to cancel (opts->cancel). */
+bool kc_session_cancelled(const struct kc_session *s);
 
 /* Reads maps, objects and regions. */
 int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts *opts,
@@ -71,6 +79,9 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 /* Finishes or rolls back interrupted operations found in the regions (recover.c). */
 int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *ctx,
 		       struct kc_err *err);
+
+/* Completes the stats of the final stop (call right after its cleanup). */
+const struct kc_upatch_stats *kc_session_stats_done(struct kc_session *s);
 
 /* Resumes threads left stopped by kc_session_in_stop(). */
 int kc_session_release_stop(struct kc_session *s, struct kc_err *err);

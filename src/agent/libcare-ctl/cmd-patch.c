@@ -103,21 +103,23 @@ static int load_arg(struct patch_set *s, const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: libcare-ctl patch -p PID|all [--timeout SECONDS] PATCH|DIR...\n");
+	fprintf(f, "usage: libcare-ctl patch -p PID|all [--timeout SECONDS] [--stats] PATCH|DIR...\n");
 }
 
 int cmd_patch(int argc, char **argv)
 {
 	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
 					     {"timeout", required_argument, NULL, 't'},
+					     {"stats", no_argument, NULL, 's'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	struct kc_upatch_opts uo = {.timeout = 5.0};
+	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
+	struct lcctl_report_opts ro = {0};
 	struct patch_set set = {0};
 	const char *spec = NULL;
 	pid_t *pids = NULL;
 	size_t npids = 0;
-	bool all, quiet;
+	bool all;
 	int c, ret = 0, failed = 0;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -128,6 +130,9 @@ int cmd_patch(int argc, char **argv)
 		case 't':
 			if ((ret = lcctl_parse_timeout(optarg, &uo.timeout)))
 				return ret;
+			break;
+		case 's':
+			ro.stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -147,24 +152,26 @@ int cmd_patch(int argc, char **argv)
 	for (int i = optind; i < argc && ret == 0; i++)
 		ret = load_arg(&set, argv[i]);
 	all = !strcmp(spec, "all");
-	quiet = all;
-	for (size_t i = 0; ret == 0 && i < npids; i++) {
+	ro.quiet_skips = all;
+	lcctl_catch_signals();
+	for (size_t i = 0; ret == 0 && i < npids && !lcctl_cancel; i++) {
 		struct kc_err err = KC_ERR_INIT;
 
 		if (all && !lcctl_is_candidate(pids[i]))
 			continue;
 		if (kc_upatch_apply(pids[i], set.v, (const char *const *)set.files, set.n, &uo,
-				    lcctl_report, &quiet, &err) < 0) {
+				    lcctl_report, &ro, &err) < 0) {
 			/* with "all", a process that exited meanwhile is not a failure */
-			if (all && err.code == -ESRCH)
+			if (all && err.code == -ESRCH && !lcctl_cancel)
 				continue;
-			lcctl_error(pids[i], err.msg);
 			failed++;
+			if (lcctl_failed(pids[i], &err))
+				break;
 		}
 	}
 	set_free(&set);
 	free(pids);
 	if (ret)
 		return ret;
-	return failed ? KC_EXIT_ERROR : KC_EXIT_OK;
+	return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
 }

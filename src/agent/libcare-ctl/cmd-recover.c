@@ -19,7 +19,7 @@ int cmd_recover(int argc, char **argv)
 					     {"timeout", required_argument, NULL, 't'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	struct kc_upatch_opts uo = {.timeout = 5.0};
+	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
 	const char *spec = NULL;
 	pid_t *pids = NULL;
 	size_t npids = 0;
@@ -50,16 +50,18 @@ int cmd_recover(int argc, char **argv)
 	if ((ret = lcctl_targets(spec, &pids, &npids)))
 		return ret;
 	all = !strcmp(spec, "all");
-	for (size_t i = 0; i < npids; i++) {
+	lcctl_catch_signals();
+	for (size_t i = 0; i < npids && !lcctl_cancel; i++) {
 		struct kc_err err = KC_ERR_INIT;
 
 		if (all && !lcctl_is_candidate(pids[i]))
 			continue;
 		if (kc_upatch_recover(pids[i], &uo, lcctl_report, NULL, &err) < 0) {
-			if (all && err.code == -ESRCH)
+			if (all && err.code == -ESRCH && !lcctl_cancel)
 				continue;
-			lcctl_error(pids[i], err.msg);
 			failed++;
+			if (lcctl_failed(pids[i], &err))
+				break;
 		}
 	}
 	free(pids);

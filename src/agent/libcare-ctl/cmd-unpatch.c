@@ -11,7 +11,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: libcare-ctl unpatch -p PID|all [--id ID | --build-id HEX] "
-		   "[--timeout SECONDS]\n");
+		   "[--timeout SECONDS] [--stats]\n");
 }
 
 int cmd_unpatch(int argc, char **argv)
@@ -20,9 +20,11 @@ int cmd_unpatch(int argc, char **argv)
 					     {"id", required_argument, NULL, 'i'},
 					     {"build-id", required_argument, NULL, 'b'},
 					     {"timeout", required_argument, NULL, 't'},
+					     {"stats", no_argument, NULL, 's'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	struct kc_upatch_opts uo = {.timeout = 5.0};
+	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
+	struct lcctl_report_opts ro = {0};
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_buildid bid, *bidp = NULL;
 	const char *spec = NULL, *id = NULL;
@@ -50,6 +52,9 @@ int cmd_unpatch(int argc, char **argv)
 			if ((ret = lcctl_parse_timeout(optarg, &uo.timeout)))
 				return ret;
 			break;
+		case 's':
+			ro.stats = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return KC_EXIT_OK;
@@ -67,17 +72,19 @@ int cmd_unpatch(int argc, char **argv)
 	if ((ret = lcctl_targets(spec, &pids, &npids)))
 		return ret;
 	all = !strcmp(spec, "all");
-	for (size_t i = 0; i < npids; i++) {
+	lcctl_catch_signals();
+	for (size_t i = 0; i < npids && !lcctl_cancel; i++) {
 		if (all && !lcctl_is_candidate(pids[i]))
 			continue;
 		kc_err_clear(&err);
-		if (kc_upatch_revert(pids[i], id, bidp, &uo, lcctl_report, NULL, &err) < 0) {
-			if (all && err.code == -ESRCH)
+		if (kc_upatch_revert(pids[i], id, bidp, &uo, lcctl_report, &ro, &err) < 0) {
+			if (all && err.code == -ESRCH && !lcctl_cancel)
 				continue;
-			lcctl_error(pids[i], err.msg);
 			failed++;
+			if (lcctl_failed(pids[i], &err))
+				break;
 		}
 	}
 	free(pids);
-	return failed ? KC_EXIT_ERROR : KC_EXIT_OK;
+	return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
 }

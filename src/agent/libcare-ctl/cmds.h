@@ -28,4 +28,17 @@ int lcctl_parse_timeout(const char *s, double *out);
 
 void lcctl_error(pid_t pid, const char *msg);
 
+/* Set by SIGINT/SIGTERM/SIGHUP once lcctl_catch_signals() ran; handed to the engine as cancel. */
+extern volatile int lcctl_cancel;
+void lcctl_catch_signals(void);
+
+/* Report context: whether to hide "skipped" lines and to print stats lines. */
+struct lcctl_report_opts {
+	bool quiet_skips;
+	bool stats;
+};
+
+/* Reports an engine failure for @pid; returns true if the whole command should stop. */
+bool lcctl_failed(pid_t pid, const struct kc_err *err);
+
 #endif

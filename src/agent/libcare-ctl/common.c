@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libcare-ctl: target selection (-p PID|all), report lines and errors shared by the verbs. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,41 @@ bool lcctl_is_candidate(pid_t pid)
 	return readlink(path, buf, sizeof(buf)) > 0;
 }
 
+volatile int lcctl_cancel;
+
+static void on_cancel_signal(int sig)
+{
+	(void)sig;
+	lcctl_cancel = 1;
+}
+
+void lcctl_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cancel_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocking wait returns so the engine sees the flag */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+bool lcctl_failed(pid_t pid, const struct kc_err *err)
+{
+	if (err->code == -EINTR || lcctl_cancel) {
+		lcctl_error(pid, "interrupted, rolled back");
+		return true;
+	}
+	lcctl_error(pid, err->msg);
+	return false;
+}
+
 void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 {
-	const bool *quiet_skips = ctx;
+	const struct lcctl_report_opts *ro = ctx;
+	const bool *quiet_skips = ro ? &ro->quiet_skips : NULL;
 
 	switch (ev->outcome) {
 	case KC_UPATCH_PATCHED:
@@ -89,6 +122,12 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 		       ev->object);
 		break;
 	}
+	if (ro && ro->stats && ev->stats)
+		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu total_us=%llu\n",
+		       ev->pid, ev->stats->threads, ev->stats->attempts,
+		       (unsigned long long)ev->stats->stop_us,
+		       (unsigned long long)ev->stats->max_stop_us,
+		       (unsigned long long)ev->stats->total_us);
 	fflush(stdout);
 }
 
