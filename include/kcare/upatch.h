@@ -97,7 +97,13 @@ int kc_upatch_recover(pid_t pid, const struct kc_upatch_opts *opts, kc_upatch_re
  */
 int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err);
 
-/* Whether @pid maps an object with build-id @bid (cheap pre-check for "all"). */
-int kc_upatch_maps_buildid(pid_t pid, const struct kc_buildid *bid, struct kc_err *err);
+/*
+ * Whether @pid maps a file whose build-id is one of @patches' targets: a
+ * cheap pre-check for "all" (maps only, build-ids from @cache). Returns 1,
+ * 0, or a negative errno (-ESRCH: gone).
+ */
+struct kc_bidcache;
+int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
+		     struct kc_bidcache *cache, struct kc_err *err);
 
 #endif

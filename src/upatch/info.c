@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "kcare/bidcache.h"
 #include "kcare/upatch.h"
 #include "upatch/session.h"
 
@@ -78,17 +79,21 @@ int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err)
 	return 0;
 }
 
-int kc_upatch_maps_buildid(pid_t pid, const struct kc_buildid *bid, struct kc_err *err)
+int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
+		     struct kc_bidcache *cache, struct kc_err *err)
 {
 	struct kc_proc_maps maps = {0};
-	struct kc_objs objs = {0};
 	int ret = kc_proc_maps_read(pid, &maps, err), found = 0;
 
-	if (ret == 0)
-		ret = kc_objs_read(pid, &maps, &objs, err);
-	for (size_t i = 0; ret == 0 && i < objs.n; i++)
-		found |= kc_buildid_equal(&objs.v[i].build_id, bid);
-	kc_objs_release(&objs);
+	for (size_t i = 0; ret == 0 && !found && i < maps.n; i++) {
+		struct kc_buildid id;
+
+		/* one mapping per file is enough: its ELF header page */
+		if (maps.v[i].offset != 0 || kc_bidcache_get(cache, pid, &maps.v[i], &id, NULL) < 0)
+			continue;
+		for (size_t k = 0; k < n && !found; k++)
+			found = kc_buildid_equal(&id, &patches[k]->build_id);
+	}
 	kc_proc_maps_release(&maps);
 	return ret < 0 ? ret : found;
 }

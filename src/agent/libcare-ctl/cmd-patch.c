@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "agent/libcare-ctl/cmds.h"
+#include "kcare/bidcache.h"
 #include "kcare/exitcodes.h"
 
 struct patch_set {
@@ -116,6 +117,7 @@ int cmd_patch(int argc, char **argv)
 	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
 	struct lcctl_report_opts ro = {0};
 	struct patch_set set = {0};
+	struct kc_bidcache *cache = NULL;
 	const char *spec = NULL;
 	pid_t *pids = NULL;
 	size_t npids = 0;
@@ -154,10 +156,15 @@ int cmd_patch(int argc, char **argv)
 	all = !strcmp(spec, "all");
 	ro.quiet_skips = all;
 	lcctl_catch_signals();
+	if (all && !(cache = kc_bidcache_new())) {
+		fprintf(stderr, "libcare-ctl: out of memory\n");
+		ret = KC_EXIT_ERROR;
+	}
 	for (size_t i = 0; ret == 0 && i < npids && !lcctl_cancel; i++) {
 		struct kc_err err = KC_ERR_INIT;
 
-		if (all && !lcctl_is_candidate(pids[i]))
+		if (all && (!lcctl_is_candidate(pids[i]) ||
+			    kc_upatch_wanted(pids[i], set.v, set.n, cache, &err) <= 0))
 			continue;
 		if (kc_upatch_apply(pids[i], set.v, (const char *const *)set.files, set.n, &uo,
 				    lcctl_report, &ro, &err) < 0) {
@@ -169,6 +176,7 @@ int cmd_patch(int argc, char **argv)
 				break;
 		}
 	}
+	kc_bidcache_free(cache);
 	set_free(&set);
 	free(pids);
 	if (ret)
