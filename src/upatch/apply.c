@@ -147,8 +147,13 @@ static int region_map(struct kc_session *s, struct kc_prepared *prep, struct kc_
 		uint64_t a[6] = {PR_SET_VMA, PR_SET_VMA_ANON_NAME, prep->start, prep->hdr_size,
 				 prep->start + offsetof(struct kc_region_hdr, vma_name)};
 
-		/* a convenience only: kernels without CONFIG_ANON_VMA_NAME refuse it */
-		ret = kc_ptrace_syscall(&s->proc, t, SYS_prctl, a, &r, err);
+		/*
+		 * A convenience only: kernels without CONFIG_ANON_VMA_NAME refuse
+		 * it, and a seccomp filter may forbid it (then it is not issued).
+		 */
+		if (kc_ptrace_syscall(&s->proc, t, SYS_prctl, a, &r, NULL) < 0 &&
+		    (t->state != KC_THREAD_STOPPED || s->proc.execed))
+			ret = kc_err_set(err, -ESRCH, "process %d exited", s->pid);
 	}
 	if (ret < 0 && t->state == KC_THREAD_STOPPED) {
 		uint64_t um[6] = {prep->start, prep->size};

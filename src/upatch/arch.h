@@ -21,6 +21,9 @@ struct kc_regs {
 #define KC_ARCH_JUMP_SIZE 5 /* bytes written over a replaced function's entry */
 #define KC_ARCH_JUMP_RANGE ((int64_t)1 << 31)
 
+/* AUDIT_ARCH_* value seccomp filters see for this architecture's syscalls. */
+extern const uint32_t kc_arch_audit_arch;
+
 /* The bytes of the syscall instruction (searched for in the target's code). */
 extern const uint8_t kc_arch_syscall_insn[2];
 

@@ -20,6 +20,7 @@
 
 #include "kcare/proc.h"
 #include "upatch/ptrace.h"
+#include "upatch/seccomp.h"
 
 #define SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 #define MAX_REQUEUE   64 /* signals stashed during one remote syscall */
@@ -594,6 +595,21 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 	if (!p->syscall_insn && !p->tramp)
 		return kc_err_set(err, -ENOEXEC, "no syscall instruction found in process %d",
 				  p->pid);
+	if (p->seccomp_tid != t->tid) {
+		kc_seccomp_free(p->seccomp);
+		p->seccomp = NULL;
+		p->seccomp_tid = 0;
+		r = kc_seccomp_load(p->pid, t->tid, &p->seccomp, err);
+		if (r < 0)
+			return r;
+		p->seccomp_tid = t->tid;
+	}
+	/* a filter could kill the whole process for a syscall it does not expect */
+	if (!kc_seccomp_allows(p->seccomp, nr, args,
+			       (p->tramp ? p->tramp : p->syscall_insn) + sizeof(kc_arch_syscall_insn)))
+		return kc_err_set(err, -EPERM,
+				  "the seccomp filter of process %d does not allow syscall %ld", p->pid,
+				  nr);
 	r = inject_once(p, t, nr, args, ret, stash, &nstash, err);
 	if (r < 0)
 		goto restore;
@@ -779,6 +795,9 @@ int kc_ptrace_detach(struct kc_proc *p, struct kc_err *err)
 	}
 	free(p->threads);
 	p->threads = NULL;
+	kc_seccomp_free(p->seccomp);
+	p->seccomp = NULL;
+	p->seccomp_tid = 0;
 	p->nthreads = p->cap = 0;
 	if (p->memfd >= 0)
 		close(p->memfd);

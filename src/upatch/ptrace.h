@@ -55,6 +55,8 @@ struct kc_proc {
 	uint64_t tramp;			/* the syscall trampoline (arch.h), 0 if none */
 	bool tramp_written;		/* we wrote it (and restore tramp_orig on detach) */
 	uint8_t tramp_orig[KC_ARCH_TRAMP_SIZE];
+	struct kc_seccomp *seccomp;	/* filters of seccomp_tid, the thread we borrow */
+	pid_t seccomp_tid;
 	bool execed;			/* the process called execve while seized */
 };
 

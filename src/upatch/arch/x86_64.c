@@ -4,12 +4,14 @@
  * PTRACE_GETREGS/SETREGS, the syscall ABI (rax, rdi, rsi, rdx, r10, r8,
  * r9) and a 5-byte `jmp rel32` as the entry jump.
  */
+#include <linux/audit.h>
 #include <string.h>
 #include <sys/ptrace.h>
 
 #include "upatch/arch.h"
 
 const uint8_t kc_arch_syscall_insn[2] = {0x0f, 0x05};
+const uint32_t kc_arch_audit_arch = AUDIT_ARCH_X86_64;
 
 int kc_arch_getregs(pid_t tid, struct kc_regs *regs, struct kc_err *err)
 {
