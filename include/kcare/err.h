@@ -15,7 +15,13 @@ struct kc_err {
 	char msg[512]; /* lowercase, no final full stop, failure first */
 };
 
-#define KC_ERR_INIT {0, {0}}
+#define KC_ERR_INIT                                                                                \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 /*
  * Records @code (a negative errno; a positive one is negated) and the
@@ -24,7 +30,7 @@ struct kc_err {
  * @err may be NULL, in which case only the code is returned.
  */
 int kc_err_set(struct kc_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Prefixes the message already in @err with context ("patch 'x': ...")

@@ -17,8 +17,8 @@
 #include "kcare/patchfmt.h"
 
 struct kc_patch_func {
-	char *name;		/* owned */
-	uint64_t target_value;	/* st_value in the target object */
+	char *name;	       /* owned */
+	uint64_t target_value; /* st_value in the target object */
 	uint64_t target_size;
 	uint64_t image_off;
 	uint64_t image_size;
@@ -27,10 +27,10 @@ struct kc_patch_func {
 };
 
 struct kc_patch_sym {
-	char *name;		/* owned */
-	char *version;		/* owned; "" for the default version */
+	char *name;    /* owned */
+	char *version; /* owned; "" for the default version */
 	enum kc_pf_sym_kind kind;
-	uint32_t flags;		/* KC_PF_SYMF_* */
+	uint32_t flags; /* KC_PF_SYMF_* */
 	uint64_t value;
 	uint64_t size;
 };
@@ -38,22 +38,22 @@ struct kc_patch_sym {
 struct kc_patch_reloc {
 	uint64_t offset;
 	enum kc_pf_rel_type type;
-	uint32_t sym;		/* index into syms[], or KC_PF_NOSYM */
+	uint32_t sym; /* index into syms[], or KC_PF_NOSYM */
 	int64_t addend;
 };
 
 struct kc_patch {
-	char *id;		/* owned */
+	char *id; /* owned */
 	uint32_t level;
-	char *description;	/* owned, may be "" */
-	char **cves;		/* owned array of owned strings */
+	char *description; /* owned, may be "" */
+	char **cves;	   /* owned array of owned strings */
 	size_t ncves;
-	char *target_name;	/* owned */
-	char *target_path;	/* owned, may be "" */
+	char *target_name; /* owned */
+	char *target_path; /* owned, may be "" */
 	struct kc_buildid build_id;
 	uint64_t created;
-	uint32_t machine;	/* EM_* */
-	uint32_t flags;		/* KC_PF_F_* */
+	uint32_t machine; /* EM_* */
+	uint32_t flags;	  /* KC_PF_F_* */
 
 	/*
 	 * The image, image_size bytes, page multiple: text at 0, rodata at
@@ -66,11 +66,11 @@ struct kc_patch {
 	uint32_t data_off, data_size;
 	uint32_t bss_off, bss_size;
 
-	struct kc_patch_func *funcs;	/* owned */
+	struct kc_patch_func *funcs; /* owned */
 	size_t nfuncs;
-	struct kc_patch_sym *syms;	/* owned */
+	struct kc_patch_sym *syms; /* owned */
 	size_t nsyms;
-	struct kc_patch_reloc *relocs;	/* owned */
+	struct kc_patch_reloc *relocs; /* owned */
 	size_t nrelocs;
 };
 

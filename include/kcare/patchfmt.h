@@ -50,11 +50,11 @@
 
 #include <stdint.h>
 
-#define KC_PF_MAGIC	 "KCPATCH"	/* 8 bytes with the NUL */
-#define KC_PF_VERSION	 1u
-#define KC_PF_PAGE	 4096u		/* alignment of image segments */
-#define KC_PF_IMAGE_MAX	 (64u << 20)	/* refuse images above 64 MiB */
-#define KC_PF_ENTRY_MAX	 16u		/* bytes of original entry kept */
+#define KC_PF_MAGIC	"KCPATCH" /* 8 bytes with the NUL */
+#define KC_PF_VERSION	1u
+#define KC_PF_PAGE	4096u	    /* alignment of image segments */
+#define KC_PF_IMAGE_MAX (64u << 20) /* refuse images above 64 MiB */
+#define KC_PF_ENTRY_MAX 16u	    /* bytes of original entry kept */
 
 #define KC_PF_SEC_META	 ".kcare.meta"
 #define KC_PF_SEC_STRTAB ".kcare.strtab"
@@ -67,19 +67,19 @@
 #define KC_PF_SEC_RELOCS ".kcare.relocs"
 
 struct kc_pf_meta {
-	char magic[8];		/* KC_PF_MAGIC */
-	uint32_t version;	/* KC_PF_VERSION */
-	uint32_t machine;	/* EM_X86_64, ... (same as e_machine) */
-	uint32_t id;		/* stroff: patch id, [A-Za-z0-9._-]{1,63} */
-	uint32_t level;		/* >= 1; higher replaces lower of the same id */
-	uint32_t description;	/* stroff */
-	uint32_t cves;		/* stroff: CVE ids separated by ',' */
-	uint32_t target_name;	/* stroff: soname, or basename of an executable */
-	uint32_t target_path;	/* stroff: path given at pack time (informational) */
-	uint32_t build_id_len;	/* 1..64 */
-	uint8_t build_id[64];	/* GNU build-id of the target object */
-	uint64_t created;	/* unix time of packing */
-	uint32_t flags;		/* KC_PF_F_* */
+	char magic[8];	       /* KC_PF_MAGIC */
+	uint32_t version;      /* KC_PF_VERSION */
+	uint32_t machine;      /* EM_X86_64, ... (same as e_machine) */
+	uint32_t id;	       /* stroff: patch id, [A-Za-z0-9._-]{1,63} */
+	uint32_t level;	       /* >= 1; higher replaces lower of the same id */
+	uint32_t description;  /* stroff */
+	uint32_t cves;	       /* stroff: CVE ids separated by ',' */
+	uint32_t target_name;  /* stroff: soname, or basename of an executable */
+	uint32_t target_path;  /* stroff: path given at pack time (informational) */
+	uint32_t build_id_len; /* 1..64 */
+	uint8_t build_id[64];  /* GNU build-id of the target object */
+	uint64_t created;      /* unix time of packing */
+	uint32_t flags;	       /* KC_PF_F_* */
 	uint32_t text_size;
 	uint32_t rodata_off;
 	uint32_t rodata_size;
@@ -87,24 +87,24 @@ struct kc_pf_meta {
 	uint32_t data_size;
 	uint32_t bss_off;
 	uint32_t bss_size;
-	uint32_t image_size;	/* page multiple, >= bss_off + bss_size */
+	uint32_t image_size; /* page multiple, >= bss_off + bss_size */
 	uint32_t nfuncs;
 	uint32_t nsyms;
 	uint32_t nrelocs;
-	uint8_t reserved[40];	/* zero */
+	uint8_t reserved[40]; /* zero */
 };
 
 /* flags of kc_pf_meta */
 #define KC_PF_F_TARGET_EXEC 0x1u /* target is an ET_EXEC (load bias 0) */
 
 struct kc_pf_func {
-	uint32_t name;		/* stroff: symbol name in the target */
-	uint32_t flags;		/* zero for now */
-	uint64_t target_value;	/* st_value of the replaced function in the target */
-	uint64_t target_size;	/* st_size, >= entry jump size */
-	uint64_t image_off;	/* start of the new function in the image */
+	uint32_t name;	       /* stroff: symbol name in the target */
+	uint32_t flags;	       /* zero for now */
+	uint64_t target_value; /* st_value of the replaced function in the target */
+	uint64_t target_size;  /* st_size, >= entry jump size */
+	uint64_t image_off;    /* start of the new function in the image */
 	uint64_t image_size;
-	uint32_t orig_len;	/* bytes valid in orig[] (<= KC_PF_ENTRY_MAX) */
+	uint32_t orig_len;	       /* bytes valid in orig[] (<= KC_PF_ENTRY_MAX) */
 	uint8_t orig[KC_PF_ENTRY_MAX]; /* the target's first bytes, from the file */
 	uint8_t reserved[4];
 };
@@ -119,11 +119,11 @@ enum kc_pf_sym_kind {
 #define KC_PF_SYMF_TLS	0x4u
 
 struct kc_pf_sym {
-	uint32_t name;		/* stroff */
-	uint32_t version;	/* stroff: "GLIBC_2.14"; empty: default version */
-	uint32_t kind;		/* enum kc_pf_sym_kind */
-	uint32_t flags;		/* KC_PF_SYMF_* */
-	uint64_t value;		/* TARGET: st_value in the target; EXTERN: 0 */
+	uint32_t name;	  /* stroff */
+	uint32_t version; /* stroff: "GLIBC_2.14"; empty: default version */
+	uint32_t kind;	  /* enum kc_pf_sym_kind */
+	uint32_t flags;	  /* KC_PF_SYMF_* */
+	uint64_t value;	  /* TARGET: st_value in the target; EXTERN: 0 */
 	uint64_t size;
 };
 
@@ -140,9 +140,9 @@ enum kc_pf_rel_type {
 #define KC_PF_NOSYM 0xffffffffu
 
 struct kc_pf_reloc {
-	uint64_t offset;	/* image offset of the field to write */
-	uint32_t type;		/* enum kc_pf_rel_type */
-	uint32_t sym;		/* index into .kcare.syms, or KC_PF_NOSYM */
+	uint64_t offset; /* image offset of the field to write */
+	uint32_t type;	 /* enum kc_pf_rel_type */
+	uint32_t sym;	 /* index into .kcare.syms, or KC_PF_NOSYM */
 	int64_t addend;
 };
 

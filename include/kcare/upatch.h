@@ -18,7 +18,8 @@
 #include "kcare/patch.h"
 
 struct kc_upatch_opts {
-	double timeout; /* seconds to keep retrying while a thread is busy, or another patcher holds the process */
+	double timeout; /* seconds to keep retrying while a thread is busy, or another patcher holds
+			   the process */
 	/*
 	 * Set asynchronously (by a signal handler) to cancel: an operation that
 	 * has not written its entries yet is rolled back and fails with -EINTR;
@@ -29,35 +30,35 @@ struct kc_upatch_opts {
 
 /* Figures of one operation on one process (for --stats and benchmarks). */
 struct kc_upatch_stats {
-	unsigned threads;	/* threads stopped in the final stop */
-	unsigned attempts;	/* stop-and-check rounds */
-	uint64_t stop_us;	/* final stop: first interrupt to the end of the writes and cleanup */
-	uint64_t max_stop_us;	/* longest single stop of any round */
-	uint64_t total_us;	/* the whole operation on this process */
+	unsigned threads;     /* threads stopped in the final stop */
+	unsigned attempts;    /* stop-and-check rounds */
+	uint64_t stop_us;     /* final stop: first interrupt to the end of the writes and cleanup */
+	uint64_t max_stop_us; /* longest single stop of any round */
+	uint64_t total_us;    /* the whole operation on this process */
 };
 
 enum kc_upatch_outcome {
-	KC_UPATCH_PATCHED,	/* applied */
-	KC_UPATCH_UPGRADED,	/* applied, replacing a lower level of the same id */
-	KC_UPATCH_ALREADY,	/* this level is already applied */
-	KC_UPATCH_NEWER,	/* a higher level of the same id is applied: nothing done */
-	KC_UPATCH_SKIPPED,	/* no object with the patch's build-id in the process */
-	KC_UPATCH_UNPATCHED,	/* reverted */
-	KC_UPATCH_RECOVERED_ROLLBACK,	/* an apply killed half way was undone */
-	KC_UPATCH_RECOVERED_REVERT,	/* a revert killed half way was finished */
+	KC_UPATCH_PATCHED,	      /* applied */
+	KC_UPATCH_UPGRADED,	      /* applied, replacing a lower level of the same id */
+	KC_UPATCH_ALREADY,	      /* this level is already applied */
+	KC_UPATCH_NEWER,	      /* a higher level of the same id is applied: nothing done */
+	KC_UPATCH_SKIPPED,	      /* no object with the patch's build-id in the process */
+	KC_UPATCH_UNPATCHED,	      /* reverted */
+	KC_UPATCH_RECOVERED_ROLLBACK, /* an apply killed half way was undone */
+	KC_UPATCH_RECOVERED_REVERT,   /* a revert killed half way was finished */
 };
 
 struct kc_upatch_event {
 	pid_t pid;
 	enum kc_upatch_outcome outcome;
-	const char *patch_file;	/* as given, or NULL */
+	const char *patch_file; /* as given, or NULL */
 	const char *id;
 	uint32_t level;
-	uint32_t other_level;	/* replaced level (UPGRADED) or applied level (NEWER) */
-	const char *object;	/* path of the patched object in the process */
+	uint32_t other_level; /* replaced level (UPGRADED) or applied level (NEWER) */
+	const char *object;   /* path of the patched object in the process */
 	size_t nfuncs;
 	const char *target_name;
-	const char *build_id;	/* hex */
+	const char *build_id;		     /* hex */
 	const struct kc_upatch_stats *stats; /* PATCHED, UPGRADED, UNPATCHED only, else NULL */
 };
 
@@ -71,9 +72,9 @@ typedef void (*kc_upatch_report_fn)(void *ctx, const struct kc_upatch_event *ev)
  * the timeout, or the process is traced by someone else), -ENOENT
  * (undefined symbol), -EEXIST (function already patched by another id).
  */
-int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *const *files,
-		    size_t n, const struct kc_upatch_opts *opts, kc_upatch_report_fn report,
-		    void *ctx, struct kc_err *err);
+int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *const *files, size_t n,
+		    const struct kc_upatch_opts *opts, kc_upatch_report_fn report, void *ctx,
+		    struct kc_err *err);
 
 /*
  * Reverts the patches applied in @pid: all, or those of patch id @id, or

@@ -23,15 +23,15 @@
 #include "upatch/session.h"
 
 #ifndef PR_SET_VMA
-#define PR_SET_VMA	    0x53564d41
+#define PR_SET_VMA	     0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
 struct apply_txn {
 	struct kc_prepared prep;
-	struct kc_region *old;		/* lower level being replaced, or NULL */
-	struct kc_range *ranges;	/* owned */
-	const char **names;		/* owned array, borrowed strings */
+	struct kc_region *old;	 /* lower level being replaced, or NULL */
+	struct kc_range *ranges; /* owned */
+	const char **names;	 /* owned array, borrowed strings */
 	size_t nranges;
 };
 
@@ -200,7 +200,7 @@ static int txn_check(struct kc_session *s, void *ctx, struct kc_err *err)
 {
 	struct apply_txn *tx = ctx;
 	const struct kc_region_func *nf =
-		(const struct kc_region_func *)(tx->prep.buf + sizeof(struct kc_region_hdr));
+	    (const struct kc_region_func *)(tx->prep.buf + sizeof(struct kc_region_hdr));
 	const struct kc_patch *p = tx->prep.patch;
 
 	for (size_t i = 0; i < p->nfuncs; i++) {
@@ -243,7 +243,7 @@ static int txn_write(struct kc_session *s, void *ctx, struct kc_err *err)
 	struct apply_txn *tx = ctx;
 	struct kc_prepared *prep = &tx->prep;
 	const struct kc_region_func *nf =
-		(const struct kc_region_func *)(prep->buf + sizeof(struct kc_region_hdr));
+	    (const struct kc_region_func *)(prep->buf + sizeof(struct kc_region_hdr));
 	size_t nold = tx->old ? tx->old->hdr.nfuncs : 0;
 	struct written *done = calloc(prep->patch->nfuncs + nold + 1, sizeof(*done));
 	size_t ndone = 0;
@@ -299,11 +299,12 @@ static int txn_write(struct kc_session *s, void *ctx, struct kc_err *err)
 	for (size_t i = 0; i < prep->patch->nfuncs && ret == 0; i++)
 		ret = put_u32(s,
 			      prep->start + sizeof(struct kc_region_hdr) + i * sizeof(*nf) +
-				      offsetof(struct kc_region_func, state),
+				  offsetof(struct kc_region_func, state),
 			      KC_RFUNC_PATCHED, err);
 	if (ret == 0)
-		ret = kc_ptrace_write(&s->proc, prep->start + offsetof(struct kc_region_hdr, applied),
-				      &now, sizeof(now), err);
+		ret =
+		    kc_ptrace_write(&s->proc, prep->start + offsetof(struct kc_region_hdr, applied),
+				    &now, sizeof(now), err);
 	if (ret == 0 && tx->old)
 		ret = kc_ptrace_write(&s->proc,
 				      prep->start + offsetof(struct kc_region_hdr, superseded),
@@ -422,7 +423,8 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	if (tx.old) {
 		ev.other_level = tx.old->hdr.level;
-		/* the lower level is unreachable now; losing its memory is harmless if this fails */
+		/* the lower level is unreachable now; losing its memory is harmless if this fails
+		 */
 		kc_session_unmap(s, tx.old->start, tx.old->hdr.region_size, NULL);
 	}
 	ev.outcome = tx.old ? KC_UPATCH_UPGRADED : KC_UPATCH_PATCHED;
@@ -437,9 +439,9 @@ out:
 	return ret;
 }
 
-int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *const *files,
-		    size_t n, const struct kc_upatch_opts *opts, kc_upatch_report_fn report,
-		    void *ctx, struct kc_err *err)
+int kc_upatch_apply(pid_t pid, struct kc_patch *const *patches, const char *const *files, size_t n,
+		    const struct kc_upatch_opts *opts, kc_upatch_report_fn report, void *ctx,
+		    struct kc_err *err)
 {
 	struct kc_session s;
 	int ret;

@@ -18,7 +18,7 @@ struct kc_regs {
 	struct user_regs_struct r;
 };
 
-#define KC_ARCH_JUMP_SIZE 5 /* bytes written over a replaced function's entry */
+#define KC_ARCH_JUMP_SIZE  5 /* bytes written over a replaced function's entry */
 #define KC_ARCH_JUMP_RANGE ((int64_t)1 << 31)
 
 /* AUDIT_ARCH_* value seccomp filters see for this architecture's syscalls. */

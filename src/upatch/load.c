@@ -14,11 +14,11 @@
 #include "upatch/arch.h"
 #include "upatch/load.h"
 
-#define PAGE	      4096ull
-#define REACH	      ((uint64_t)1 << 31)
-#define HEAP_ROOM     (1ull << 30) /* keep free above [heap] for brk */
-#define STACK_ROOM    (256ull << 20) /* keep free below [stack] */
-#define MIN_ADDR      (1ull << 16)
+#define PAGE	   4096ull
+#define REACH	   ((uint64_t)1 << 31)
+#define HEAP_ROOM  (1ull << 30)	  /* keep free above [heap] for brk */
+#define STACK_ROOM (256ull << 20) /* keep free below [stack] */
+#define MIN_ADDR   (1ull << 16)
 
 static uint64_t round_up(uint64_t v, uint64_t a)
 {

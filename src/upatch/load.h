@@ -15,12 +15,12 @@
 #include "upatch/region.h"
 
 struct kc_prepared {
-	const struct kc_patch *patch;	/* borrowed */
-	struct kc_obj *obj;		/* borrowed: the target object in the process */
-	uint64_t start;			/* region start in the target */
-	uint64_t size;			/* region size (header + image) */
+	const struct kc_patch *patch; /* borrowed */
+	struct kc_obj *obj;	      /* borrowed: the target object in the process */
+	uint64_t start;		      /* region start in the target */
+	uint64_t size;		      /* region size (header + image) */
 	uint64_t hdr_size;
-	uint8_t *buf;			/* owned: the region's bytes, size long */
+	uint8_t *buf; /* owned: the region's bytes, size long */
 };
 
 /* Bytes the region of @patch needs (header pages + image). */

@@ -122,9 +122,10 @@ static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
 			kc_proc_comm(tracer, comm, sizeof(comm), NULL);
 			/* another of us: the caller may wait for it to finish */
 			if (!strcmp(comm, "libcare-ctl"))
-				return kc_err_set(err, -EAGAIN,
-						  "process %d is being patched by libcare-ctl (pid %d)",
-						  p->pid, tracer);
+				return kc_err_set(
+				    err, -EAGAIN,
+				    "process %d is being patched by libcare-ctl (pid %d)", p->pid,
+				    tracer);
 			return kc_err_set(err, -EBUSY,
 					  "process %d is already traced by process %d (%s)", p->pid,
 					  tracer, comm);
@@ -262,7 +263,8 @@ static int handle_status(struct kc_proc *p, pid_t tid, int status, bool want_sto
 	}
 	/* pass the stop through, delivering its signal unchanged */
 	if (want_stop && ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 && errno != ESRCH)
-		return kc_err_set(err, -errno, "cannot interrupt thread %d: %s", tid, strerror(errno));
+		return kc_err_set(err, -errno, "cannot interrupt thread %d: %s", tid,
+				  strerror(errno));
 	if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0) {
 		if (errno == ESRCH)
 			return 0; /* died meanwhile: its exit status follows */
@@ -523,7 +525,8 @@ static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *sta
 			if (!stash) {
 				/* deliver it now; the re-armed interrupt stops the thread after */
 				data = WSTOPSIG(*status);
-				if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 && errno != ESRCH)
+				if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 &&
+				    errno != ESRCH)
 					return kc_err_set(err, -errno, "cannot interrupt thread %d",
 							  t->tid);
 				continue;
@@ -540,7 +543,8 @@ static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *sta
 	}
 }
 
-/* Runs one syscall in @t from an event-stop or a syscall-exit-stop; ends at the syscall-exit-stop. */
+/* Runs one syscall in @t from an event-stop or a syscall-exit-stop; ends at the syscall-exit-stop.
+ */
 static int inject_once(struct kc_proc *p, struct kc_thread *t, long nr, const uint64_t args[6],
 		       long *ret, struct stashed_sig *stash, size_t *nstash, struct kc_err *err)
 {
@@ -606,10 +610,11 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 	}
 	/* a filter could kill the whole process for a syscall it does not expect */
 	if (!kc_seccomp_allows(p->seccomp, nr, args,
-			       (p->tramp ? p->tramp : p->syscall_insn) + sizeof(kc_arch_syscall_insn)))
+			       (p->tramp ? p->tramp : p->syscall_insn) +
+				   sizeof(kc_arch_syscall_insn)))
 		return kc_err_set(err, -EPERM,
-				  "the seccomp filter of process %d does not allow syscall %ld", p->pid,
-				  nr);
+				  "the seccomp filter of process %d does not allow syscall %ld",
+				  p->pid, nr);
 	r = inject_once(p, t, nr, args, ret, stash, &nstash, err);
 	if (r < 0)
 		goto restore;
@@ -650,8 +655,8 @@ restore:
 		if (rr == 0) {
 			rr = step_thread(p, t, PTRACE_CONT, &status, NULL, NULL, &e2);
 			if (rr == 0 && (status >> 16) != PTRACE_EVENT_STOP)
-				rr = kc_err_set(&e2, -EPROTO, "thread %d did not stop after restore",
-						t->tid);
+				rr = kc_err_set(&e2, -EPROTO,
+						"thread %d did not stop after restore", t->tid);
 		}
 		if (rr < 0 && r == 0) {
 			*err = e2;
@@ -747,8 +752,8 @@ int kc_ptrace_write(struct kc_proc *p, uint64_t addr, const void *buf, size_t le
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(p->memfd, (const char *)buf + done, len - done,
-				   (off_t)(addr + done));
+		ssize_t n =
+		    pwrite(p->memfd, (const char *)buf + done, len - done, (off_t)(addr + done));
 
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)

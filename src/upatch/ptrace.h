@@ -42,22 +42,22 @@ enum kc_thread_state {
 struct kc_thread {
 	pid_t tid;
 	enum kc_thread_state state;
-	int group_stop_sig;	/* non-zero: stopped by a group-stop of this signal */
-	struct kc_regs regs;	/* valid while STOPPED (read at the stop) */
+	int group_stop_sig;  /* non-zero: stopped by a group-stop of this signal */
+	struct kc_regs regs; /* valid while STOPPED (read at the stop) */
 };
 
 struct kc_proc {
 	pid_t pid;
-	int memfd;			/* /proc/PID/mem, read-write */
-	struct kc_thread *threads;	/* owned */
+	int memfd;		   /* /proc/PID/mem, read-write */
+	struct kc_thread *threads; /* owned */
 	size_t nthreads, cap;
-	uint64_t syscall_insn;		/* address of a syscall instruction, 0 until found */
-	uint64_t tramp;			/* the syscall trampoline (arch.h), 0 if none */
-	bool tramp_written;		/* we wrote it (and restore tramp_orig on detach) */
+	uint64_t syscall_insn; /* address of a syscall instruction, 0 until found */
+	uint64_t tramp;	       /* the syscall trampoline (arch.h), 0 if none */
+	bool tramp_written;    /* we wrote it (and restore tramp_orig on detach) */
 	uint8_t tramp_orig[KC_ARCH_TRAMP_SIZE];
-	struct kc_seccomp *seccomp;	/* filters of seccomp_tid, the thread we borrow */
+	struct kc_seccomp *seccomp; /* filters of seccomp_tid, the thread we borrow */
 	pid_t seccomp_tid;
-	bool execed;			/* the process called execve while seized */
+	bool execed; /* the process called execve while seized */
 };
 
 /*
@@ -123,7 +123,8 @@ int kc_ptrace_use_trampoline(struct kc_proc *p, uint64_t addr, struct kc_err *er
 
 /* Memory of the target. Writes work on read-only and executable pages too. */
 int kc_ptrace_read(struct kc_proc *p, uint64_t addr, void *buf, size_t len, struct kc_err *err);
-int kc_ptrace_write(struct kc_proc *p, uint64_t addr, const void *buf, size_t len, struct kc_err *err);
+int kc_ptrace_write(struct kc_proc *p, uint64_t addr, const void *buf, size_t len,
+		    struct kc_err *err);
 
 /* kc_mem_read_fn-compatible reader over a kc_proc (ctx is the kc_proc). */
 int kc_ptrace_read_cb(void *ctx, uint64_t addr, void *buf, size_t len);

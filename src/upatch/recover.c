@@ -15,15 +15,15 @@
 
 enum recover_action {
 	RECOVER_NONE,
-	RECOVER_ROLLBACK,	/* LOADED: undo the apply */
-	RECOVER_FINISH_REVERT,	/* APPLIED, pending REVERT */
-	RECOVER_RETIRE,		/* APPLIED, pending UPGRADE, higher level live: drop it */
-	RECOVER_UNDO_UPGRADE,	/* APPLIED, pending UPGRADE, no higher level: keep it */
-	RECOVER_UNMAP,		/* REVERTED leftover */
+	RECOVER_ROLLBACK,      /* LOADED: undo the apply */
+	RECOVER_FINISH_REVERT, /* APPLIED, pending REVERT */
+	RECOVER_RETIRE,	       /* APPLIED, pending UPGRADE, higher level live: drop it */
+	RECOVER_UNDO_UPGRADE,  /* APPLIED, pending UPGRADE, no higher level: keep it */
+	RECOVER_UNMAP,	       /* REVERTED leftover */
 };
 
 struct recover_txn {
-	enum recover_action *action;	/* per region of the session */
+	enum recover_action *action; /* per region of the session */
 	struct kc_range *ranges;
 	const char **names;
 	size_t nranges;
@@ -62,7 +62,8 @@ static enum recover_action classify(struct kc_session *s, size_t i)
 	}
 }
 
-/* What an entry of a rolled-back region goes back to: the level it was replacing, or the original. */
+/* What an entry of a rolled-back region goes back to: the level it was replacing, or the original.
+ */
 static const uint8_t *rollback_target(struct kc_session *s, const struct kc_region *r,
 				      const struct kc_region_func *f)
 {
@@ -91,12 +92,12 @@ static int put(struct kc_session *s, uint64_t addr, const void *v, size_t n, str
 	return kc_ptrace_write(&s->proc, addr, v, n, err);
 }
 
-static int set_func_state(struct kc_session *s, const struct kc_region *r, uint32_t i,
-			  uint32_t st, struct kc_err *err)
+static int set_func_state(struct kc_session *s, const struct kc_region *r, uint32_t i, uint32_t st,
+			  struct kc_err *err)
 {
 	return put(s,
 		   r->start + r->hdr.funcs_off + i * sizeof(struct kc_region_func) +
-			   offsetof(struct kc_region_func, state),
+		       offsetof(struct kc_region_func, state),
 		   &st, sizeof(st), err);
 }
 

@@ -58,56 +58,56 @@ enum kc_rfunc_state {
 };
 
 struct kc_region_func {
-	uint64_t addr;		/* runtime address of the replaced function's entry */
-	uint64_t size;		/* its size */
-	uint64_t new_addr;	/* runtime address of the replacement */
-	uint32_t name;		/* offset in the header's strings */
-	uint32_t state;		/* enum kc_rfunc_state: the journal */
-	uint32_t len;		/* bytes of orig[]/jump[] that the entry write covers */
+	uint64_t addr;	   /* runtime address of the replaced function's entry */
+	uint64_t size;	   /* its size */
+	uint64_t new_addr; /* runtime address of the replacement */
+	uint32_t name;	   /* offset in the header's strings */
+	uint32_t state;	   /* enum kc_rfunc_state: the journal */
+	uint32_t len;	   /* bytes of orig[]/jump[] that the entry write covers */
 	uint32_t pad;
-	uint8_t orig[16];	/* original entry bytes */
-	uint8_t jump[16];	/* entry jump bytes */
+	uint8_t orig[16]; /* original entry bytes */
+	uint8_t jump[16]; /* entry jump bytes */
 };
 
 struct kc_region_hdr {
-	char magic[8];		/* KC_REGION_MAGIC */
+	char magic[8]; /* KC_REGION_MAGIC */
 	uint32_t version;
-	uint32_t state;		/* enum kc_region_state */
-	uint64_t region_size;	/* bytes mapped from the region start */
-	uint64_t hdr_size;	/* the image starts at region start + hdr_size */
+	uint32_t state;	      /* enum kc_region_state */
+	uint64_t region_size; /* bytes mapped from the region start */
+	uint64_t hdr_size;    /* the image starts at region start + hdr_size */
 	uint64_t image_size;
-	uint64_t text_size;	/* image [0, text_size) is executable */
-	uint64_t applied;	/* unix time the patch went live */
-	uint64_t target_bias;	/* load bias of the patched object */
-	uint64_t superseded;	/* region start of the lower level this one replaced, or 0 */
+	uint64_t text_size;   /* image [0, text_size) is executable */
+	uint64_t applied;     /* unix time the patch went live */
+	uint64_t target_bias; /* load bias of the patched object */
+	uint64_t superseded;  /* region start of the lower level this one replaced, or 0 */
 	uint32_t level;
 	uint32_t nfuncs;
-	uint32_t funcs_off;	/* struct kc_region_func[nfuncs] at region start + funcs_off */
-	uint32_t strings_off;	/* NUL-terminated strings at region start + strings_off */
+	uint32_t funcs_off;   /* struct kc_region_func[nfuncs] at region start + funcs_off */
+	uint32_t strings_off; /* NUL-terminated strings at region start + strings_off */
 	uint32_t strings_size;
-	uint32_t description;	/* offsets in the strings */
-	uint32_t cves;		/* comma-separated */
+	uint32_t description; /* offsets in the strings */
+	uint32_t cves;	      /* comma-separated */
 	uint32_t target_path;
 	uint32_t build_id_len;
-	uint32_t owner_pid;	/* the process it was written into (a forked child differs) */
+	uint32_t owner_pid; /* the process it was written into (a forked child differs) */
 	uint8_t build_id[64];
-	char id[64];		/* NUL-terminated patch id */
-	char vma_name[64];	/* name given to the mapping, shown in /proc/PID/maps */
-	uint32_t pending;	/* enum kc_region_pending */
+	char id[64];	   /* NUL-terminated patch id */
+	char vma_name[64]; /* name given to the mapping, shown in /proc/PID/maps */
+	uint32_t pending;  /* enum kc_region_pending */
 	uint32_t pad;
 	uint8_t reserved[56];
 };
 
 /* A region as read back from a process. */
 struct kc_region {
-	uint64_t start;			/* region start address in the target */
+	uint64_t start; /* region start address in the target */
 	struct kc_region_hdr hdr;
-	struct kc_region_func *funcs;	/* owned, hdr.nfuncs entries */
-	char *strings;			/* owned, hdr.strings_size bytes, NUL-terminated */
+	struct kc_region_func *funcs; /* owned, hdr.nfuncs entries */
+	char *strings;		      /* owned, hdr.strings_size bytes, NUL-terminated */
 };
 
 struct kc_regions {
-	struct kc_region *v;	/* owned */
+	struct kc_region *v; /* owned */
 	size_t n;
 };
 

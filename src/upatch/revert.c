@@ -61,15 +61,15 @@ static int revert_write(struct kc_session *s, void *ctx, struct kc_err *err)
 			ret = kc_ptrace_write(&s->proc, f->addr, f->orig, f->len, err);
 		if (ret == 0)
 			ret = kc_ptrace_write(&s->proc,
-					      tx->r->start + tx->r->hdr.funcs_off +
-						      i * sizeof(*f) +
-						      offsetof(struct kc_region_func, state),
+					      tx->r->start + tx->r->hdr.funcs_off + i * sizeof(*f) +
+						  offsetof(struct kc_region_func, state),
 					      &st, sizeof(st), err);
 	}
 	if (ret == 0) {
 		st = KC_REGION_REVERTED;
-		ret = kc_ptrace_write(&s->proc, tx->r->start + offsetof(struct kc_region_hdr, state),
-				      &st, sizeof(st), err);
+		ret =
+		    kc_ptrace_write(&s->proc, tx->r->start + offsetof(struct kc_region_hdr, state),
+				    &st, sizeof(st), err);
 	}
 	return ret;
 }
@@ -78,8 +78,8 @@ static bool selected(const struct kc_region *r, const char *id, const struct kc_
 {
 	if (id && strcmp(r->hdr.id, id) != 0)
 		return false;
-	if (bid && (r->hdr.build_id_len != bid->len ||
-		    memcmp(r->hdr.build_id, bid->bytes, bid->len) != 0))
+	if (bid &&
+	    (r->hdr.build_id_len != bid->len || memcmp(r->hdr.build_id, bid->bytes, bid->len) != 0))
 		return false;
 	return true;
 }
@@ -94,7 +94,8 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 	ret = kc_session_open(&s, pid, opts, err);
 	/* hold the process before deciding anything, if there is anything to do */
 	for (size_t i = 0; ret == 0 && !s.attached && i < s.regions.n; i++)
-		if (selected(&s.regions.v[i], id, bid) || s.regions.v[i].hdr.state != KC_REGION_APPLIED ||
+		if (selected(&s.regions.v[i], id, bid) ||
+		    s.regions.v[i].hdr.state != KC_REGION_APPLIED ||
 		    s.regions.v[i].hdr.pending != KC_PENDING_NONE)
 			ret = kc_session_attach(&s, err);
 	if (ret == 0)

@@ -74,9 +74,15 @@ uint32_t kc_seccomp_run(const void *insns_v, size_t n, const void *data_v)
 			break;
 		case BPF_ALU:
 			switch (BPF_OP(f->code)) {
-			case BPF_ADD: A += src; break;
-			case BPF_SUB: A -= src; break;
-			case BPF_MUL: A *= src; break;
+			case BPF_ADD:
+				A += src;
+				break;
+			case BPF_SUB:
+				A -= src;
+				break;
+			case BPF_MUL:
+				A *= src;
+				break;
 			case BPF_DIV:
 				if (!src)
 					return SECCOMP_RET_KILL_PROCESS;
@@ -87,23 +93,47 @@ uint32_t kc_seccomp_run(const void *insns_v, size_t n, const void *data_v)
 					return SECCOMP_RET_KILL_PROCESS;
 				A %= src;
 				break;
-			case BPF_AND: A &= src; break;
-			case BPF_OR: A |= src; break;
-			case BPF_XOR: A ^= src; break;
-			case BPF_LSH: A = src < 32 ? A << src : 0; break;
-			case BPF_RSH: A = src < 32 ? A >> src : 0; break;
-			case BPF_NEG: A = -A; break;
-			default: return SECCOMP_RET_KILL_PROCESS;
+			case BPF_AND:
+				A &= src;
+				break;
+			case BPF_OR:
+				A |= src;
+				break;
+			case BPF_XOR:
+				A ^= src;
+				break;
+			case BPF_LSH:
+				A = src < 32 ? A << src : 0;
+				break;
+			case BPF_RSH:
+				A = src < 32 ? A >> src : 0;
+				break;
+			case BPF_NEG:
+				A = -A;
+				break;
+			default:
+				return SECCOMP_RET_KILL_PROCESS;
 			}
 			break;
 		case BPF_JMP:
 			switch (BPF_OP(f->code)) {
-			case BPF_JA: skip = k; break;
-			case BPF_JEQ: skip = A == src ? f->jt : f->jf; break;
-			case BPF_JGT: skip = A > src ? f->jt : f->jf; break;
-			case BPF_JGE: skip = A >= src ? f->jt : f->jf; break;
-			case BPF_JSET: skip = (A & src) ? f->jt : f->jf; break;
-			default: return SECCOMP_RET_KILL_PROCESS;
+			case BPF_JA:
+				skip = k;
+				break;
+			case BPF_JEQ:
+				skip = A == src ? f->jt : f->jf;
+				break;
+			case BPF_JGT:
+				skip = A > src ? f->jt : f->jf;
+				break;
+			case BPF_JGE:
+				skip = A >= src ? f->jt : f->jf;
+				break;
+			case BPF_JSET:
+				skip = (A & src) ? f->jt : f->jf;
+				break;
+			default:
+				return SECCOMP_RET_KILL_PROCESS;
 			}
 			pc += skip; /* past the end falls out of the loop: rejected */
 			break;
@@ -159,8 +189,9 @@ int kc_seccomp_load(pid_t pid, pid_t tid, struct kc_seccomp **out, struct kc_err
 
 			kc_seccomp_free(s);
 			*out = NULL;
-			return kc_err_set(err, -e, "cannot read the seccomp filters of thread %d: %s",
-					  tid, strerror(e));
+			return kc_err_set(err, -e,
+					  "cannot read the seccomp filters of thread %d: %s", tid,
+					  strerror(e));
 		}
 		p = &s->progs[s->n];
 		p->insns = calloc((size_t)n, sizeof(*p->insns));
@@ -197,8 +228,8 @@ bool kc_seccomp_allows(const struct kc_seccomp *f, long nr, const uint64_t args[
 	for (int i = 0; i < 6; i++)
 		d.args[i] = args[i];
 	for (size_t i = 0; i < f->n; i++) {
-		uint32_t act = kc_seccomp_run(f->progs[i].insns, f->progs[i].n, &d) &
-			       SECCOMP_RET_ACTION_FULL;
+		uint32_t act =
+		    kc_seccomp_run(f->progs[i].insns, f->progs[i].n, &d) & SECCOMP_RET_ACTION_FULL;
 
 		if (act != SECCOMP_RET_ALLOW && act != SECCOMP_RET_LOG)
 			return false;

@@ -24,8 +24,8 @@ struct kc_session {
 	bool attached;
 	struct kc_unwinder *unw;
 	const struct kc_upatch_opts *opts;
-	struct kc_upatch_stats stats;	/* of the latest kc_session_in_stop() */
-	uint64_t started_us;		/* when the session was opened */
+	struct kc_upatch_stats stats; /* of the latest kc_session_in_stop() */
+	uint64_t started_us;	      /* when the session was opened */
 };
 
 /* Monotonic microseconds. */

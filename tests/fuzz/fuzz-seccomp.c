@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libFuzzer target: the seccomp BPF interpreter on arbitrary programs (filters come from targets). */
+/* libFuzzer target: the seccomp BPF interpreter on arbitrary programs (filters come from targets).
+ */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>

@@ -52,8 +52,8 @@ static void test_buildid__rejects_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buildid__reads_self_and_matches_readelf),
-		cmocka_unit_test(test_buildid__rejects_bad_input),
+	    cmocka_unit_test(test_buildid__reads_self_and_matches_readelf),
+	    cmocka_unit_test(test_buildid__rejects_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,9 +48,9 @@ static void test_err__long_message_truncated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_err__set_returns_negative_code),
-		cmocka_unit_test(test_err__prefix_keeps_code),
-		cmocka_unit_test(test_err__long_message_truncated),
+	    cmocka_unit_test(test_err__set_returns_negative_code),
+	    cmocka_unit_test(test_err__prefix_keeps_code),
+	    cmocka_unit_test(test_err__long_message_truncated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,9 +187,9 @@ static void test_ptrace__gone_process(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ptrace__remote_syscalls_keep_blocked_read),
-		cmocka_unit_test(test_ptrace__signal_during_attach_is_delivered),
-		cmocka_unit_test(test_ptrace__gone_process),
+	    cmocka_unit_test(test_ptrace__remote_syscalls_keep_blocked_read),
+	    cmocka_unit_test(test_ptrace__signal_during_attach_is_delivered),
+	    cmocka_unit_test(test_ptrace__gone_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

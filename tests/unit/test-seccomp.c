@@ -25,19 +25,20 @@ static uint32_t run(const struct sock_filter *f, size_t n, int nr, uint64_t a2)
 
 static void test_seccomp__arch_nr_and_args(void **state)
 {
-	/* kill foreign arch; EPERM for mprotect with PROT_EXEC; kill ptrace (101); allow the rest */
+	/* kill foreign arch; EPERM for mprotect with PROT_EXEC; kill ptrace (101); allow the rest
+	 */
 	const struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 10, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 3),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 101, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 10, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 3),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 101, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	size_t n = sizeof(f) / sizeof(f[0]);
 
@@ -51,17 +52,17 @@ static void test_seccomp__arch_nr_and_args(void **state)
 static void test_seccomp__malformed_programs_reject(void **state)
 {
 	const struct sock_filter off_end[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
-		BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
 	};
 	const struct sock_filter bad_load[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4096),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4096),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	const struct sock_filter div0[] = {
-		BPF_STMT(BPF_LD | BPF_IMM, 7),
-		BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_IMM, 7),
+	    BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 
 	(void)state;
@@ -82,9 +83,9 @@ static void test_seccomp__no_filters_allow_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seccomp__arch_nr_and_args),
-		cmocka_unit_test(test_seccomp__malformed_programs_reject),
-		cmocka_unit_test(test_seccomp__no_filters_allow_everything),
+	    cmocka_unit_test(test_seccomp__arch_nr_and_args),
+	    cmocka_unit_test(test_seccomp__malformed_programs_reject),
+	    cmocka_unit_test(test_seccomp__no_filters_allow_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,8 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"pack", cmd_pack, "make a patch file from a target and a fix object"},
-	{NULL, NULL, NULL},
+    {"pack", cmd_pack, "make a patch file from a target and a fix object"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)

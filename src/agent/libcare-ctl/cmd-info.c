@@ -16,7 +16,7 @@ static void print_text(json_object *proc, bool all)
 
 	for (size_t i = 0; i < json_object_array_length(objs); i++)
 		npatched += json_object_array_length(
-			json_object_object_get(json_object_array_get_idx(objs, i), "patches"));
+		    json_object_object_get(json_object_array_get_idx(objs, i), "patches"));
 	if (all && !npatched)
 		return; /* "all" lists only processes with patches */
 	printf("%d %s\n", json_object_get_int(json_object_object_get(proc, "pid")),
@@ -25,11 +25,13 @@ static void print_text(json_object *proc, bool all)
 		json_object *o = json_object_array_get_idx(objs, i);
 		json_object *ps = json_object_object_get(o, "patches");
 
-		printf("  %s build-id %s\n", json_object_get_string(json_object_object_get(o, "path")),
+		printf("  %s build-id %s\n",
+		       json_object_get_string(json_object_object_get(o, "path")),
 		       json_object_get_string(json_object_object_get(o, "build_id")));
 		for (size_t k = 0; k < json_object_array_length(ps); k++) {
 			json_object *p = json_object_array_get_idx(ps, k), *a;
-			time_t when = (time_t)json_object_get_int64(json_object_object_get(p, "applied"));
+			time_t when =
+			    (time_t)json_object_get_int64(json_object_object_get(p, "applied"));
 			char ts[32];
 			struct tm tm;
 
@@ -42,7 +44,7 @@ static void print_text(json_object *proc, bool all)
 				printf("      cves:");
 				for (size_t j = 0; j < json_object_array_length(a); j++)
 					printf(" %s", json_object_get_string(
-							      json_object_array_get_idx(a, j)));
+							  json_object_array_get_idx(a, j)));
 				printf("\n");
 			}
 			printf("      description: %s\n",
@@ -120,8 +122,8 @@ int cmd_info(int argc, char **argv)
 		}
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	free(pids);
 	return failed ? KC_EXIT_ERROR : KC_EXIT_OK;

@@ -31,7 +31,8 @@ static void set_free(struct patch_set *s)
 static int set_add(struct patch_set *s, struct kc_patch *p, const char *file)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		if (strcmp(s->v[i]->id, p->id) || !kc_buildid_equal(&s->v[i]->build_id, &p->build_id))
+		if (strcmp(s->v[i]->id, p->id) ||
+		    !kc_buildid_equal(&s->v[i]->build_id, &p->build_id))
 			continue;
 		if (s->v[i]->level >= p->level) {
 			kc_patch_free(p);
@@ -104,7 +105,8 @@ static int load_arg(struct patch_set *s, const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: libcare-ctl patch -p PID|all [--timeout SECONDS] [--stats] PATCH|DIR...\n");
+	fprintf(f,
+		"usage: libcare-ctl patch -p PID|all [--timeout SECONDS] [--stats] PATCH|DIR...\n");
 }
 
 int cmd_patch(int argc, char **argv)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libcare-ctl recover -p PID|all: finish or roll back operations a killed libcare-ctl left half done. */
+/* libcare-ctl recover -p PID|all: finish or roll back operations a killed libcare-ctl left half
+ * done. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -90,8 +90,8 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 
 	switch (ev->outcome) {
 	case KC_UPATCH_PATCHED:
-		printf("%d: patched %s level %u in %s (%zu functions)\n", ev->pid, ev->id, ev->level,
-		       ev->object, ev->nfuncs);
+		printf("%d: patched %s level %u in %s (%zu functions)\n", ev->pid, ev->id,
+		       ev->level, ev->object, ev->nfuncs);
 		break;
 	case KC_UPATCH_UPGRADED:
 		printf("%d: patched %s level %u in %s (%zu functions, replaced level %u)\n",
@@ -123,7 +123,8 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 		break;
 	}
 	if (ro && ro->stats && ev->stats)
-		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu total_us=%llu\n",
+		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu "
+		       "total_us=%llu\n",
 		       ev->pid, ev->stats->threads, ev->stats->attempts,
 		       (unsigned long long)ev->stats->stop_us,
 		       (unsigned long long)ev->stats->max_stop_us,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libcare-ctl: the userspace live patching front end. A verb table; each verb lives in cmd-<verb>.c. */
+/* libcare-ctl: the userspace live patching front end. A verb table; each verb lives in
+ * cmd-<verb>.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -15,11 +16,11 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"patch", cmd_patch, "apply patches to running processes"},
-	{"unpatch", cmd_unpatch, "revert applied patches"},
-	{"info", cmd_info, "show mapped objects and applied patches"},
-	{"recover", cmd_recover, "finish or roll back operations of a killed libcare-ctl"},
-	{NULL, NULL, NULL},
+    {"patch", cmd_patch, "apply patches to running processes"},
+    {"unpatch", cmd_unpatch, "revert applied patches"},
+    {"info", cmd_info, "show mapped objects and applied patches"},
+    {"recover", cmd_recover, "finish or roll back operations of a killed libcare-ctl"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
