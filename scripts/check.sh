@@ -89,6 +89,13 @@ else
 	record "build fuzz" 1
 fi
 
+sh scripts/check-format.sh >"$out/format.log" 2>&1
+st=$?
+if [ $st != 77 ]; then
+	[ $st = 0 ] || head -20 "$out/format.log"
+	record "clang-format" $st
+fi
+
 export KC_TOP="$top" KC_BUILD="$top/build"
 for t in tests/integration/[0-9]*.sh; do
 	[ -f "$t" ] || continue

@@ -8,7 +8,7 @@ want="$*"
 
 pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev"
 case " $want " in
-*" check "*) pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev binutils elfutils file" ;;
+*" check "*) pkgs="$pkgs libcmocka-dev clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb" ;;
 esac
 
 missing=""
