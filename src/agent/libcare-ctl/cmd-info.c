@@ -64,31 +64,44 @@ static void usage(FILE *f)
 	fprintf(f, "usage: libcare-ctl info -p PID|all [--json]\n");
 }
 
+struct info_args {
+	bool json;
+	json_object *all; /* the array printed with --json */
+};
+
+static int info_one(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err)
+{
+	struct info_args *a = ctx;
+	json_object *proc;
+	int ret = kc_upatch_info(pid, &proc, err);
+
+	if (ret < 0)
+		return c->all ? 0 : ret; /* "all": exited, or not ours to read */
+	if (a->json) {
+		json_object_array_add(a->all, proc);
+	} else {
+		print_text(proc, c->all);
+		json_object_put(proc);
+	}
+	return 0;
+}
+
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	const char *spec = NULL;
-	bool json = false, all;
-	pid_t *pids = NULL;
-	size_t npids = 0;
-	json_object *arr;
-	int c, ret, failed = 0;
+	static const struct option opts[] = {
+	    LCCTL_COMMON_LONGOPTS, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	struct info_args a = {0};
+	struct lcctl_common c;
+	int opt, st = -1, ret;
 
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			spec = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		default:
+	lcctl_common_init(&c);
+	while ((opt = getopt_long(argc, argv, LCCTL_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (lcctl_common_opt(&c, opt, optarg, usage, &st)) {
+			if (st >= 0)
+				return st;
+		} else if (opt == 'j') {
+			a.json = true;
+		} else {
 			usage(stderr);
 			return KC_EXIT_USAGE;
 		}
@@ -97,34 +110,12 @@ int cmd_info(int argc, char **argv)
 		usage(stderr);
 		return KC_EXIT_USAGE;
 	}
-	if ((ret = lcctl_targets(spec, &pids, &npids)))
-		return ret;
-	all = !strcmp(spec, "all");
-	arr = json_object_new_array();
-	for (size_t i = 0; i < npids; i++) {
-		struct kc_err err = KC_ERR_INIT;
-		json_object *proc;
-
-		if (all && !lcctl_is_candidate(pids[i]))
-			continue;
-		if (kc_upatch_info(pids[i], &proc, &err) < 0) {
-			if (all)
-				continue; /* exited or not ours to read */
-			lcctl_error(pids[i], err.msg);
-			failed++;
-			continue;
-		}
-		if (json)
-			json_object_array_add(arr, proc);
-		else {
-			print_text(proc, all);
-			json_object_put(proc);
-		}
-	}
-	if (json)
-		printf("%s\n", json_object_to_json_string_ext(
-				   arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(arr);
-	free(pids);
-	return failed ? KC_EXIT_ERROR : KC_EXIT_OK;
+	a.all = json_object_new_array();
+	ret = lcctl_run(&c, info_one, &a);
+	if (a.json && ret != KC_EXIT_USAGE)
+		printf("%s\n",
+		       json_object_to_json_string_ext(a.all, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(a.all);
+	return ret;
 }

@@ -109,79 +109,56 @@ static void usage(FILE *f)
 		"usage: libcare-ctl patch -p PID|all [--timeout SECONDS] [--stats] PATCH|DIR...\n");
 }
 
+struct patch_args {
+	struct patch_set set;
+	struct kc_bidcache *cache; /* "all" only */
+};
+
+static int patch_one(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err)
+{
+	struct patch_args *a = ctx;
+
+	/* a cheap look at the maps first: most processes map none of the targets */
+	if (c->all && kc_upatch_wanted(pid, a->set.v, a->set.n, a->cache, err) <= 0)
+		return 0;
+	return kc_upatch_apply(pid, a->set.v, (const char *const *)a->set.files, a->set.n, &c->uo,
+			       lcctl_report, &c->ro, err);
+}
+
 int cmd_patch(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
-					     {"timeout", required_argument, NULL, 't'},
-					     {"stats", no_argument, NULL, 's'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
-	struct lcctl_report_opts ro = {0};
-	struct patch_set set = {0};
-	struct kc_bidcache *cache = NULL;
-	const char *spec = NULL;
-	pid_t *pids = NULL;
-	size_t npids = 0;
-	bool all;
-	int c, ret = 0, failed = 0;
+	static const struct option opts[] = {LCCTL_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct patch_args a = {0};
+	struct lcctl_common c;
+	int opt, st = -1, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			spec = optarg;
-			break;
-		case 't':
-			if ((ret = lcctl_parse_timeout(optarg, &uo.timeout)))
-				return ret;
-			break;
-		case 's':
-			ro.stats = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		default:
+	lcctl_common_init(&c);
+	while ((opt = getopt_long(argc, argv, LCCTL_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (!lcctl_common_opt(&c, opt, optarg, usage, &st)) {
 			usage(stderr);
 			return KC_EXIT_USAGE;
 		}
+		if (st >= 0)
+			return st;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "libcare-ctl: patch needs at least one PATCH or DIR\n");
 		usage(stderr);
 		return KC_EXIT_USAGE;
 	}
-	if ((ret = lcctl_targets(spec, &pids, &npids)))
-		return ret;
+	if (!c.spec) {
+		fprintf(stderr, "libcare-ctl: missing -p PID|all\n");
+		return KC_EXIT_USAGE;
+	}
 	for (int i = optind; i < argc && ret == 0; i++)
-		ret = load_arg(&set, argv[i]);
-	all = !strcmp(spec, "all");
-	ro.quiet_skips = all;
-	lcctl_catch_signals();
-	if (all && !(cache = kc_bidcache_new())) {
+		ret = load_arg(&a.set, argv[i]);
+	if (ret == 0 && !(a.cache = kc_bidcache_new())) {
 		fprintf(stderr, "libcare-ctl: out of memory\n");
 		ret = KC_EXIT_ERROR;
 	}
-	for (size_t i = 0; ret == 0 && i < npids && !lcctl_cancel; i++) {
-		struct kc_err err = KC_ERR_INIT;
-
-		if (all && (!lcctl_is_candidate(pids[i]) ||
-			    kc_upatch_wanted(pids[i], set.v, set.n, cache, &err) <= 0))
-			continue;
-		if (kc_upatch_apply(pids[i], set.v, (const char *const *)set.files, set.n, &uo,
-				    lcctl_report, &ro, &err) < 0) {
-			/* with "all", a process that exited meanwhile is not a failure */
-			if (all && err.code == -ESRCH && !lcctl_cancel)
-				continue;
-			failed++;
-			if (lcctl_failed(pids[i], &err))
-				break;
-		}
-	}
-	kc_bidcache_free(cache);
-	set_free(&set);
-	free(pids);
-	if (ret)
-		return ret;
-	return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
+	if (ret == 0)
+		ret = lcctl_run(&c, patch_one, &a);
+	kc_bidcache_free(a.cache);
+	set_free(&a.set);
+	return ret;
 }

@@ -3,10 +3,15 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "agent/libcare-ctl/cmds.h"
 #include "kcare/exitcodes.h"
+
+struct unpatch_args {
+	const char *id;
+	struct kc_buildid bid;
+	bool by_bid;
+};
 
 static void usage(FILE *f)
 {
@@ -14,77 +19,48 @@ static void usage(FILE *f)
 		   "[--timeout SECONDS] [--stats]\n");
 }
 
+static int unpatch_one(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err)
+{
+	struct unpatch_args *a = ctx;
+
+	return kc_upatch_revert(pid, a->id, a->by_bid ? &a->bid : NULL, &c->uo, lcctl_report,
+				&c->ro, err);
+}
+
 int cmd_unpatch(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
+	static const struct option opts[] = {LCCTL_COMMON_LONGOPTS,
 					     {"id", required_argument, NULL, 'i'},
 					     {"build-id", required_argument, NULL, 'b'},
-					     {"timeout", required_argument, NULL, 't'},
-					     {"stats", no_argument, NULL, 's'},
-					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	struct kc_upatch_opts uo = {.timeout = 5.0, .cancel = &lcctl_cancel};
-	struct lcctl_report_opts ro = {0};
+	struct unpatch_args a = {0};
+	struct lcctl_common c;
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_buildid bid, *bidp = NULL;
-	const char *spec = NULL, *id = NULL;
-	pid_t *pids = NULL;
-	size_t npids = 0;
-	int c, ret, failed = 0;
-	bool all;
+	int opt, st = -1;
 
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			spec = optarg;
-			break;
-		case 'i':
-			id = optarg;
-			break;
-		case 'b':
-			if (kc_buildid_from_hex(optarg, &bid, &err) < 0) {
+	lcctl_common_init(&c);
+	while ((opt = getopt_long(argc, argv, LCCTL_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (lcctl_common_opt(&c, opt, optarg, usage, &st)) {
+			if (st >= 0)
+				return st;
+		} else if (opt == 'i') {
+			a.id = optarg;
+		} else if (opt == 'b') {
+			if (kc_buildid_from_hex(optarg, &a.bid, &err) < 0) {
 				fprintf(stderr, "libcare-ctl: %s\n", err.msg);
 				return KC_EXIT_USAGE;
 			}
-			bidp = &bid;
-			break;
-		case 't':
-			if ((ret = lcctl_parse_timeout(optarg, &uo.timeout)))
-				return ret;
-			break;
-		case 's':
-			ro.stats = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		default:
+			a.by_bid = true;
+		} else {
 			usage(stderr);
 			return KC_EXIT_USAGE;
 		}
 	}
-	if (optind < argc || (id && bidp)) {
+	if (optind < argc || (a.id && a.by_bid)) {
 		fprintf(stderr, "libcare-ctl: unpatch takes --id or --build-id, and no other "
 				"arguments\n");
 		usage(stderr);
 		return KC_EXIT_USAGE;
 	}
-	if ((ret = lcctl_targets(spec, &pids, &npids)))
-		return ret;
-	all = !strcmp(spec, "all");
-	lcctl_catch_signals();
-	for (size_t i = 0; i < npids && !lcctl_cancel; i++) {
-		if (all && !lcctl_is_candidate(pids[i]))
-			continue;
-		kc_err_clear(&err);
-		if (kc_upatch_revert(pids[i], id, bidp, &uo, lcctl_report, &ro, &err) < 0) {
-			if (all && err.code == -ESRCH && !lcctl_cancel)
-				continue;
-			failed++;
-			if (lcctl_failed(pids[i], &err))
-				break;
-		}
-	}
-	free(pids);
-	return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
+	return lcctl_run(&c, unpatch_one, &a);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "kcare/upatch.h"
@@ -40,5 +41,39 @@ struct lcctl_report_opts {
 
 /* Reports an engine failure for @pid; returns true if the whole command should stop. */
 bool lcctl_failed(pid_t pid, const struct kc_err *err);
+
+/* What every verb takes: -p PID|all, --timeout, --stats, --help. */
+struct lcctl_common {
+	const char *spec;
+	bool all;
+	struct kc_upatch_opts uo;
+	struct lcctl_report_opts ro;
+};
+
+#define LCCTL_COMMON_LONGOPTS                                                                      \
+	{"pid", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},          \
+	    {"stats", no_argument, NULL, 's'},                                                     \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+#define LCCTL_COMMON_SHORTOPTS "p:h"
+
+void lcctl_common_init(struct lcctl_common *c);
+
+/*
+ * Handles getopt result @opt if it is a common option: returns true if
+ * handled. Sets *exit_status (>= 0) when the verb must return it now
+ * (after --help, or a bad value).
+ */
+bool lcctl_common_opt(struct lcctl_common *c, int opt, const char *arg, void (*usage)(FILE *),
+		      int *exit_status);
+
+/*
+ * Runs @fn for every selected process (-p): with "all", processes that
+ * cannot be patched are left out and one that exits meanwhile is not a
+ * failure. Stops at SIGINT/SIGTERM. Returns the exit status.
+ */
+typedef int (*lcctl_pid_fn)(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err);
+int lcctl_run(struct lcctl_common *c, lcctl_pid_fn fn, void *ctx);
 
 #endif

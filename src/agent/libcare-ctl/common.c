@@ -151,3 +151,65 @@ void lcctl_error(pid_t pid, const char *msg)
 {
 	fprintf(stderr, "libcare-ctl: %d: %s\n", pid, msg);
 }
+
+void lcctl_common_init(struct lcctl_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->uo.timeout = 5.0;
+	c->uo.cancel = &lcctl_cancel;
+}
+
+bool lcctl_common_opt(struct lcctl_common *c, int opt, const char *arg, void (*usage)(FILE *),
+		      int *exit_status)
+{
+	switch (opt) {
+	case 'p':
+		c->spec = arg;
+		return true;
+	case 't': {
+		int st = lcctl_parse_timeout(arg, &c->uo.timeout);
+
+		if (st)
+			*exit_status = st;
+		return true;
+	}
+	case 's':
+		c->ro.stats = true;
+		return true;
+	case 'h':
+		usage(stdout);
+		*exit_status = KC_EXIT_OK;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int lcctl_run(struct lcctl_common *c, lcctl_pid_fn fn, void *ctx)
+{
+	pid_t *pids = NULL;
+	size_t npids = 0;
+	int ret, failed = 0;
+
+	if ((ret = lcctl_targets(c->spec, &pids, &npids)))
+		return ret;
+	c->all = !strcmp(c->spec, "all");
+	c->ro.quiet_skips = c->all;
+	lcctl_catch_signals();
+	for (size_t i = 0; i < npids && !lcctl_cancel; i++) {
+		struct kc_err err = KC_ERR_INIT;
+
+		if (c->all && !lcctl_is_candidate(pids[i]))
+			continue;
+		if (fn(pids[i], c, ctx, &err) >= 0)
+			continue;
+		/* with "all", a process that exited meanwhile is not a failure */
+		if (c->all && err.code == -ESRCH && !lcctl_cancel)
+			continue;
+		failed++;
+		if (lcctl_failed(pids[i], &err))
+			break;
+	}
+	free(pids);
+	return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
+}
