@@ -415,7 +415,8 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	if (ret < 0)
 		goto out;
-	kc_unwind_flush(s->unw);
+	/* no unwinder flush: our region adds no unwind tables, and rebuilding them would land in
+	 * the stop */
 	ret = kc_session_in_stop(s, txn_check, txn_write, &tx, err);
 	if (ret < 0) {
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);

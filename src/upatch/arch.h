@@ -50,8 +50,8 @@ long kc_arch_syscall_result(const struct kc_regs *regs);
  * (because the tracer was killed) carries on unharmed. A live tracer stops
  * the thread right after the syscall and never lets the rest run.
  */
-#define KC_ARCH_TRAMP_SIZE  80	/* code + slots, written once per process */
-#define KC_ARCH_TRAMP_BLOCK 128 /* bytes of the register block on the stack */
+#define KC_ARCH_TRAMP_SIZE  96	/* code + slots, written once per process */
+#define KC_ARCH_TRAMP_BLOCK 144 /* bytes of the register block on the stack */
 
 /* The trampoline's bytes for its address. */
 void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE]);
@@ -62,9 +62,11 @@ void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE]);
  * trampoline slots (@slots, written at @tramp + *slots_off), and @regs,
  * the registers that run syscall @nr with @args through the trampoline.
  * The block holds @orig with an interrupted syscall already set up to be
- * restarted, as the kernel would have done.
+ * restarted, as the kernel would have done, and the thread's signal mask
+ * @sigmask, which the trampoline puts back before returning (the engine
+ * blocks every signal of a borrowed thread).
  */
-void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t tramp, long nr,
+void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t sigmask, uint64_t tramp, long nr,
 			 const uint64_t args[6], uint8_t block[KC_ARCH_TRAMP_BLOCK],
 			 uint64_t *block_addr, uint64_t slots[2], uint64_t *slots_off,
 			 struct kc_regs *regs);

@@ -359,9 +359,26 @@ static int check_alive(struct kc_proc *p, struct kc_err *err)
 	return 0;
 }
 
+/*
+ * Sleeps until a SIGCHLD (blocked by the caller, so none is missed) or @ms
+ * pass; false if the time passed with no event.
+ */
+static bool wait_for_child_event(const sigset_t *chld, int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	return sigtimedwait(chld, NULL, &ts) > 0 || errno == EINTR;
+}
+
 int kc_ptrace_stop_all(struct kc_proc *p, struct kc_err *err)
 {
+	sigset_t chld, oldmask;
 	int ret;
+
+	/* a tracee's stop raises SIGCHLD: keep it pending for wait_for_child_event() */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &oldmask);
 
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct kc_thread *t = &p->threads[i];
@@ -370,26 +387,38 @@ int kc_ptrace_stop_all(struct kc_proc *p, struct kc_err *err)
 			continue;
 		ret = interrupt_thread(p, t, err);
 		if (ret < 0)
-			return ret;
+			goto out;
 	}
 	while (any_running(p)) {
 		size_t before = p->nthreads;
 
-		ret = wait_any(p, true, 0, err);
-		if (ret < 0)
-			return ret;
+		int got = wait_any(p, true, WNOHANG, err);
+
+		if (got < 0) {
+			ret = got;
+			goto out;
+		}
 		/* threads learnt of just now were created after our interrupts */
 		for (size_t i = before; i < p->nthreads; i++)
 			if (p->threads[i].state == KC_THREAD_RUNNING &&
 			    (ret = interrupt_thread(p, &p->threads[i], err)) < 0)
-				return ret;
-		/* a zombie leader never reports a stop */
+				goto out;
+		if (got > 0 || wait_for_child_event(&chld, 10))
+			continue;
+		/*
+		 * Quiet for 10 ms: a zombie leader never reports a stop, so look
+		 * for dead threads (only now: a look after every event would
+		 * cost one /proc read per waiting thread each time).
+		 */
 		for (size_t i = 0; i < p->nthreads; i++)
 			if (p->threads[i].state == KC_THREAD_RUNNING &&
 			    thread_is_dead(p->pid, p->threads[i].tid))
 				p->threads[i].state = KC_THREAD_GONE;
 	}
-	return check_alive(p, err);
+	ret = check_alive(p, err);
+out:
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return ret;
 }
 
 int kc_ptrace_resume_one(struct kc_proc *p, struct kc_thread *t, struct kc_err *err)
@@ -497,6 +526,7 @@ int kc_ptrace_service(struct kc_proc *p, int ms, struct kc_err *err)
 static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *status,
 		       struct stashed_sig *stash, size_t *nstash, struct kc_err *err)
 {
+	int extra_traps = 0;
 	long data = 0;
 
 	for (;;) {
@@ -539,6 +569,13 @@ static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *sta
 		}
 		if ((*status >> 16) == PTRACE_EVENT_CLONE)
 			continue; /* cannot happen for our syscalls; tolerate it */
+		/*
+		 * A trap still pending from our interrupt, or from seizing a
+		 * group-stopped thread, may come first: resume again (bounded).
+		 */
+		if ((*status >> 16) == PTRACE_EVENT_STOP && req == PTRACE_SYSCALL &&
+		    ++extra_traps <= 8)
+			continue;
 		return 0;
 	}
 }
@@ -546,17 +583,19 @@ static int step_thread(struct kc_proc *p, struct kc_thread *t, int req, int *sta
 /* Runs one syscall in @t from an event-stop or a syscall-exit-stop; ends at the syscall-exit-stop.
  */
 static int inject_once(struct kc_proc *p, struct kc_thread *t, long nr, const uint64_t args[6],
-		       long *ret, struct stashed_sig *stash, size_t *nstash, struct kc_err *err)
+		       uint64_t sigmask, long *ret, struct stashed_sig *stash, size_t *nstash,
+		       struct kc_err *err)
 {
 	struct kc_regs regs = t->regs;
+	uint64_t all = ~0ull;
 	int status, r;
 
 	if (p->tramp) {
 		uint8_t block[KC_ARCH_TRAMP_BLOCK];
 		uint64_t baddr, slots[2], soff;
 
-		kc_arch_tramp_frame(&t->regs, p->tramp, nr, args, block, &baddr, slots, &soff,
-				    &regs);
+		kc_arch_tramp_frame(&t->regs, sigmask, p->tramp, nr, args, block, &baddr, slots,
+				    &soff, &regs);
 		r = kc_ptrace_write(p, baddr, block, sizeof(block), err);
 		if (r == 0)
 			r = kc_ptrace_write(p, p->tramp + soff, slots, sizeof(slots), err);
@@ -568,12 +607,20 @@ static int inject_once(struct kc_proc *p, struct kc_thread *t, long nr, const ui
 	r = kc_arch_setregs(t->tid, &regs, err);
 	if (r < 0)
 		return r;
+	/*
+	 * Blocked only now that the registers lead into the trampoline, whose
+	 * tail restores the mask should we die before restoring it ourselves.
+	 */
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(all), &all) < 0)
+		return kc_err_set(err, -errno, "cannot block signals of thread %d: %s", t->tid,
+				  strerror(errno));
 	r = step_thread(p, t, PTRACE_SYSCALL, &status, stash, nstash, err); /* entry */
 	if (r < 0)
 		return r;
 	if (WSTOPSIG(status) != (SIGTRAP | 0x80))
-		return kc_err_set(err, -EPROTO, "thread %d did not enter the injected syscall",
-				  t->tid);
+		return kc_err_set(err, -EPROTO,
+				  "thread %d did not enter the injected syscall (stop 0x%x)",
+				  t->tid, status);
 	r = step_thread(p, t, PTRACE_SYSCALL, &status, stash, nstash, err); /* exit */
 	if (r < 0)
 		return r;
@@ -592,6 +639,7 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 {
 	struct stashed_sig stash[MAX_REQUEUE];
 	size_t nstash = 0, requeued = 0;
+	uint64_t sigmask = 0;
 	int r, status;
 
 	if (t->state != KC_THREAD_STOPPED)
@@ -615,7 +663,15 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 		return kc_err_set(err, -EPERM,
 				  "the seccomp filter of process %d does not allow syscall %ld",
 				  p->pid, nr);
-	r = inject_once(p, t, nr, args, ret, stash, &nstash, err);
+	/*
+	 * No signal may be delivered while we borrow the thread: they stay
+	 * queued, in order, and are taken after we give it back (SIGKILL and
+	 * SIGSTOP cannot be blocked; a SIGSTOP is stashed and re-queued).
+	 */
+	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(sigmask), &sigmask) < 0)
+		return kc_err_set(err, -errno, "cannot read the signal mask of thread %d: %s",
+				  t->tid, strerror(errno));
+	r = inject_once(p, t, nr, args, sigmask, ret, stash, &nstash, err);
 	if (r < 0)
 		goto restore;
 
@@ -632,7 +688,8 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 
 		r = kc_ptrace_write(p, buf, si, sizeof(*si), err);
 		if (r == 0)
-			r = inject_once(p, t, SYS_rt_tgsigqueueinfo, a, &qret, stash, &nstash, err);
+			r = inject_once(p, t, SYS_rt_tgsigqueueinfo, a, sigmask, &qret, stash,
+					&nstash, err);
 		if (r < 0)
 			goto restore;
 	}
@@ -648,7 +705,14 @@ restore:
 	 */
 	{
 		struct kc_err e2 = KC_ERR_INIT;
-		int rr = kc_arch_setregs(t->tid, &t->regs, &e2);
+		int rr = 0;
+
+		/* mask first: until the registers are back, the trampoline still covers us */
+		if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(sigmask), &sigmask) < 0)
+			rr = kc_err_set(&e2, -errno, "cannot restore the signal mask of thread %d",
+					t->tid);
+		if (rr == 0)
+			rr = kc_arch_setregs(t->tid, &t->regs, &e2);
 
 		if (rr == 0 && ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
 			rr = kc_err_set(&e2, -errno, "cannot interrupt thread %d", t->tid);
@@ -657,6 +721,10 @@ restore:
 			if (rr == 0 && (status >> 16) != PTRACE_EVENT_STOP)
 				rr = kc_err_set(&e2, -EPROTO,
 						"thread %d did not stop after restore", t->tid);
+			/* a SIGSTOP that came meanwhile leaves it in the group-stop */
+			if (rr == 0)
+				t->group_stop_sig =
+				    is_group_stop_sig(WSTOPSIG(status)) ? WSTOPSIG(status) : 0;
 		}
 		if (rr < 0 && r == 0) {
 			*err = e2;
@@ -717,7 +785,7 @@ int kc_ptrace_use_trampoline(struct kc_proc *p, uint64_t addr, struct kc_err *er
 	if (ret < 0)
 		return ret;
 	/* slots differ from run to run: compare the code part only */
-	if (memcmp(cur, code, 64) == 0) {
+	if (memcmp(cur, code, KC_ARCH_TRAMP_SIZE - 32) == 0) {
 		p->tramp = addr; /* left by an earlier run that did not finish */
 		return 0;
 	}

@@ -66,8 +66,6 @@ int kc_session_refresh(struct kc_session *s, struct kc_err *err)
 	ret = kc_proc_maps_read(s->pid, &s->maps, err);
 	if (ret < 0)
 		return ret;
-	if (s->unw)
-		kc_unwind_flush(s->unw);
 	return kc_region_scan(&s->maps, s->attached ? kc_ptrace_read_cb : session_read_unattached,
 			      s->attached ? (void *)&s->proc : (void *)s, &s->regions, err);
 }
@@ -110,7 +108,7 @@ static void session_place_trampoline(struct kc_session *s)
 			kc_arch_tramp_code(code);
 			for (size_t j = 0; j < sizeof(cur); j++)
 				zero &= cur[j] == 0;
-			if ((zero || memcmp(cur, code, 64) == 0) &&
+			if ((zero || memcmp(cur, code, KC_ARCH_TRAMP_SIZE - 32) == 0) &&
 			    kc_ptrace_use_trampoline(&s->proc, at, NULL) == 0)
 				return;
 		}

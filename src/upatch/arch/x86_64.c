@@ -81,15 +81,23 @@ int kc_arch_encode_jump(uint64_t from, uint64_t to, uint8_t out[KC_ARCH_JUMP_SIZ
 }
 
 /*
- * syscall; pop rax, rcx, rdx, rbx, rbp, rsi, rdi, r8-r15; popfq;
- * mov slot_rsp(%rip), %rsp; jmp *slot_rip(%rip); int3 padding; slots.
+ * syscall; rt_sigprocmask(SIG_SETMASK, block + 128, NULL, 8); pop rax, rcx,
+ * rdx, rbx, rbp, rsi, rdi, r8-r15; popfq; mov slot_rsp(%rip), %rsp;
+ * jmp *slot_rip(%rip); int3 padding; the two slots.
  */
-#define TRAMP_SLOT_RSP 64
-#define TRAMP_SLOT_RIP 72
+#define TRAMP_SLOT_RSP 72
+#define TRAMP_SLOT_RIP 80
+#define TRAMP_CODE_END 67
 
 void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE])
 {
-	static const uint8_t code[] = {
+	static const uint8_t code[TRAMP_CODE_END] = {
+	    0x0f, 0x05,					    /* syscall */
+	    0xb8, 0x0e, 0x00, 0x00, 0x00,		    /* mov $14, %eax */
+	    0xbf, 0x02, 0x00, 0x00, 0x00,		    /* mov $2, %edi */
+	    0x48, 0x8d, 0xb4, 0x24, 0x80, 0x00, 0x00, 0x00, /* lea 128(%rsp), %rsi */
+	    0x31, 0xd2,					    /* xor %edx, %edx */
+	    0x41, 0xba, 0x08, 0x00, 0x00, 0x00,		    /* mov $8, %r10d */
 	    0x0f, 0x05,					    /* syscall */
 	    0x58, 0x59, 0x5a, 0x5b, 0x5d, 0x5e, 0x5f,	    /* pop rax..rdi */
 	    0x41, 0x58, 0x41, 0x59, 0x41, 0x5a, 0x41, 0x5b, /* pop r8-r11 */
@@ -102,14 +110,14 @@ void kc_arch_tramp_code(uint8_t out[KC_ARCH_TRAMP_SIZE])
 
 	memset(out, 0xcc, KC_ARCH_TRAMP_SIZE);
 	memcpy(out, code, sizeof(code));
-	rel = TRAMP_SLOT_RSP - (26 + 7);
-	memcpy(out + 29, &rel, 4);
-	rel = TRAMP_SLOT_RIP - (33 + 6);
-	memcpy(out + 35, &rel, 4);
+	rel = TRAMP_SLOT_RSP - (54 + 7);
+	memcpy(out + 57, &rel, 4);
+	rel = TRAMP_SLOT_RIP - (61 + 6);
+	memcpy(out + 63, &rel, 4);
 	memset(out + TRAMP_SLOT_RSP, 0, 16);
 }
 
-void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t tramp, long nr,
+void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t sigmask, uint64_t tramp, long nr,
 			 const uint64_t args[6], uint8_t block[KC_ARCH_TRAMP_BLOCK],
 			 uint64_t *block_addr, uint64_t slots[2], uint64_t *slots_off,
 			 struct kc_regs *regs)
@@ -146,7 +154,9 @@ void kc_arch_tramp_frame(const struct kc_regs *orig, uint64_t tramp, long nr,
 	v[13] = o->r14;
 	v[14] = o->r15;
 	v[15] = o->eflags;
+	memset(block, 0, KC_ARCH_TRAMP_BLOCK);
 	memcpy(block, v, sizeof(v));
+	memcpy(block + sizeof(v), &sigmask, sizeof(sigmask));
 	/* below the 128-byte red zone the interrupted code may be using */
 	*block_addr = (o->rsp - 128 - KC_ARCH_TRAMP_BLOCK) & ~(uint64_t)15;
 	slots[0] = o->rsp;
