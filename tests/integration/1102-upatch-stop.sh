@@ -12,7 +12,7 @@ need_pack
 need_ctl
 
 src="$KC_SRC/stop"
-cc_prog "$T/target" "$src/target.c"
+cc_prog "$T/target" "$KC_SRC/common/workers.c"
 cc_fix "$T/fix.o" "$src/fix.c"
 pack --target "$T/target" --object "$T/fix.o" -o "$T/stop.kpatch" --id stop
 

@@ -18,7 +18,7 @@ else
 	rounds=${KC_RACE_ROUNDS:-10}
 fi
 src="$KC_SRC/race"
-cc_prog "$T/target" "$src/target.c"
+cc_prog "$T/target" "$KC_SRC/common/workers.c"
 cc_fix "$T/fix.o" "$src/fix.c"
 pack --target "$T/target" --object "$T/fix.o" -o "$T/race.kpatch" --id race
 

@@ -12,7 +12,7 @@ need_ctl
 command -v strace >/dev/null || skip "no strace"
 
 src="$KC_SRC/traced"
-cc_prog "$T/target" "$src/target.c"
+cc_prog "$T/target" "$KC_SRC/common/workers.c"
 cc_fix "$T/fix.o" "$src/fix.c"
 pack --target "$T/target" --object "$T/fix.o" -o "$T/traced.kpatch" --id traced
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Target of 1105: four workers call value_fn() every millisecond and main
- * prints what it returns every 10 ms.
+ * Target of 1102, 1105 and 1108: four workers call value_fn() every millisecond and main
+ * prints what it returns every 10 ms, so a test sees at once whether the
+ * process runs (new lines) or is stopped (none), and which code it runs.
  */
 #include <pthread.h>
 
