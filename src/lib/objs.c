@@ -462,41 +462,46 @@ static bool obj_rela_own_tls(struct obj_priv *p, const struct obj_rela *r, GElf_
 	return obj_dynsym_get(p, r->sym, s) && s->st_shndx != SHN_UNDEF;
 }
 
+/* The first relocation of @type against the object's own TLS; NULL if none. */
+static const struct obj_rela *obj_own_tls_rela(struct obj_priv *p, uint32_t type, GElf_Sym *s)
+{
+	for (size_t i = 0; i < p->nrelas; i++)
+		if (p->relas[i].type == type && obj_rela_own_tls(p, &p->relas[i], s))
+			return &p->relas[i];
+	return NULL;
+}
+
 int kc_obj_dtpmod_slot(struct kc_obj *obj, uint64_t *slot, struct kc_err *err)
 {
 	struct obj_priv *p = obj_priv(obj);
+	const struct obj_rela *r;
 	int ret = obj_relas_ready(obj, err);
+	GElf_Sym s;
 
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < p->nrelas; i++) {
-		GElf_Sym s;
-
-		if (p->relas[i].type == p->rt.dtpmod64 && obj_rela_own_tls(p, &p->relas[i], &s)) {
-			*slot = p->relas[i].offset;
-			return 0;
-		}
-	}
-	return kc_err_set(err, -ENOENT, "no module id slot in '%s'", obj->path);
+	r = obj_own_tls_rela(p, p->rt.dtpmod64, &s);
+	if (!r)
+		return kc_err_set(err, -ENOENT, "no module id slot in '%s'", obj->path);
+	*slot = r->offset;
+	return 0;
 }
 
 int kc_obj_tpoff_slot(struct kc_obj *obj, uint64_t *slot, uint64_t *sym_off, struct kc_err *err)
 {
 	struct obj_priv *p = obj_priv(obj);
+	const struct obj_rela *r;
 	int ret = obj_relas_ready(obj, err);
+	GElf_Sym s;
 
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < p->nrelas; i++) {
-		GElf_Sym s;
-
-		if (p->relas[i].type == p->rt.tpoff64 && obj_rela_own_tls(p, &p->relas[i], &s)) {
-			*slot = p->relas[i].offset;
-			*sym_off = s.st_value + (uint64_t)p->relas[i].addend;
-			return 0;
-		}
-	}
-	return kc_err_set(err, -ENOENT, "no tp offset slot in '%s'", obj->path);
+	r = obj_own_tls_rela(p, p->rt.tpoff64, &s);
+	if (!r)
+		return kc_err_set(err, -ENOENT, "no tp offset slot in '%s'", obj->path);
+	*slot = r->offset;
+	*sym_off = s.st_value + (uint64_t)r->addend;
+	return 0;
 }
 
 int kc_obj_dt_debug_slot(struct kc_obj *obj, uint64_t *slot, struct kc_err *err)
