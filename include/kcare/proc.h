@@ -28,6 +28,7 @@ struct kc_proc_map {
 struct kc_proc_maps {
 	struct kc_proc_map *v; /* owned, in the order of the file (ascending addresses) */
 	size_t n;
+	pid_t tid; /* whose view was read: the pid, or a live thread (see kc_proc_mm_tid()) */
 };
 
 /*
@@ -37,8 +38,20 @@ struct kc_proc_maps {
  */
 int kc_proc_maps_parse(const char *text, size_t len, struct kc_proc_maps *out, struct kc_err *err);
 
-/* Reads and parses /proc/PID/maps. -ESRCH if the process is gone; a kernel thread has no maps. */
+/*
+ * Reads and parses /proc/PID/maps (through a live thread when the leader
+ * is a zombie). -ESRCH if the process is gone; a kernel thread has no maps.
+ */
 int kc_proc_maps_read(pid_t pid, struct kc_proc_maps *out, struct kc_err *err);
+
+/*
+ * The thread through which the address space of process @pid is reached:
+ * @pid itself, or a live thread of it when the thread-group leader is a
+ * zombie (it called pthread_exit() while other threads run on). The
+ * leader's own maps, mem, auxv, exe and map_files show no memory then, and
+ * process_vm_readv() on its pid fails. @pid when no thread is alive.
+ */
+pid_t kc_proc_mm_tid(pid_t pid);
 
 /* Frees the entries and empties @m; safe on an empty or released @m. */
 void kc_proc_maps_release(struct kc_proc_maps *m);

@@ -724,11 +724,13 @@ static int objs_add(struct kc_objs *out, size_t *cap, const struct kc_proc_maps 
 	obj->path = strdup(m->path);
 	if (obj->is_vdso) {
 		obj->file = strdup(m->path);
-		ret = obj->path && obj->file ? objs_read_vdso(out->pid, m, p, err) : -ENOMEM;
+		ret = obj->path && obj->file
+			  ? objs_read_vdso(maps->tid ? maps->tid : out->pid, m, p, err)
+			  : -ENOMEM;
 	} else {
 		struct stat st;
 
-		obj->file = objs_file_path(out->pid, m);
+		obj->file = objs_file_path(maps->tid ? maps->tid : out->pid, m);
 		ret = obj->path && obj->file ? 0 : -ENOMEM;
 		/* Mapped devices (GPU, /dev/zero): opening them can have side effects; never ELF.
 		 */

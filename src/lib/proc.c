@@ -69,14 +69,13 @@ static int proc_gone_code(int code)
 	return code == -ENOENT || code == -ESRCH ? -ESRCH : code;
 }
 
-/* Exited (zombie or dead) or gone, from the state letter of /proc/PID/stat. */
-static bool proc_is_dead(pid_t pid)
+/* Exited (zombie or dead) or gone, from the state letter of a stat file. */
+static bool proc_stat_is_dead(const char *path)
 {
-	char path[64], *text = NULL, *paren;
+	char *text = NULL, *paren;
 	size_t len = 0;
 	bool dead = true;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (proc_slurp(path, &text, &len) != 0)
 		return true;
 	/* "pid (comm) S ...": comm may hold anything, so look after its last ')'. */
@@ -85,6 +84,14 @@ static bool proc_is_dead(pid_t pid)
 		dead = paren[2] == 'Z' || paren[2] == 'X' || paren[2] == 'x';
 	free(text);
 	return dead;
+}
+
+static bool proc_is_dead(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return proc_stat_is_dead(path);
 }
 
 static bool maps_hex(const char **p, const char *end, uint64_t *val)
@@ -238,23 +245,50 @@ fail:
 	return ret;
 }
 
+static int proc_maps_slurp(pid_t pid, pid_t tid, char **buf, size_t *len, struct kc_err *err)
+{
+	char path[64];
+	int ret;
+
+	if (tid == pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)pid, (int)tid);
+	ret = proc_slurp(path, buf, len);
+	if (ret)
+		return kc_err_set(err, proc_gone_code(ret), "cannot read '%s': %s", path,
+				  strerror(-ret));
+	return 0;
+}
+
 int kc_proc_maps_read(pid_t pid, struct kc_proc_maps *out, struct kc_err *err)
 {
-	char path[64], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int ret;
 
 	out->v = NULL;
 	out->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	ret = proc_slurp(path, &buf, &len);
+	out->tid = pid;
+	ret = proc_maps_slurp(pid, pid, &buf, &len, err);
 	if (ret)
-		return kc_err_set(err, proc_gone_code(ret), "cannot read '%s': %s", path,
-				  strerror(-ret));
+		return ret;
 	/* A zombie has an empty maps file, and so has a kernel thread, which is alive. */
+	if (len == 0 && proc_is_dead(pid)) {
+		pid_t tid = kc_proc_mm_tid(pid);
+
+		free(buf);
+		buf = NULL;
+		if (tid == pid)
+			return kc_err_set(err, -ESRCH, "process %d exited", (int)pid);
+		ret = proc_maps_slurp(pid, tid, &buf, &len, err);
+		if (ret)
+			return ret;
+		out->tid = tid;
+	}
 	if (len == 0) {
 		free(buf);
-		if (proc_is_dead(pid))
+		if (out->tid != pid && proc_is_dead(out->tid))
 			return kc_err_set(err, -ESRCH, "process %d exited", (int)pid);
 		return 0;
 	}
@@ -369,6 +403,26 @@ int kc_proc_tids(pid_t pid, pid_t **tids, size_t *n, struct kc_err *err)
 	return 0;
 }
 
+pid_t kc_proc_mm_tid(pid_t pid)
+{
+	char path[64];
+	pid_t *tids = NULL, found = pid;
+	size_t n = 0;
+
+	if (!proc_is_dead(pid))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (proc_numeric_dir(path, pid, &tids, &n) != 0)
+		return pid;
+	for (size_t i = 0; i < n && found == pid; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tids[i]);
+		if (!proc_stat_is_dead(path))
+			found = tids[i];
+	}
+	free(tids);
+	return found;
+}
+
 int kc_proc_pids(pid_t **pids, size_t *n, struct kc_err *err)
 {
 	int ret;
@@ -411,6 +465,17 @@ int kc_proc_auxv(pid_t pid, uint64_t type, uint64_t *val, struct kc_err *err)
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
 	ret = proc_slurp(path, &text, &len);
+	/* a zombie leader: ESRCH on open, or an empty file */
+	if ((ret == -ESRCH || (ret == 0 && len == 0)) && proc_is_dead(pid)) {
+		pid_t tid = kc_proc_mm_tid(pid);
+
+		if (tid != pid) {
+			free(text);
+			text = NULL;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/auxv", (int)pid, (int)tid);
+			ret = proc_slurp(path, &text, &len);
+		}
+	}
 	/* Kernel threads answer ESRCH too, though alive: they just have no auxv. */
 	if (ret == -ESRCH && !proc_is_dead(pid))
 		return kc_err_set(err, -ENOENT, "process %d has no auxv (kernel thread)", (int)pid);

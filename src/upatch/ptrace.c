@@ -146,7 +146,8 @@ int kc_ptrace_attach(struct kc_proc *p, pid_t pid, struct kc_err *err)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->memfd = -1;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	p->mm_tid = kc_proc_mm_tid(pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->mm_tid);
 	p->memfd = open(path, O_RDWR | O_CLOEXEC);
 	if (p->memfd < 0)
 		return kc_err_set(err, errno == ENOENT ? -ESRCH : -errno,
@@ -639,7 +640,8 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 {
 	struct stashed_sig stash[MAX_REQUEUE];
 	size_t nstash = 0, requeued = 0;
-	uint64_t sigmask = 0;
+	uint64_t sigmask = 0,
+		 ip = (p->tramp ? p->tramp : p->syscall_insn) + sizeof(kc_arch_syscall_insn);
 	int r, status;
 
 	if (t->state != KC_THREAD_STOPPED)
@@ -657,9 +659,7 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 		p->seccomp_tid = t->tid;
 	}
 	/* a filter could kill the whole process for a syscall it does not expect */
-	if (!kc_seccomp_allows(p->seccomp, nr, args,
-			       (p->tramp ? p->tramp : p->syscall_insn) +
-				   sizeof(kc_arch_syscall_insn)))
+	if (!kc_seccomp_allows(p->seccomp, nr, args, ip))
 		return kc_err_set(err, -EPERM,
 				  "the seccomp filter of process %d does not allow syscall %ld",
 				  p->pid, nr);
@@ -678,20 +678,53 @@ int kc_ptrace_syscall(struct kc_proc *p, struct kc_thread *t, long nr, const uin
 	/*
 	 * Give back the signals that arrived meanwhile. The thread queues them
 	 * to itself, which rt_tgsigqueueinfo allows for any si_code, so the
-	 * siginfo (sigqueue values included) is kept.
+	 * siginfo (sigqueue values included) is kept. It names itself by the
+	 * ids of its own PID namespace (a container's differ from ours). The
+	 * siginfo lies below the trampoline's register block, which every
+	 * injection rewrites.
 	 */
-	while (requeued < nstash) {
-		uint64_t buf = (kc_arch_sp(&t->regs) - 128 - sizeof(siginfo_t)) & ~(uint64_t)15;
-		siginfo_t *si = &stash[requeued++].info;
-		uint64_t a[6] = {(uint64_t)p->pid, (uint64_t)t->tid, (uint64_t)si->si_signo, buf};
-		long qret;
+	if (nstash) {
+		uint64_t none[6] = {0};
+		long nspid = p->pid, nstid = t->tid;
 
-		r = kc_ptrace_write(p, buf, si, sizeof(*si), err);
-		if (r == 0)
-			r = inject_once(p, t, SYS_rt_tgsigqueueinfo, a, sigmask, &qret, stash,
-					&nstash, err);
-		if (r < 0)
-			goto restore;
+		if (kc_seccomp_allows(p->seccomp, SYS_getpid, none, ip) &&
+		    kc_seccomp_allows(p->seccomp, SYS_gettid, none, ip)) {
+			r = inject_once(p, t, SYS_getpid, none, sigmask, &nspid, stash, &nstash,
+					err);
+			if (r == 0)
+				r = inject_once(p, t, SYS_gettid, none, sigmask, &nstid, stash,
+						&nstash, err);
+			if (r < 0)
+				goto restore;
+		}
+		while (requeued < nstash) {
+			uint64_t buf = (kc_arch_sp(&t->regs) - 128 - KC_ARCH_TRAMP_BLOCK - 16 -
+					sizeof(siginfo_t)) &
+				       ~(uint64_t)15;
+			siginfo_t *si = &stash[requeued++].info;
+			uint64_t a[6] = {(uint64_t)nspid, (uint64_t)nstid, (uint64_t)si->si_signo,
+					 buf};
+			long qret = 0;
+
+			if (!kc_seccomp_allows(p->seccomp, SYS_rt_tgsigqueueinfo, a, ip)) {
+				r = kc_err_set(
+				    err, -EPERM,
+				    "the seccomp filter of process %d does not allow giving "
+				    "signal %d back",
+				    p->pid, si->si_signo);
+				goto restore;
+			}
+			r = kc_ptrace_write(p, buf, si, sizeof(*si), err);
+			if (r == 0)
+				r = inject_once(p, t, SYS_rt_tgsigqueueinfo, a, sigmask, &qret,
+						stash, &nstash, err);
+			if (r == 0 && qret < 0)
+				r = kc_err_set(err, (int)qret,
+					       "cannot give signal %d back to thread %d: %s",
+					       si->si_signo, t->tid, strerror((int)-qret));
+			if (r < 0)
+				goto restore;
+		}
 	}
 
 restore:
@@ -801,7 +834,7 @@ int kc_ptrace_use_trampoline(struct kc_proc *p, uint64_t addr, struct kc_err *er
 int kc_ptrace_read(struct kc_proc *p, uint64_t addr, void *buf, size_t len, struct kc_err *err)
 {
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_readv(p->mm_tid, &local, 1, &remote, 1, 0);
 
 	if (n == (ssize_t)len)
 		return 0;

@@ -48,7 +48,9 @@ struct kc_thread {
 
 struct kc_proc {
 	pid_t pid;
-	int memfd;		   /* /proc/PID/mem, read-write */
+	pid_t
+	    mm_tid; /* reaches the address space: pid, or a live thread if the leader is a zombie */
+	int memfd;  /* /proc/MM_TID/mem, read-write */
 	struct kc_thread *threads; /* owned */
 	size_t nthreads, cap;
 	uint64_t syscall_insn; /* address of a syscall instruction, 0 until found */

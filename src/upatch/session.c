@@ -52,7 +52,7 @@ int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts
 static int session_read_unattached(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	struct kc_session *s = ctx;
-	struct kc_proc tmp = {.pid = s->pid, .memfd = -1};
+	struct kc_proc tmp = {.pid = s->pid, .mm_tid = s->maps.tid, .memfd = -1};
 
 	return kc_ptrace_read(&tmp, addr, buf, len, NULL);
 }

@@ -176,11 +176,11 @@ struct kc_unwinder *kc_unwind_new(pid_t pid, struct kc_err *err)
 		return NULL;
 	}
 	u->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	u->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	ret = kc_proc_maps_read(pid, &u->maps, err);
 	if (ret)
 		goto fail;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)u->maps.tid);
+	u->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	u->upt_any = _UPT_create(pid);
 	u->as = unw_create_addr_space(&unwind_accessors, 0);
 	if (!u->upt_any || !u->as) {

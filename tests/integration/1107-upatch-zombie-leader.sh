@@ -8,10 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 need_pack
 need_ctl
-# Known gap (issue 3): /proc/PID/maps and /proc/PID/mem of a zombie leader
-# are empty, and the engine does not yet read the process through a live
-# thread. KC_KNOWN_GAPS=1 runs the test anyway.
-[ -n "${KC_KNOWN_GAPS:-}" ] || skip "zombie thread-group leader not supported yet (known gap)"
+# The leader's own maps, mem, auxv and exe are empty: the engine reads the
+# address space through a live thread (kc_proc_mm_tid()).
 
 src="$KC_SRC/zombie"
 cc_prog "$T/target" "$src/target.c"

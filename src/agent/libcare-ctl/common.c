@@ -47,8 +47,11 @@ bool lcctl_is_candidate(pid_t pid)
 
 	if (pid == getpid())
 		return false;
-	/* kernel threads have no executable */
+	/* kernel threads have no executable; a zombie leader's is read through a live thread */
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (readlink(path, buf, sizeof(buf)) > 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", kc_proc_mm_tid(pid));
 	return readlink(path, buf, sizeof(buf)) > 0;
 }
 
