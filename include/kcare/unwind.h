@@ -39,6 +39,12 @@ void kc_unwind_free(struct kc_unwinder *u);
 int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ranges, size_t nranges,
 		    uint64_t *hit, struct kc_err *err);
 
+/*
+ * Loads the unwind table of the object mapped at @ip now, so that the first
+ * walk through it, inside a stop, does not read and parse the file.
+ */
+void kc_unwind_warm(struct kc_unwinder *u, uint64_t ip);
+
 /* Drops cached unwind tables (after the target's mappings changed). */
 void kc_unwind_flush(struct kc_unwinder *u);
 

@@ -386,6 +386,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		ret = kc_session_release_stop(s, err);
 	if (ret < 0)
 		goto out;
+	kc_session_warm_unwind(s, tx.prep.obj);
 	res.objs = &s->objs;
 	res.read = kc_ptrace_read_cb;
 	res.read_ctx = &s->proc;
@@ -422,6 +423,13 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
 	}
+	/*
+	 * No thread was in the old level's code and none can enter it now:
+	 * it is unmapped while the others run (one thread is borrowed).
+	 */
+	ret = kc_session_release_stop(s, err);
+	if (ret < 0)
+		goto out;
 	if (tx.old) {
 		ev.other_level = tx.old->hdr.level;
 		/* the lower level is unreachable now; losing its memory is harmless if this fails

@@ -114,10 +114,17 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 			ret = kc_session_release_stop(&s, err);
 		if (ret < 0)
 			break;
+		for (size_t k = 0; k < s.objs.n; k++)
+			if (s.objs.v[k].build_id.len == r->hdr.build_id_len &&
+			    !memcmp(s.objs.v[k].build_id.bytes, r->hdr.build_id,
+				    r->hdr.build_id_len))
+				kc_session_warm_unwind(&s, &s.objs.v[k]);
 		if (r->hdr.state != KC_REGION_REVERTED) {
 			tx.range.lo = r->start + r->hdr.hdr_size;
 			tx.range.hi = tx.range.lo + r->hdr.text_size;
 			ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
+			if (ret == 0)
+				ret = kc_session_release_stop(&s, err); /* unmapped while it runs */
 			if (ret < 0) {
 				kc_err_prefix(err, "%s", r->hdr.id);
 				break;

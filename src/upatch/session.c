@@ -146,7 +146,28 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 		return ret;
 	session_place_trampoline(s);
 	s->unw = kc_unwind_new(s->pid, err);
-	return s->unw ? 0 : (err && err->code ? err->code : -ENOMEM);
+	if (!s->unw)
+		return err && err->code ? err->code : -ENOMEM;
+	/* where idle threads usually are: blocked in libc, called from the program */
+	for (size_t i = 0; i < s->objs.n; i++) {
+		const struct kc_obj *o = &s->objs.v[i];
+
+		if (o->is_main || (o->soname && !strncmp(o->soname, "libc.so", 7)))
+			kc_session_warm_unwind(s, o);
+	}
+	return 0;
+}
+
+void kc_session_warm_unwind(struct kc_session *s, const struct kc_obj *o)
+{
+	for (size_t i = 0; s->unw && i < s->maps.n; i++) {
+		const struct kc_proc_map *m = &s->maps.v[i];
+
+		if (m->start >= o->lo && m->end <= o->hi && (m->prot & PROT_EXEC)) {
+			kc_unwind_warm(s->unw, m->start);
+			return;
+		}
+	}
 }
 
 void kc_session_close(struct kc_session *s)
@@ -303,7 +324,7 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		if (ret == 0) {
 			/* still stopped: the caller cleans up, then resumes or detaches */
 			s->stats.threads = (unsigned)kc_ptrace_live_threads(&s->proc);
-			s->stats.stop_us = t0; /* completed by kc_session_stats_done() */
+			s->stop_t0 = t0; /* ended by kc_session_release_stop() */
 			return 0;
 		}
 		if (ret != -EBUSY || now_sec() >= deadline) {
@@ -330,20 +351,32 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 	}
 }
 
+static void session_stop_ended(struct kc_session *s, uint64_t now)
+{
+	if (!s->stop_t0)
+		return;
+	s->stats.stop_us = now - s->stop_t0;
+	if (s->stats.stop_us > s->stats.max_stop_us)
+		s->stats.max_stop_us = s->stats.stop_us;
+	s->stop_t0 = 0;
+}
+
 const struct kc_upatch_stats *kc_session_stats_done(struct kc_session *s)
 {
 	uint64_t now = kc_session_now_us();
 
-	s->stats.stop_us = now - s->stats.stop_us;
-	if (s->stats.stop_us > s->stats.max_stop_us)
-		s->stats.max_stop_us = s->stats.stop_us;
+	session_stop_ended(s, now);
 	s->stats.total_us = now - s->started_us;
 	return &s->stats;
 }
 
 int kc_session_release_stop(struct kc_session *s, struct kc_err *err)
 {
+	int ret;
+
 	if (!s->attached)
 		return 0;
-	return kc_ptrace_resume_all(&s->proc, err);
+	ret = kc_ptrace_resume_all(&s->proc, err);
+	session_stop_ended(s, kc_session_now_us());
+	return ret;
 }

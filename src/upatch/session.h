@@ -25,7 +25,8 @@ struct kc_session {
 	struct kc_unwinder *unw;
 	const struct kc_upatch_opts *opts;
 	struct kc_upatch_stats stats; /* of the latest kc_session_in_stop() */
-	uint64_t started_us;	      /* when the session was opened */
+	uint64_t stop_t0;    /* start of the stop kc_session_in_stop() left held, 0 if none */
+	uint64_t started_us; /* when the session was opened */
 };
 
 /* Monotonic microseconds. */
@@ -80,7 +81,11 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *ctx,
 		       struct kc_err *err);
 
-/* Completes the stats of the final stop (call right after its cleanup). */
+/* Loads the unwind table of @o before a stop needs it (see kc_unwind_warm()). */
+void kc_session_warm_unwind(struct kc_session *s, const struct kc_obj *o);
+
+/* Completes the stats of the final stop (after kc_session_release_stop(), or it ends the stop now).
+ */
 const struct kc_upatch_stats *kc_session_stats_done(struct kc_session *s);
 
 /* Resumes threads left stopped by kc_session_in_stop(). */

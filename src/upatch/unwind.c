@@ -18,12 +18,29 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kcare/proc.h"
 #include "kcare/unwind.h"
 
-#define UNWIND_MAX_FRAMES 256
+#define UNWIND_MAX_FRAMES  256
+#define UNWIND_PAGE	   4096u
+#define UNWIND_CACHE_SLOTS 64 /* direct-mapped: 256 KiB per unwinder */
+
+/*
+ * A page of target memory. libunwind reads one word at a time, the same
+ * words many times over (its binary search of .eh_frame_hdr alone takes
+ * dozens of reads per frame), and every read is a syscall inside the stop.
+ * Pages of read-only file mappings (code, unwind tables) stay valid until
+ * kc_unwind_flush(); others (stacks) only for the walk that read them.
+ */
+struct unwind_page {
+	uint64_t addr; /* page address; valid when data_len == UNWIND_PAGE */
+	uint64_t walk; /* the walk it was read in, 0 for a stable page */
+	size_t data_len;
+	unsigned char data[UNWIND_PAGE];
+};
 
 /* One _UPT handle per executable file mapping, keyed by the mapping's start. */
 struct unwind_table {
@@ -33,7 +50,10 @@ struct unwind_table {
 
 struct kc_unwinder {
 	pid_t pid;
-	int memfd; /* /proc/PID/mem, -1 if it could not be opened */
+	pid_t mm_tid;		   /* reaches the address space (see kc_proc_mm_tid()) */
+	int memfd;		   /* /proc/PID/mem, -1 if it could not be opened */
+	struct unwind_page *cache; /* UNWIND_CACHE_SLOTS pages, NULL if no memory */
+	uint64_t walk;		   /* counts kc_unwind_check() calls, from 1 */
 	unw_addr_space_t as;
 	struct kc_proc_maps maps; /* snapshot used to pick the table handle; refreshed on a miss */
 	bool maps_fresh;	  /* read since the last miss/flush */
@@ -108,14 +128,45 @@ static int unwind_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *dilap,
 	return _UPT_get_dyn_info_list_addr(as, dilap, unwind_cur->u->upt_any);
 }
 
+/* The cached page holding [addr, addr + 8), read on a miss; NULL if it cannot be cached. */
+static const struct unwind_page *unwind_page_of(struct kc_unwinder *u, uint64_t addr)
+{
+	uint64_t page = addr & ~(uint64_t)(UNWIND_PAGE - 1);
+	struct unwind_page *pg;
+	const struct kc_proc_map *m;
+	struct iovec local, remote;
+
+	if (!u->cache || addr - page > UNWIND_PAGE - sizeof(unw_word_t))
+		return NULL;
+	pg = &u->cache[(page / UNWIND_PAGE) % UNWIND_CACHE_SLOTS];
+	if (pg->data_len == UNWIND_PAGE && pg->addr == page && (!pg->walk || pg->walk == u->walk))
+		return pg;
+	pg->data_len = 0;
+	local = (struct iovec){pg->data, UNWIND_PAGE};
+	remote = (struct iovec){(void *)(uintptr_t)page, UNWIND_PAGE};
+	if (process_vm_readv(u->mm_tid, &local, 1, &remote, 1, 0) != (ssize_t)UNWIND_PAGE)
+		return NULL;
+	m = kc_proc_maps_find(&u->maps, page);
+	pg->addr = page;
+	pg->walk = m && m->path[0] == '/' && !(m->prot & PROT_WRITE) && !m->shared ? 0 : u->walk;
+	pg->data_len = UNWIND_PAGE;
+	return pg;
+}
+
 static int unwind_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
 			     void *arg)
 {
 	struct kc_unwinder *u = unwind_cur->u;
+	const struct unwind_page *pg;
 
 	(void)arg;
 	if (write)
 		return -UNW_EINVAL; /* the check never writes to the target */
+	pg = unwind_page_of(u, addr);
+	if (pg) {
+		memcpy(val, pg->data + (addr - pg->addr), sizeof(*val));
+		return 0;
+	}
 	if (u->memfd >= 0 && pread(u->memfd, val, sizeof(*val), (off_t)addr) == sizeof(*val))
 		return 0;
 	return _UPT_access_mem(as, addr, val, write, unwind_cur->upt_tid);
@@ -179,8 +230,10 @@ struct kc_unwinder *kc_unwind_new(pid_t pid, struct kc_err *err)
 	ret = kc_proc_maps_read(pid, &u->maps, err);
 	if (ret)
 		goto fail;
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)u->maps.tid);
+	u->mm_tid = u->maps.tid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)u->mm_tid);
 	u->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	u->cache = calloc(UNWIND_CACHE_SLOTS, sizeof(*u->cache)); /* optional */
 	u->upt_any = _UPT_create(pid);
 	u->as = unw_create_addr_space(&unwind_accessors, 0);
 	if (!u->upt_any || !u->as) {
@@ -195,6 +248,20 @@ fail:
 	return NULL;
 }
 
+void kc_unwind_warm(struct kc_unwinder *u, uint64_t ip)
+{
+	struct unwind_call call = {.u = u, .upt_tid = u->upt_any};
+	struct unwind_call *saved = unwind_cur;
+	unw_proc_info_t pi;
+
+	unwind_cur = &call;
+	memset(&pi, 0, sizeof(pi));
+	/* loads the object's image and table whether or not @ip has an FDE */
+	if (unwind_find_proc_info(u->as, ip, &pi, 0, NULL) == 0)
+		unwind_put_unwind_info(u->as, &pi, NULL);
+	unwind_cur = saved;
+}
+
 void kc_unwind_flush(struct kc_unwinder *u)
 {
 	if (!u)
@@ -206,6 +273,8 @@ void kc_unwind_flush(struct kc_unwinder *u)
 	u->ntables = 0;
 	if (u->as)
 		unw_flush_cache(u->as, 0, 0);
+	for (size_t i = 0; u->cache && i < UNWIND_CACHE_SLOTS; i++)
+		u->cache[i].data_len = 0;
 	u->maps_fresh = false;
 	unwind_maps_refresh(u);
 }
@@ -224,6 +293,7 @@ void kc_unwind_free(struct kc_unwinder *u)
 	kc_proc_maps_release(&u->maps);
 	if (u->memfd >= 0)
 		close(u->memfd);
+	free(u->cache);
 	free(u);
 }
 
@@ -249,6 +319,7 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	unwind_cur = &call;
 	u->maps_fresh = false; /* one refresh allowed per walk */
+	u->walk++;	       /* stack pages read before are stale */
 	ret = unw_init_remote(&c, u->as, call.upt_tid);
 	if (ret < 0) {
 		ret = kc_err_set(err, -EINVAL, "cannot start unwinding thread %d: %s", (int)tid,
