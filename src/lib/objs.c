@@ -100,7 +100,11 @@ static int obj_open(struct kc_obj *obj, struct kc_err *err)
 			return kc_err_set(err, ret, "cannot open '%s' (%s): %s", obj->file,
 					  obj->path, strerror(-ret));
 		}
-		p->elf = elf_begin(p->fd, ELF_C_READ_MMAP, NULL);
+		/*
+		 * Read on demand rather than mapped: `patch -p all` opens every object of
+		 * thousands of processes, and each unmap flushes TLBs on every CPU.
+		 */
+		p->elf = elf_begin(p->fd, ELF_C_READ, NULL);
 	}
 	if (!p->elf || elf_kind(p->elf) != ELF_K_ELF || !gelf_getehdr(p->elf, &eh)) {
 		ret = kc_err_set(err, -ENOEXEC, "'%s' is not an ELF object", obj->path);

@@ -12,6 +12,7 @@
  * so that tables are parsed once per object across calls and threads.
  * Stopping and resuming threads is the caller's job.
  */
+#include <elf.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
 #include <stdlib.h>
@@ -42,11 +43,24 @@ struct unwind_page {
 	unsigned char data[UNWIND_PAGE];
 };
 
-/* One _UPT handle per executable file mapping, keyed by the mapping's start. */
+/*
+ * The unwind table of one executable file mapping. Preferably the binary
+ * search table of the object's .eh_frame_hdr, located through the ELF
+ * headers mapped in the target and read through the page cache: no file
+ * is opened and nothing is parsed up front. Otherwise (no .eh_frame_hdr,
+ * an unusual encoding) a _UPT handle, which maps the object's file.
+ */
 struct unwind_table {
 	uint64_t start, end;
-	void *upt;
+	bool remote;	   /* di is usable */
+	unw_dyn_info_t di; /* UNW_INFO_FORMAT_REMOTE_TABLE */
+	void *upt;	   /* fallback, created on first need */
 };
+
+/* Exported by libunwind (libunwind-ptrace's own lookup uses it) but not declared in its headers. */
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
+					      unw_dyn_info_t *di, unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
 
 struct kc_unwinder {
 	pid_t pid;
@@ -83,8 +97,85 @@ static int unwind_maps_refresh(struct kc_unwinder *u)
 	return 0;
 }
 
-/* The _UPT handle whose table cache covers @ip's mapping (created on first use). */
-static void *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
+static const struct unwind_page *unwind_page_of(struct kc_unwinder *u, uint64_t addr);
+
+/* Copies @len bytes of target memory through the page cache; false if any is unreadable. */
+static bool unwind_read(struct kc_unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	unsigned char *out = buf;
+
+	while (len) {
+		uint64_t page = addr & ~(uint64_t)(UNWIND_PAGE - 1);
+		size_t n = UNWIND_PAGE - (size_t)(addr - page);
+		const struct unwind_page *pg = unwind_page_of(u, page);
+
+		if (!pg)
+			return false;
+		if (n > len)
+			n = len;
+		memcpy(out, pg->data + (addr - page), n);
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * Locates the .eh_frame_hdr search table of the object that @m (an
+ * executable mapping) belongs to, from the ELF and program headers that
+ * its first mapping (offset 0) holds in memory.
+ */
+static bool unwind_remote_table(struct kc_unwinder *u, const struct kc_proc_map *m,
+				unw_dyn_info_t *di)
+{
+	const struct kc_proc_map *base = NULL;
+	uint64_t bias = 0, hdr = 0;
+	bool have_load = false;
+	unsigned char eh[4];
+	Elf64_Ehdr e;
+	uint32_t count;
+
+	for (const struct kc_proc_map *x = m; x >= u->maps.v && !base; x--)
+		if (x->offset == 0 && x->inode == m->inode && x->dev_major == m->dev_major &&
+		    x->dev_minor == m->dev_minor && !strcmp(x->path, m->path))
+			base = x;
+	if (!base || !unwind_read(u, base->start, &e, sizeof(e)) ||
+	    memcmp(e.e_ident, ELFMAG, SELFMAG) || e.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    e.e_phentsize != sizeof(Elf64_Phdr) || e.e_phnum == 0 || e.e_phnum > 64)
+		return false;
+	for (unsigned i = 0; i < e.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (!unwind_read(u, base->start + e.e_phoff + i * sizeof(ph), &ph, sizeof(ph)))
+			return false;
+		if (ph.p_type == PT_LOAD && ph.p_offset == 0 && !have_load) {
+			bias = base->start - (ph.p_vaddr & ~(uint64_t)(UNWIND_PAGE - 1));
+			have_load = true;
+		} else if (ph.p_type == PT_GNU_EH_FRAME) {
+			hdr = ph.p_vaddr;
+		}
+	}
+	if (!have_load || !hdr)
+		return false;
+	hdr += bias;
+	/* version 1; a 4-byte .eh_frame pointer; udata4 count; datarel sdata4 table */
+	if (!unwind_read(u, hdr, eh, sizeof(eh)) || eh[0] != 1 ||
+	    ((eh[1] & 0x0f) != 0x03 && (eh[1] & 0x0f) != 0x0b) || eh[2] != 0x03 || eh[3] != 0x3b ||
+	    !unwind_read(u, hdr + 8, &count, sizeof(count)) || count == 0)
+		return false;
+	memset(di, 0, sizeof(*di));
+	di->start_ip = m->start;
+	di->end_ip = m->end;
+	di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di->u.rti.segbase = hdr;
+	di->u.rti.table_data = hdr + 12;
+	di->u.rti.table_len = (uint64_t)count * 8 / sizeof(unw_word_t);
+	return true;
+}
+
+/* The table covering @ip's mapping (set up on first use), NULL outside file mappings. */
+static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 {
 	const struct kc_proc_map *m = kc_proc_maps_find(&u->maps, ip);
 	struct unwind_table *nv;
@@ -92,28 +183,35 @@ static void *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 	if (!m && !u->maps_fresh && unwind_maps_refresh(u) == 0)
 		m = kc_proc_maps_find(&u->maps, ip);
 	if (!m || m->path[0] != '/')
-		return u->upt_any;
+		return NULL;
 	for (size_t i = 0; i < u->ntables; i++)
 		if (u->tables[i].start == m->start && u->tables[i].end == m->end)
-			return u->tables[i].upt;
+			return &u->tables[i];
 	nv = reallocarray(u->tables, u->ntables + 1, sizeof(*nv));
 	if (!nv)
-		return u->upt_any;
+		return NULL;
 	u->tables = nv;
-	nv[u->ntables].start = m->start;
-	nv[u->ntables].end = m->end;
-	nv[u->ntables].upt = _UPT_create(u->pid);
-	if (!nv[u->ntables].upt)
-		return u->upt_any;
-	return nv[u->ntables++].upt;
+	nv = &u->tables[u->ntables++];
+	memset(nv, 0, sizeof(*nv));
+	nv->start = m->start;
+	nv->end = m->end;
+	nv->remote = unwind_remote_table(u, m, &nv->di);
+	return nv;
 }
 
 static int unwind_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 				 int need_unwind_info, void *arg)
 {
+	struct kc_unwinder *u = unwind_cur->u;
+	struct unwind_table *t = unwind_table_for(u, ip);
+
 	(void)arg;
-	return _UPT_find_proc_info(as, ip, pi, need_unwind_info,
-				   unwind_table_for(unwind_cur->u, ip));
+	if (t && t->remote)
+		return _Ux86_64_dwarf_search_unwind_table(as, ip, &t->di, pi, need_unwind_info,
+							  NULL);
+	if (t && !t->upt)
+		t->upt = _UPT_create(u->pid);
+	return _UPT_find_proc_info(as, ip, pi, need_unwind_info, t && t->upt ? t->upt : u->upt_any);
 }
 
 static void unwind_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
@@ -267,7 +365,8 @@ void kc_unwind_flush(struct kc_unwinder *u)
 	if (!u)
 		return;
 	for (size_t i = 0; i < u->ntables; i++)
-		_UPT_destroy(u->tables[i].upt);
+		if (u->tables[i].upt)
+			_UPT_destroy(u->tables[i].upt);
 	free(u->tables);
 	u->tables = NULL;
 	u->ntables = 0;
@@ -284,7 +383,8 @@ void kc_unwind_free(struct kc_unwinder *u)
 	if (!u)
 		return;
 	for (size_t i = 0; i < u->ntables; i++)
-		_UPT_destroy(u->tables[i].upt);
+		if (u->tables[i].upt)
+			_UPT_destroy(u->tables[i].upt);
 	free(u->tables);
 	if (u->upt_any)
 		_UPT_destroy(u->upt_any);

@@ -2,6 +2,7 @@
 /* libcare-ctl: the userspace live patching front end. A verb table; each verb lives in
  * cmd-<verb>.c. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <string.h>
@@ -48,6 +49,13 @@ int main(int argc, char **argv)
 	errno = 0;
 	if (getpriority(PRIO_PROCESS, 0) > -10 && errno == 0)
 		(void)setpriority(PRIO_PROCESS, 0, -10);
+	/*
+	 * Per-process buffers (ELF sections, unwinder pages) come and go for each
+	 * of thousands of processes: from the heap, not from mmap/munmap, whose
+	 * TLB shootdowns cost more than the work itself.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	for (const struct verb *v = verbs; v->name; v++)
 		if (!strcmp(argv[1], v->name))
 			return v->fn(argc - 1, argv + 1);
