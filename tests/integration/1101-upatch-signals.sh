@@ -3,7 +3,7 @@
 # No signal is lost while a process is patched. Another process sends the
 # target real-time signals (sigqueue, each carrying a sequence number) and
 # ordinary ones (SIGUSR1/2, one at a time, each acknowledged) throughout
-# many patch/unpatch cycles (50, 200 with KC_SLOW=1, or KC_SIGNAL_CYCLES):
+# many patch/unpatch cycles (200, 1000 with KC_SLOW=1, or KC_SIGNAL_CYCLES):
 # every signal arrives, real-time ones once each, in order, with their
 # value and as sent by sigqueue (a patcher re-sending a signal itself
 # would lose the value).
@@ -12,9 +12,9 @@ need_pack
 need_ctl
 
 if [ -n "${KC_SLOW:-}" ]; then
-	cycles=${KC_SIGNAL_CYCLES:-200}
+	cycles=${KC_SIGNAL_CYCLES:-1000}
 else
-	cycles=${KC_SIGNAL_CYCLES:-50}
+	cycles=${KC_SIGNAL_CYCLES:-200}
 fi
 src="$KC_SRC/signals"
 cc_prog "$T/target" "$src/target.c"

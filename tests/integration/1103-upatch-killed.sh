@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The patcher may die at any instant. libcare-ctl patch and unpatch of a
 # three-function patch on a busy four-thread target are SIGKILLed after a
-# random delay of 0..20 ms (mostly short), many times (60 cycles of patch and unpatch,
-# 500 with KC_SLOW=1, or KC_KILL_CYCLES; KC_SEED repeats a run). After each
+# random delay of 0..20 ms (mostly short), many times (500 cycles of patch and unpatch,
+# 2000 with KC_SLOW=1, or KC_KILL_CYCLES; KC_SEED repeats a run). After each
 # kill every function is whole (its file bytes, or a jump into patch code:
 # src/killed/state.py); then `libcare-ctl recover` (or, every third time,
 # the next patch or unpatch) finishes or rolls back what was interrupted,
@@ -17,9 +17,9 @@ need_pack
 need_ctl
 
 if [ -n "${KC_SLOW:-}" ]; then
-	cycles=${KC_KILL_CYCLES:-500}
+	cycles=${KC_KILL_CYCLES:-2000}
 else
-	cycles=${KC_KILL_CYCLES:-60}
+	cycles=${KC_KILL_CYCLES:-500}
 fi
 seed=${KC_SEED:-$(date +%s)}
 src="$KC_SRC/killed"
@@ -43,6 +43,12 @@ echo "# seed $seed"
 awk -v seed="$seed" -v n=$((cycles * 2)) \
 	'BEGIN { srand(seed); for (i = 0; i < n; i++) { r = rand(); printf "%d\n", int(r * r * 20001) } }' \
 	>"$T/delays"
+# the state checker (src/killed/state.py) serves the whole run through two fifos
+mkfifo "$T/state.in" "$T/state.out"
+"$KC_PY" "$src/state.py" $pid "$T/target" "$KC_CTL_BIN" "$T/killed.kpatch" killed f g h \
+	<"$T/state.in" >"$T/state.out" 2>"$T/state.err" &
+track $!
+exec 3>"$T/state.in" 4<"$T/state.out"
 STATE=orig
 n=0
 kills=0
@@ -76,8 +82,10 @@ while read -r us; do
 	else
 		mode=recover-none
 	fi
-	"$KC_PY" "$src/state.py" $pid "$T/target" "$KC_CTL_BIN" "$T/killed.kpatch" killed $mode f g h \
-		>"$T/state" 2>&1 || fail "$what, $mode: $(cat "$T/state")"
+	echo $mode >&3
+	read -r answer <&4 || fail "$what, $mode: the state checker died"
+	printf '%s\n' "$answer" >"$T/state"
+	case $answer in FAIL:*) fail "$what, $mode: $answer" ;; esac
 	case $(cat "$T/state") in
 	state=patched*) STATE=patched ;;
 	*) STATE=orig ;;
@@ -89,6 +97,7 @@ while read -r us; do
 	[ -n "${KC_VERBOSE:-}" ] && echo "# $what: exit $rc, $(cat "$T/state")"
 	target_ok "$what, after recovery"
 done <"$T/delays"
+exec 3>&- 4<&-
 echo "# $n operations, $kills killed, $RECOVERED recovered, in $(($(now_ms) - start)) ms"
 [ $kills -gt 0 ] || fail "libcare-ctl was never killed before it finished"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# No leaks in the target: 1000 patch/unpatch cycles (10000 with KC_SLOW=1,
+# No leaks in the target: 10000 patch/unpatch cycles (50000 with KC_SLOW=1,
 # or KC_LEAK_CYCLES) of a patch with code, data and bss on an idle process
 # leave its mappings (count and VmSize: exactly where they started), its
 # open file descriptors (the same) and VmRSS (within 256 kB) as they were;
@@ -11,9 +11,9 @@ need_pack
 need_ctl
 
 if [ -n "${KC_SLOW:-}" ]; then
-	cycles=${KC_LEAK_CYCLES:-10000}
+	cycles=${KC_LEAK_CYCLES:-50000}
 else
-	cycles=${KC_LEAK_CYCLES:-1000}
+	cycles=${KC_LEAK_CYCLES:-10000}
 fi
 src="$KC_SRC/leaks"
 cc_prog "$T/target" "$src/target.c"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# What 1103 checks after each libcare-ctl it killed (one process per step,
-# not several: on a busy 2-core machine every python start costs):
-#   state.py PID FILE CTL PATCH ID MODE SYM...
+# What 1103 checks after each libcare-ctl it killed. One process serves the
+# whole run (a python start per step would cost more than the step itself):
+#   state.py PID FILE CTL PATCH ID SYM...   then one MODE per line on stdin
 # 1. Every function SYM of FILE in process PID is whole: "orig" (all its
 #    bytes are the file's) or "patched" (its entry is a jmp rel32 into an
 #    executable mapping of something other than FILE, the rest the file's);
@@ -14,8 +14,8 @@
 #    It must exit 0; its lines about recovery must be well formed.
 # 3. `CTL info -p PID --json` is consistent with memory: ID listed once and
 #    every SYM patched, or not listed and every SYM original.
-# Prints one line, "state=patched|orig recovered=0|1 ...", and exits 1 (with
-# the reason) when a check fails.
+# Answers each line with "state=patched|orig recovered=0|1 ...", or with
+# "FAIL: reason" when a check fails.
 import json
 import os
 import re
@@ -41,11 +41,15 @@ def exec_ranges(pid, exclude):
     return out
 
 
+_elf = {}
+
+
 def classify(pid, path, names):
     real = os.path.realpath(path)
-    elf = kctool.Elf(path)
-    syms = elf.symbols()
-    bias = kctool.load_bias(pid, path, elf)
+    if path not in _elf:
+        elf = kctool.Elf(path)
+        _elf[path] = (elf, elf.symbols(), kctool.load_bias(pid, path, elf))
+    elf, syms, bias = _elf[path]
     ranges = exec_ranges(pid, real)
     states = []
     with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
@@ -83,9 +87,7 @@ def listed(ctl, pid, path, pid_id):
     return n
 
 
-def main():
-    pid, path, ctl, patch, pid_id, mode = sys.argv[1:7]
-    pid, names = int(pid), sys.argv[7:]
+def check(pid, path, ctl, patch, pid_id, mode, names):
     show = lambda st: " ".join("%s=%s" % (n, s) for n, s in zip(names, st))  # noqa: E731
 
     before = classify(pid, path, names)
@@ -114,9 +116,22 @@ def main():
     want = "patched" if n else "orig"
     line = "state=%s recovered=%d before: %s; %s: %s; after: %s listed=%d" % (
         want, len(rec), show(before), cmd[1], "; ".join(rec) or "-", show(after), n)
-    print(line)
     if n > 1 or any(s != want for s in after):
         raise SystemExit("info inconsistent with memory: " + line)
+    return line
+
+
+def main():
+    pid, path, ctl, patch, pid_id = sys.argv[1:6]
+    pid, names = int(pid), sys.argv[6:]
+    for mode in sys.stdin:
+        try:
+            answer = check(pid, path, ctl, patch, pid_id, mode.strip(), names)
+        except SystemExit as e:
+            answer = "FAIL: %s" % e
+        except Exception as e:  # noqa: BLE001 - reported to the test, which fails
+            answer = "FAIL: %s: %s" % (type(e).__name__, e)
+        print(answer, flush=True)
     return 0
 
 

@@ -77,7 +77,7 @@ int main(void)
 {
 	pthread_t th;
 
-	kct_init(300);
+	kct_init(1800);
 	for (long t = 0; t < NTHREADS; t++)
 		pthread_create(&th, NULL, worker, (void *)t);
 	printf("ready\n");

@@ -33,7 +33,7 @@ int main(void)
 {
 	pthread_t t;
 
-	kct_init(600);
+	kct_init(3600);
 	pthread_create(&t, NULL, sleeper, NULL);
 	printf("ready\n");
 	for (;;) {

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int fd;
 
-	kct_init(280);
+	kct_init(1800);
 	if (argc < 4)
 		return 2;
 	pid = atoi(argv[1]);

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	pthread_t t;
 	int fd;
 
-	kct_init(300);
+	kct_init(1800);
 	if (argc < 2)
 		return 2;
 	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
