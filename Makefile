@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD ?= build
 MESON ?= meson
 
-.PHONY: all deps deps-check build check check-slow demo bench install clean fmt
+.PHONY: all deps deps-check deps-bench build check check-slow demo bench install clean fmt
 
 all: build
 
@@ -15,6 +15,9 @@ deps:
 
 deps-check:
 	@sh scripts/install-deps.sh build check
+
+deps-bench:
+	@sh scripts/install-deps.sh build bench
 
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD) --prefix=$(PREFIX)
@@ -33,7 +36,7 @@ check-slow: deps-check
 demo: build
 	@sh scripts/demo.sh $(BUILD)
 
-bench: build
+bench: deps-bench build
 	@sh bench/run.sh $(BUILD)
 
 install: build

@@ -352,4 +352,10 @@ if [ -s "$NOTES" ]; then
 fi
 echo
 echo "# benchmark took $((($(now_ms) - step_t0) / 1000)) s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# the patch server's own figures (bench/eportal-bench.sh); BENCH_EPORTAL=0 skips them
+if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
+	echo
+	sh "$TOP/bench/eportal-bench.sh" "$BUILD" || echo "# eportal benchmark could not run"
+fi
 exit 0

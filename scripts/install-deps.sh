@@ -1,14 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian packages kcare needs to build and test, only those missing.
-# Usage: install-deps.sh [build|check]   (check adds what the test suites use)
+# Usage: install-deps.sh [build|check|bench]...   (check adds what the test suites use,
+# bench what the benchmarks use)
 set -eu
 want="$*"
 [ -n "$want" ] || want=build
 
 pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev libsodium-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev"
 case " $want " in
-*" check "*) pkgs="$pkgs libcmocka-dev clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2" ;;
+*" check "*) pkgs="$pkgs libcmocka-dev clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2 curl jq" ;;
+esac
+case " $want " in
+*" bench "*) pkgs="$pkgs wrk nginx-light curl" ;;
 esac
 
 missing=""

@@ -22,8 +22,10 @@ static int bind_add(struct kc_pack_ctx *c, const char *name, size_t namelen, con
 
 	for (size_t i = 0; i < p->nsyms; i++) {
 		s = &p->syms[i];
-		if (s->kind == kind && strlen(s->name) == namelen &&
-		    !strncmp(s->name, name, namelen) && !strcmp(s->version, version)) {
+		/* two static definitions may share a name: TARGET symbols differ by value */
+		if (s->kind == kind && (kind != KC_PF_SYM_TARGET || s->value == value) &&
+		    strlen(s->name) == namelen && !strncmp(s->name, name, namelen) &&
+		    !strcmp(s->version, version)) {
 			/* a weak and a strong reference: the strong one wins */
 			s->flags = ((s->flags | flags) & ~KC_PF_SYMF_WEAK) |
 				   (s->flags & flags & KC_PF_SYMF_WEAK);
@@ -76,6 +78,7 @@ int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 	struct kc_symbind *b = &c->bind[sym];
 	const struct kc_target_sym *ts = NULL;
 	const struct kc_target_import *im;
+	const struct kc_pack_bind *pb;
 	const char *at, *version = "";
 	uint32_t flags = 0;
 	size_t namelen;
@@ -89,6 +92,18 @@ int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 		return bind_internal(c, sym, err);
 	if (!*s->name)
 		return kc_err_set(err, -ENOEXEC, "relocation against an unnamed undefined symbol");
+	pb = kc_pack_find_bind(c, sym);
+	if (pb && pb->type != STT_GNU_IFUNC) {
+		/* the caller resolved it (a static of a known compilation unit) */
+		flags = pb->type == STT_FUNC  ? KC_PF_SYMF_FUNC
+			: pb->type == STT_TLS ? KC_PF_SYMF_TLS
+					      : 0;
+		ret = bind_add(c, s->name, strlen(s->name), "", KC_PF_SYM_TARGET, flags, pb->value,
+			       pb->size, &b->pf, err);
+		if (ret == 0)
+			b->kind = KC_BIND_PF;
+		return ret;
+	}
 	at = strchr(s->name, '@');
 	namelen = at ? (size_t)(at - s->name) : strlen(s->name);
 	if (!at) {

@@ -63,6 +63,16 @@ static int pack_label(struct kc_pack_result *res, const char *name, const char *
 	return 0;
 }
 
+const struct kc_pack_bind *kc_pack_find_bind(const struct kc_pack_ctx *c, size_t sym)
+{
+	const struct kc_pack_opts *o = c->opts;
+
+	for (size_t i = 0; o && i < o->nbinds; i++)
+		if (o->binds[i].sym == sym)
+			return &o->binds[i];
+	return NULL;
+}
+
 /* One replaced function: its target symbol, size checks and original bytes. */
 static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_target_sym *ts,
 			struct kc_err *err)
@@ -111,14 +121,23 @@ static int pack_funcs(struct kc_pack_ctx *c, struct kc_pack_result *res, struct 
 	for (size_t i = 1; i < c->obj->nsyms; i++) {
 		const struct kc_objfile_sym *s = &c->obj->syms[i];
 		const struct kc_target_sym *ts = NULL;
+		const struct kc_pack_bind *pb;
+		struct kc_target_sym bound;
 
 		if (s->type != STT_FUNC || s->sym.st_shndx == SHN_UNDEF ||
 		    s->sym.st_shndx >= SHN_LORESERVE || c->kind[s->sym.st_shndx] != KC_SEC_TEXT ||
 		    !*s->name)
 			continue;
-		ret = kc_target_lookup(c->tgt, s->name, &ts, err);
-		if (ret < 0 && ret != -ENOENT)
-			return ret;
+		pb = kc_pack_find_bind(c, i);
+		if (pb && pb->replace) {
+			bound = (struct kc_target_sym){s->name, pb->value, pb->size, pb->type,
+						       pb->bind};
+			ts = &bound;
+		} else if (!c->opts || !c->opts->binds_only) {
+			ret = kc_target_lookup(c->tgt, s->name, &ts, err);
+			if (ret < 0 && ret != -ENOENT)
+				return ret;
+		}
 		if (ts && ts->type == STT_FUNC) {
 			if ((ret = pack_replace(c, i, ts, err)) < 0)
 				return ret;
@@ -180,7 +199,7 @@ static int pack_meta(struct kc_pack_ctx *c, const struct kc_pack_opts *o, struct
 int kc_pack_build(struct kc_target *tgt, struct kc_objfile *obj, const struct kc_pack_opts *o,
 		  struct kc_pack_result *res, struct kc_err *err)
 {
-	struct kc_pack_ctx c = {.obj = obj, .tgt = tgt};
+	struct kc_pack_ctx c = {.obj = obj, .tgt = tgt, .opts = o};
 	int ret;
 
 	memset(res, 0, sizeof(*res));

@@ -18,6 +18,21 @@ struct kc_objfile;
 struct kc_target;
 struct kc_patch_label;
 
+/*
+ * A symbol of the fix whose definition in the target the caller already
+ * knows (the object differ resolves static symbols through their
+ * compilation unit, so a name defined by several units is no obstacle).
+ * An undefined symbol with a bind is a TARGET symbol with these values;
+ * a function defined in the fix with @replace set replaces the target
+ * function at @value.
+ */
+struct kc_pack_bind {
+	size_t sym;		  /* index in the fix object's .symtab */
+	uint64_t value, size;	  /* st_value, st_size in the target */
+	unsigned char type, bind; /* STT_*, STB_* in the target */
+	int replace;
+};
+
 struct kc_pack_opts {
 	const char *target;	 /* path of the executable or shared object */
 	const char *object;	 /* path of the fix (ET_REL) */
@@ -28,6 +43,14 @@ struct kc_pack_opts {
 	uint32_t level;		 /* 0: 1 */
 	const char **cves;	 /* syntax checked by the caller */
 	size_t ncves;
+	/*
+	 * Optional (kc_pack_build() only): binds by symbol index. With
+	 * @binds_only, a function of the fix replaces a target function only
+	 * through a bind with replace set; every other one is new code.
+	 */
+	const struct kc_pack_bind *binds; /* borrowed */
+	size_t nbinds;
+	int binds_only;
 };
 
 /* What kc_pack() made, for the one-line report of the front end. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "build/objfile.h"
+#include "build/pack.h"
 #include "build/target.h"
 #include "kcare/patch.h"
 
@@ -36,15 +37,19 @@ struct kc_symbind {
 };
 
 struct kc_pack_ctx {
-	struct kc_objfile *obj;	 /* borrowed */
-	struct kc_target *tgt;	 /* borrowed */
-	enum kc_sec_kind *kind;	 /* owned; per section of obj */
-	uint64_t *sec_off;	 /* owned; image offset per kept section */
-	struct kc_symbind *bind; /* owned; per symbol of obj */
-	struct kc_patch *patch;	 /* owned; syms, relocs and image are built here */
+	struct kc_objfile *obj;		 /* borrowed */
+	struct kc_target *tgt;		 /* borrowed */
+	const struct kc_pack_opts *opts; /* borrowed; binds of the caller */
+	enum kc_sec_kind *kind;		 /* owned; per section of obj */
+	uint64_t *sec_off;		 /* owned; image offset per kept section */
+	struct kc_symbind *bind;	 /* owned; per symbol of obj */
+	struct kc_patch *patch;		 /* owned; syms, relocs and image are built here */
 	size_t cap_syms, cap_relocs;
 	uint64_t plt_off, got_off;
 };
+
+/* The caller's bind for symbol @sym of the fix, or NULL. */
+const struct kc_pack_bind *kc_pack_find_bind(const struct kc_pack_ctx *c, size_t sym);
 
 int kc_layout_classify(struct kc_pack_ctx *c, struct kc_err *err);
 int kc_layout_assign(struct kc_pack_ctx *c, struct kc_err *err);

@@ -89,7 +89,8 @@ int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
 		struct kc_buildid id;
 
 		/* one mapping per file is enough: its ELF header page */
-		if (maps.v[i].offset != 0 || kc_bidcache_get(cache, maps.tid, &maps.v[i], &id, NULL) < 0)
+		if (maps.v[i].offset != 0 ||
+		    kc_bidcache_get(cache, maps.tid, &maps.v[i], &id, NULL) < 0)
 			continue;
 		for (size_t k = 0; k < n && !found; k++)
 			found = kc_buildid_equal(&id, &patches[k]->build_id);

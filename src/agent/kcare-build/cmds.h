@@ -8,5 +8,8 @@
 #define KC_AGENT_KCARE_BUILD_CMDS_H
 
 int cmd_pack(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_patchset(int argc, char **argv);
+int cmd_deb(int argc, char **argv);
 
 #endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `kcare-build deb`: patches for an installed Debian package from a
+ * source diff. Parses options, calls kc_deb_build(), prints its stages
+ * on stderr and one line per patch written on stdout. The work is in
+ * src/build/deb*.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/kcare-build/cmds.h"
+#include "build/deb.h"
+#include "kcare/exitcodes.h"
+
+#define DEB_USAGE                                                                                  \
+	"usage: kcare-build deb --package PKG --diff FIX.patch -o OUTDIR [--cache DIR]\n"          \
+	"                       [--libs-only | --full] [--fresh] [--id ID] [--level N]\n"          \
+	"                       [--cve CVE-YYYY-NNNN]... [--description TEXT] [-q]\n"              \
+	"       kcare-build deb --package PKG --rebuild-only [--cache DIR] [--full] [--fresh]\n"
+
+static int deb_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kcare-build deb: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see kcare-build deb --help)\n");
+	return KC_EXIT_USAGE;
+}
+
+static void deb_progress(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "kcare-build deb: %s\n", line);
+}
+
+static int deb_is_cve(const char *s)
+{
+	return !strncmp(s, "CVE-", 4) && strspn(s + 4, "0123456789") == 4 && s[8] == '-' &&
+	       strspn(s + 9, "0123456789") >= 4 && s[9 + strspn(s + 9, "0123456789")] == '\0';
+}
+
+static int deb_is_id(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n >= 1 && n <= 63 && s[n] == '\0';
+}
+
+int cmd_deb(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"package", required_argument, NULL, 'P'},
+	    {"diff", required_argument, NULL, 'p'},
+	    {"cache", required_argument, NULL, 'C'},
+	    {"libs-only", no_argument, NULL, 'L'},
+	    {"full", no_argument, NULL, 'F'},
+	    {"fresh", no_argument, NULL, 'R'},
+	    {"rebuild-only", no_argument, NULL, 'B'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"cve", required_argument, NULL, 'c'},
+	    {"description", required_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct kc_deb_opts o = {.progress = deb_progress};
+	struct kc_deb_summary sum;
+	struct kc_err err = KC_ERR_INIT;
+	int c, ret, nmodes = 0;
+	char *end;
+	unsigned long lvl;
+
+	o.pack.cves = calloc((size_t)argc, sizeof(*o.pack.cves));
+	if (!o.pack.cves) {
+		fprintf(stderr, "kcare-build: out of memory\n");
+		return KC_EXIT_ERROR;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			o.package = optarg;
+			break;
+		case 'p':
+			o.diff = optarg;
+			break;
+		case 'C':
+			o.cache_dir = optarg;
+			break;
+		case 'L':
+			o.mode = KC_DEB_LIBS_ONLY, nmodes++;
+			break;
+		case 'F':
+			o.mode = KC_DEB_FULL, nmodes++;
+			break;
+		case 'R':
+			o.fresh = 1;
+			break;
+		case 'B':
+			o.no_patch = 1;
+			break;
+		case 'o':
+			o.out_dir = optarg;
+			break;
+		case 'q':
+			o.progress = NULL;
+			break;
+		case 'd':
+			o.pack.description = optarg;
+			break;
+		case 'i':
+			if (!deb_is_id(optarg)) {
+				ret = deb_usage_error(
+				    "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})", optarg);
+				goto out;
+			}
+			o.pack.id = optarg;
+			break;
+		case 'l':
+			errno = 0;
+			lvl = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || lvl < 1 || lvl > UINT32_MAX ||
+			    optarg[0] == '-') {
+				ret =
+				    deb_usage_error("bad level '%s' (want a number >= 1)", optarg);
+				goto out;
+			}
+			o.pack.level = (uint32_t)lvl;
+			break;
+		case 'c':
+			if (!deb_is_cve(optarg)) {
+				ret =
+				    deb_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)", optarg);
+				goto out;
+			}
+			o.pack.cves[o.pack.ncves++] = optarg;
+			break;
+		case 'h':
+			fputs(DEB_USAGE, stdout);
+			ret = KC_EXIT_OK;
+			goto out;
+		case ':':
+			ret = deb_usage_error("option '%s' needs an argument", argv[optind - 1]);
+			goto out;
+		default:
+			ret = deb_usage_error("unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = deb_usage_error("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (nmodes > 1) {
+		ret = deb_usage_error("%s", "--libs-only and --full exclude each other");
+		goto out;
+	}
+	if (!o.package || (!o.no_patch && (!o.diff || !o.out_dir))) {
+		ret = deb_usage_error("%s is required", !o.package ? "--package"
+							: !o.diff  ? "--diff"
+								   : "-o");
+		goto out;
+	}
+	if (kc_deb_build(&o, &sum, &err) < 0) {
+		fprintf(stderr, "kcare-build: %s\n", err.msg);
+		ret = KC_EXIT_ERROR;
+		goto out;
+	}
+	printf("rebuild of %s %s: %s, %zu shared objects identical to the installed ones\n",
+	       sum.source, sum.version, sum.cached ? "cached" : "new", sum.nobjects);
+	for (size_t i = 0; i < sum.npatches; i++)
+		printf("wrote %s for %s (build-id %s), %zu replaced functions, %zu new\n",
+		       sum.patches[i].output, sum.patches[i].target, sum.patches[i].build_id,
+		       sum.patches[i].nreplaced, sum.patches[i].nnew);
+	kc_deb_summary_release(&sum);
+	ret = KC_EXIT_OK;
+out:
+	free(o.pack.cves);
+	return ret;
+}

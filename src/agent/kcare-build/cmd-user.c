@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `kcare-build user`: a patch from a source tree and a unified diff.
+ * Parses options, checks their syntax, calls kc_differ_run() and prints
+ * one line (and, with -v, the functions of the patch). The work is in
+ * src/build/differ*.c.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/kcare-build/cmds.h"
+#include "build/differ.h"
+#include "kcare/exitcodes.h"
+
+#define USER_USAGE                                                                                 \
+	"usage: kcare-build user --target FILE --src DIR --diff FIX.patch -o PATCH\n"              \
+	"                        [--build-cmd CMD] [--reference FILE] [--id ID] [--level N]\n"     \
+	"                        [--cve CVE-YYYY-NNNN]... [--description TEXT]\n"                  \
+	"                        [--debug-dir DIR] [--keep-work DIR] [--build-dir DIR] [-v]\n"
+
+static int user_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kcare-build user: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see kcare-build user --help)\n");
+	return KC_EXIT_USAGE;
+}
+
+static int user_is_cve(const char *s)
+{
+	size_t n;
+
+	if (strncmp(s, "CVE-", 4))
+		return 0;
+	s += 4;
+	if (strspn(s, "0123456789") != 4 || s[4] != '-')
+		return 0;
+	s += 5;
+	n = strspn(s, "0123456789");
+	return n >= 4 && s[n] == '\0';
+}
+
+static int user_is_id(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n >= 1 && n <= 63 && s[n] == '\0';
+}
+
+static int user_parse_level(const char *arg, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > UINT32_MAX || arg[0] == '-')
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void user_on_signal(int sig)
+{
+	(void)sig;
+	kc_differ_interrupted = 1;
+}
+
+/* Ctrl-C or a timeout stops the build and removes the work directory (no SA_RESTART). */
+static void user_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = user_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int cmd_user(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"target", required_argument, NULL, 't'},
+	    {"src", required_argument, NULL, 's'},
+	    {"diff", required_argument, NULL, 'p'},
+	    {"build-cmd", required_argument, NULL, 'b'},
+	    {"reference", required_argument, NULL, 'r'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"cve", required_argument, NULL, 'c'},
+	    {"description", required_argument, NULL, 'd'},
+	    {"debug-dir", required_argument, NULL, 'D'},
+	    {"keep-work", required_argument, NULL, 'k'},
+	    {"build-dir", required_argument, NULL, 'B'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct kc_differ_opts o = {0};
+	struct kc_differ_summary sum = {0};
+	struct kc_err err = KC_ERR_INIT;
+	int c, ret, verbose = 0;
+
+	o.pack.cves = calloc((size_t)argc, sizeof(*o.pack.cves));
+	if (!o.pack.cves) {
+		fprintf(stderr, "kcare-build: out of memory\n");
+		return KC_EXIT_ERROR;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o.target = optarg;
+			break;
+		case 's':
+			o.src = optarg;
+			break;
+		case 'p':
+			o.diff = optarg;
+			break;
+		case 'b':
+			o.build_cmd = optarg;
+			break;
+		case 'r':
+			o.reference = optarg;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'i':
+			if (!user_is_id(optarg)) {
+				ret = user_usage_error(
+				    "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})", optarg);
+				goto out;
+			}
+			o.pack.id = optarg;
+			break;
+		case 'l':
+			if (user_parse_level(optarg, &o.pack.level) < 0) {
+				ret =
+				    user_usage_error("bad level '%s' (want a number >= 1)", optarg);
+				goto out;
+			}
+			break;
+		case 'c':
+			if (!user_is_cve(optarg)) {
+				ret = user_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)",
+						       optarg);
+				goto out;
+			}
+			o.pack.cves[o.pack.ncves++] = optarg;
+			break;
+		case 'd':
+			o.pack.description = optarg;
+			break;
+		case 'D':
+			o.pack.debug_dir = optarg;
+			break;
+		case 'k':
+			o.work_dir = optarg;
+			break;
+		case 'B':
+			o.build_path = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(USER_USAGE, stdout);
+			ret = KC_EXIT_OK;
+			goto out;
+		case ':':
+			ret = user_usage_error("option '%s' needs an argument", argv[optind - 1]);
+			goto out;
+		default:
+			ret = user_usage_error("unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = user_usage_error("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!o.target || !o.src || !o.diff || !o.output) {
+		ret = user_usage_error("%s is required", !o.target ? "--target"
+							 : !o.src  ? "--src"
+							 : !o.diff ? "--diff"
+								   : "-o");
+		goto out;
+	}
+	if (o.build_cmd && !*o.build_cmd) {
+		ret = user_usage_error("%s", "--build-cmd is empty");
+		goto out;
+	}
+	user_catch_signals();
+	if (kc_differ_run(&o, &sum, &err) < 0) {
+		fprintf(stderr, "kcare-build: %s\n", err.msg);
+		ret = KC_EXIT_ERROR;
+		goto out;
+	}
+	printf("built %s: id %s level %u for %s (build-id %s), %zu replaced functions, %zu new\n",
+	       o.output, sum.pack.id, sum.pack.level, sum.pack.target_name, sum.pack.build_id,
+	       sum.pack.nreplaced, sum.pack.nnew);
+	for (size_t i = 0; verbose && i < sum.nfuncs; i++)
+		printf("  %s %s (%s)\n", sum.funcs[i].replaced ? "changed" : "new",
+		       sum.funcs[i].name, sum.funcs[i].unit);
+	ret = KC_EXIT_OK;
+out:
+	kc_differ_summary_release(&sum);
+	free(o.pack.cves);
+	return ret;
+}

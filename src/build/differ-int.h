@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * State shared by the passes of the object differ (private to
+ * src/build). One kc_dcu per compilation unit the diff changed: its
+ * original and patched objects (built with one function or object per
+ * section) and what each section is. The passes run in this order:
+ *   kc_diff_cu_open()   reads both objects, classifies every section
+ *   kc_diff_pair()      pairs functions and named data across the two
+ *   kc_diff_compare()   decides which functions changed; refuses changed
+ *                       data, constructors and multi-function sections
+ *   kc_diff_include()   picks the replaced functions and everything they
+ *                       need, resolving the rest against the target
+ *   kc_emit_fix()       writes the fix object and the binds for packing
+ */
+#ifndef KC_BUILD_DIFFER_INT_H
+#define KC_BUILD_DIFFER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "build/differ-symtab.h"
+#include "build/objfile.h"
+#include "build/pack.h"
+
+enum kc_dsec_kind {
+	KC_DSEC_IGNORE, /* not loaded, empty, unwind tables, notes: never compared */
+	KC_DSEC_FUNC,	/* one function (its entry symbol at 0): paired by name */
+	KC_DSEC_FRAG,	/* code with no entry of its own (foo.cold): compared, copied */
+	KC_DSEC_MULTI,	/* several functions in one section: built without -ffunction-sections */
+	KC_DSEC_DATA,	/* storage with an identity (writable, or global read-only): paired */
+	KC_DSEC_CONST,	/* read-only data (jump tables, local constants): compared, copied */
+	KC_DSEC_MSTR,	/* mergeable strings: compared string by string, copied */
+	KC_DSEC_MCONST, /* mergeable constants (.rodata.cst*): compared entry by entry, copied */
+	KC_DSEC_OTHER,	/* constructors and other loaded sections: must not change */
+};
+
+/* What one section of one object is; fields below "patched side" are unused for the original. */
+struct kc_dsec {
+	enum kc_dsec_kind kind;
+	size_t entry; /* FUNC, DATA: the symbol naming the section (0: anonymous data) */
+	size_t pair;  /* FUNC, DATA, MULTI: the section of the other object, 0 if none */
+	int changed;  /* FUNC, DATA (patched side, paired): differs from its pair */
+	/* patched side: */
+	int include; /* copied into the fix */
+	int replace; /* FUNC: replaces the target's definition (t*) */
+	int bound;   /* not included: references go to the target's definition (t*) */
+	uint64_t tvalue, tsize;
+	unsigned char ttype, tbind;
+	size_t out_sec; /* emitter: section index in the fix, 0 if none */
+	size_t out_sym; /* emitter: the undefined symbol of a bound section */
+};
+
+struct kc_dcmp_memo {
+	size_t o, p;
+	int state; /* 1 busy (counts as equal: a cycle), 2 equal, 3 different */
+};
+
+struct kc_dcu {
+	char *rel;		   /* owned: the object's path relative to the tree */
+	const char *file;	   /* STT_FILE of the patched object (borrowed), NULL if none */
+	struct kc_objfile *o, *p;  /* owned; o NULL for a unit the diff adds */
+	struct kc_dsec *os, *ps;   /* owned; one per section of o and p */
+	struct kc_dcmp_memo *memo; /* owned */
+	size_t nmemo, capmemo;
+};
+
+/* A relocation's target in a form that can be compared across objects. */
+struct kc_dref {
+	int undef;	  /* 1: undefined symbol (name), 2: absolute symbol (name, off = value) */
+	const char *name; /* borrowed */
+	size_t sec;	  /* defined: section index */
+	int64_t off;	  /* defined: offset in the section (symbol value + addend); else addend */
+};
+
+struct kc_diff {
+	struct kc_dcu *cus; /* owned */
+	size_t ncus;
+	const struct kc_dsymtab *st; /* borrowed: the target's symbols */
+};
+
+int kc_diff_cu_open(struct kc_dcu *cu, const char *orig, const char *patched, struct kc_err *err);
+void kc_diff_cu_release(struct kc_dcu *cu);
+
+int kc_diff_pair(struct kc_dcu *cu, struct kc_err *err);
+int kc_diff_compare(struct kc_dcu *cu, struct kc_err *err);
+int kc_diff_include(struct kc_diff *d, struct kc_err *err);
+
+/*
+ * Writes the fix object to @path and fills the binds for kc_pack_build()
+ * (*binds owned by the caller). Only after kc_diff_include().
+ */
+int kc_emit_fix(struct kc_diff *d, const char *path, struct kc_pack_bind **binds, size_t *nbinds,
+		struct kc_err *err);
+
+void kc_diff_ref(const struct kc_objfile *f, const GElf_Rela *r, struct kc_dref *out);
+
+/* Whether @o's section @oi and @p's section @pi hold equal code or data (memoised). */
+int kc_diff_sec_equal(struct kc_dcu *cu, size_t oi, size_t pi);
+
+/*
+ * The patched unit and symbol defining global @name among the changed
+ * units, for references across them. 0 or -ENOENT.
+ */
+int kc_diff_find_global(const struct kc_diff *d, const char *name, size_t *cu, size_t *sym);
+
+/* The name of a section's entry symbol, or its section name for anonymous ones. */
+const char *kc_diff_sec_name(const struct kc_objfile *f, const struct kc_dsec *s, size_t i);
+
+#endif

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kc.eportal server and list-servers: registered servers, their last
+ * check-ins, and cleaning out the ones that stopped checking in.
+ */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "eportal/cli/cli.h"
+
+int cmd_server(int argc, char **argv)
+{
+	struct kc_err err = KC_ERR_INIT;
+	int64_t days = 30, r;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("usage: kc.eportal server clean --inactive [DAYS]\n"
+		       "       kc.eportal server delete SERVER_ID\n"
+		       "  clean removes servers that have not checked in for DAYS (default 30).\n");
+		return argc < 2 ? KC_EXIT_USAGE : KC_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "clean")) {
+		if (argc < 3 || strcmp(argv[2], "--inactive"))
+			return cli_usage("server clean needs --inactive [DAYS]");
+		if (argc > 4)
+			return cli_usage("unexpected argument '%s'", argv[4]);
+		if (argc == 4 && (days = cli_num(argv[3])) < 0)
+			return cli_usage("--inactive takes a number of days");
+		struct kc_ep *ep = cli_open();
+		if (!ep)
+			return KC_EXIT_ERROR;
+		r = kc_ep_server_clean(ep, ep->now() - days * 86400, &err);
+		if (r >= 0)
+			printf("%lld servers removed\n", (long long)r);
+		kc_ep_close(ep);
+		return r < 0 ? cli_fail(&err) : KC_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "delete")) {
+		if (argc != 3)
+			return cli_usage("server delete takes one SERVER_ID");
+		struct kc_ep *ep = cli_open();
+		if (!ep)
+			return KC_EXIT_ERROR;
+		r = kc_ep_server_delete(ep, argv[2], &err);
+		kc_ep_close(ep);
+		return r < 0 ? cli_fail(&err) : KC_EXIT_OK;
+	}
+	return cli_usage("unknown server command '%s'", argv[1]);
+}
+
+int cmd_list_servers(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"hostname", required_argument, NULL, 'H'}, {"ip", required_argument, NULL, 'i'},
+	    {"feed", required_argument, NULL, 'f'},	{"key", required_argument, NULL, 'k'},
+	    {"tag", required_argument, NULL, 't'},	{"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	};
+	struct kc_ep_server_filter f = KC_EP_SERVER_FILTER_INIT;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep_server *s = NULL;
+	size_t n = 0;
+	int json = 0, c, r;
+	char t[32];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			f.hostname = optarg;
+			break;
+		case 'i':
+			f.ip = optarg;
+			break;
+		case 'f':
+			f.feed = optarg;
+			break;
+		case 'k':
+			f.key = optarg;
+			break;
+		case 't':
+			f.tag = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf(
+			    "usage: kc.eportal list-servers [--hostname H] [--ip IP] [--feed F]\n"
+			    "                               [--key K] [--tag T] [--json]\n");
+			return KC_EXIT_OK;
+		default:
+			return KC_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage("unexpected argument '%s'", argv[optind]);
+	struct kc_ep *ep = cli_open();
+	if (!ep)
+		return KC_EXIT_ERROR;
+	r = kc_ep_server_list(ep, &f, &s, &n, NULL, &err);
+	if (r == 0 && json) {
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "server_id",
+					       json_object_new_string(s[i].server_id));
+			json_object_object_add(o, "hostname",
+					       json_object_new_string(s[i].hostname));
+			json_object_object_add(o, "ip", json_object_new_string(s[i].ip));
+			json_object_object_add(o, "key", json_object_new_string(s[i].key));
+			json_object_object_add(o, "feed", json_object_new_string(s[i].feed));
+			json_object_object_add(o, "kernel_id",
+					       json_object_new_string(s[i].kernel_id));
+			json_object_object_add(o, "patch_level",
+					       json_object_new_int64(s[i].patch_level));
+			json_object_object_add(o, "is_updated",
+					       json_object_new_boolean(s[i].is_updated));
+			json_object_object_add(o, "last_seen",
+					       json_object_new_int64(s[i].last_seen));
+			json_object_object_add(o, "tags", json_object_new_string(s[i].tags));
+			json_object_array_add(a, o);
+		}
+		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
+		json_object_put(a);
+	} else if (r == 0) {
+		printf("%-32s %-24s %-15s %-10s %5s %-7s %s\n", "SERVER", "HOSTNAME", "IP", "FEED",
+		       "LEVEL", "UPDATED", "LAST SEEN");
+		for (size_t i = 0; i < n; i++)
+			printf("%-32s %-24s %-15s %-10s %5lld %-7s %s\n", s[i].server_id,
+			       s[i].hostname, s[i].ip, s[i].feed, (long long)s[i].patch_level,
+			       s[i].is_updated ? "yes" : "no", cli_time(s[i].last_seen, t));
+	}
+	free(s);
+	kc_ep_close(ep);
+	return r < 0 ? cli_fail(&err) : KC_EXIT_OK;
+}

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libmicrohttpd glue of the patch server: the daemon (thread pool, connection
+ * limits, idle timeout against slow clients), request bodies (bounded: a
+ * declared Content-Length over the limit is refused before any byte is read,
+ * a chunked one as soon as it crosses it), authentication of admin requests
+ * (X-Api-Key or HTTP basic auth, with a short cache because the password KDF
+ * is slow on purpose), the static repository (files under DIR/repo handed to
+ * the kernel with sendfile, no database access), and dispatch to the routes.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eportal/http-int.h"
+#include "eportal/http-json.h"
+
+#define AUTH_CACHE     32
+#define AUTH_CACHE_TTL 60
+#define SMALL_FILE     (256 * 1024) /* repository files read into memory */
+
+struct req_ctx {
+	char *buf;
+	size_t len, cap, limit;
+	int too_big;
+	int repo; /* a GET of the static repository */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		unsigned char digest[32]; /* sha256(user NUL password) */
+		int readonly;
+		int64_t until;
+	} e[AUTH_CACHE];
+	unsigned next;
+} auth_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Forgets cached logins (after a change of users). */
+void kc_http_auth_flush(void)
+{
+	pthread_mutex_lock(&auth_cache.lock);
+	memset(auth_cache.e, 0, sizeof(auth_cache.e));
+	pthread_mutex_unlock(&auth_cache.lock);
+}
+
+const char *kc_http_arg(struct kc_http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *kc_http_header(struct kc_http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void kc_http_json(struct kc_http_reply *rep, int status, struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t n = strlen(s);
+
+	rep->status = status;
+	rep->ctype = "application/json";
+	rep->body = malloc(n + 2);
+	if (rep->body) {
+		memcpy(rep->body, s, n);
+		rep->body[n] = '\n';
+		rep->len = n + 1;
+	} else {
+		rep->status = 500;
+		rep->len = 0;
+	}
+	json_object_put(o);
+}
+
+void kc_http_text(struct kc_http_reply *rep, int status, const char *ctype, const char *text)
+{
+	rep->status = status;
+	rep->ctype = ctype;
+	rep->body = strdup(text);
+	rep->len = rep->body ? strlen(text) : 0;
+}
+
+void kc_http_error(struct kc_http_reply *rep, int status, const char *code, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	kc_http_json(rep, status, o);
+}
+
+void kc_http_fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
+{
+	const char *msg = err && err->msg[0] ? err->msg : strerror(-code);
+
+	switch (code) {
+	case -ENOENT:
+		kc_http_error(rep, 404, "not-found", msg);
+		break;
+	case -EEXIST:
+		kc_http_error(rep, 409, "already-exists", msg);
+		break;
+	case -EINVAL:
+		kc_http_error(rep, 400, "invalid-request", msg);
+		break;
+	case -EBADMSG:
+	case -EPROTONOSUPPORT:
+	case -E2BIG:
+	case -EILSEQ:
+		kc_http_error(rep, 400, "bad-input", msg);
+		break;
+	case -ENOKEY:
+		kc_http_error(rep, 403, "unknown-key", msg);
+		break;
+	case -EDQUOT:
+		kc_http_error(rep, 403, "key-limit-reached", msg);
+		break;
+	case -EACCES:
+		kc_http_error(rep, 403, "forbidden", msg);
+		break;
+	case -EBUSY:
+		kc_http_error(rep, 409, "in-use", msg);
+		break;
+	case -EPERM:
+		kc_http_error(rep, 409, "not-permitted", msg);
+		break;
+	case -EFBIG:
+		kc_http_error(rep, 413, "too-large", msg);
+		break;
+	default:
+		kc_http_error(rep, 500, "internal-error", msg);
+		break;
+	}
+}
+
+/* X-Api-Key, or basic auth of a user. */
+static enum kc_http_auth authenticate(struct kc_http_req *r)
+{
+	struct kc_err err = KC_ERR_INIT;
+	const char *token = kc_http_header(r, "X-Api-Key");
+	char *user, *pass = NULL;
+	int ro = 1;
+
+	if (token)
+		return kc_ep_apikey_auth(r->h->ep, token, &ro, &err) == 0
+			   ? (ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN)
+			   : KC_HTTP_AUTH_NONE;
+	user = MHD_basic_auth_get_username_password(r->conn, &pass);
+	if (!user || !pass) {
+		MHD_free(user);
+		MHD_free(pass);
+		return KC_HTTP_AUTH_NONE;
+	}
+	unsigned char d[32];
+	crypto_hash_sha256_state s;
+	int64_t now = r->h->ep->now();
+	enum kc_http_auth res = KC_HTTP_AUTH_NONE;
+
+	crypto_hash_sha256_init(&s);
+	crypto_hash_sha256_update(&s, (const unsigned char *)user, strlen(user) + 1);
+	crypto_hash_sha256_update(&s, (const unsigned char *)pass, strlen(pass));
+	crypto_hash_sha256_final(&s, d);
+	pthread_mutex_lock(&auth_cache.lock);
+	for (unsigned i = 0; i < AUTH_CACHE; i++)
+		if (auth_cache.e[i].until > now && !sodium_memcmp(auth_cache.e[i].digest, d, 32)) {
+			res = auth_cache.e[i].readonly ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
+			break;
+		}
+	pthread_mutex_unlock(&auth_cache.lock);
+	if (res == KC_HTTP_AUTH_NONE && kc_ep_user_auth(r->h->ep, user, pass, &ro, &err) == 0) {
+		res = ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
+		pthread_mutex_lock(&auth_cache.lock);
+		unsigned i = auth_cache.next++ % AUTH_CACHE;
+		memcpy(auth_cache.e[i].digest, d, 32);
+		auth_cache.e[i].readonly = ro;
+		auth_cache.e[i].until = now + AUTH_CACHE_TTL;
+		pthread_mutex_unlock(&auth_cache.lock);
+	}
+	sodium_memzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return res;
+}
+
+static enum MHD_Result queue(struct kc_http *h, struct MHD_Connection *conn,
+			     struct kc_http_reply *rep, int www_auth)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(rep->body);
+		return MHD_NO;
+	}
+	if (rep->ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (www_auth)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"eportal\"");
+	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
+	MHD_destroy_response(resp);
+	if (rep->status >= 500)
+		atomic_fetch_add(&h->st.status_5xx, 1);
+	else if (rep->status >= 400)
+		atomic_fetch_add(&h->st.status_4xx, 1);
+	else
+		atomic_fetch_add(&h->st.status_2xx, 1);
+	return ret;
+}
+
+static enum MHD_Result fail_now(struct kc_http *h, struct MHD_Connection *conn, int status,
+				const char *code, const char *msg)
+{
+	struct kc_http_reply rep = {0};
+
+	kc_http_error(&rep, status, code, msg);
+	return queue(h, conn, &rep, 0);
+}
+
+/* GET/HEAD /repo/PATH: a file of the signed repository, with sendfile. */
+static enum MHD_Result serve_repo(struct kc_http *h, struct MHD_Connection *conn, const char *path)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char full[4096];
+	struct stat sb;
+	int fd;
+
+	atomic_fetch_add(&h->st.repo, 1);
+	if (!kc_http_repo_path_ok(path))
+		return fail_now(h, conn, 404, "not-found", "no such file");
+	snprintf(full, sizeof(full), "%s/%s", h->ep->repo_dir, path);
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_now(h, conn, 404, "not-found", "no such file");
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return fail_now(h, conn, 404, "not-found", "no such file");
+	}
+	if (sb.st_size <= SMALL_FILE) {
+		/*
+		 * Metadata files are small: one read and a buffer response go out in
+		 * one write, where sendfile after the header costs a second packet
+		 * (and, with delayed ACKs, milliseconds per request).
+		 */
+		char *buf = malloc((size_t)sb.st_size + 1);
+		ssize_t n = buf ? pread(fd, buf, (size_t)sb.st_size, 0) : -1;
+		close(fd);
+		if (n != sb.st_size) {
+			free(buf);
+			return fail_now(h, conn, 500, "internal-error", "cannot read file");
+		}
+		resp = MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(buf);
+			return MHD_NO;
+		}
+	} else {
+		resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd); /* takes @fd */
+		if (!resp) {
+			close(fd);
+			return MHD_NO;
+		}
+	}
+	int blob = !strncmp(path, "blobs/", 6);
+	size_t n = strlen(path);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				n > 5 && !strcmp(path + n - 5, ".json")
+				    ? "application/json"
+				    : "application/octet-stream");
+	/* blobs never change; metadata must be revalidated (timestamp.json above all) */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				blob ? "public, max-age=31536000, immutable" : "no-cache");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	atomic_fetch_add(&h->st.status_2xx, 1);
+	atomic_fetch_add(&h->st.bytes_repo, (long long)sb.st_size);
+	return ret;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)sz);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)sz);
+}
+
+static size_t body_limit(struct kc_http *h, const char *url, const char *method)
+{
+	if (!strcmp(method, "POST") && !strcmp(url, "/admin/api/v1/patchsets"))
+		return h->o.max_upload;
+	return h->o.max_body;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct kc_http *h = cls;
+	struct req_ctx *ctx = *con_cls;
+	struct kc_http_reply rep = {0};
+	struct kc_http_req r = {0};
+	int www_auth = 0;
+
+	(void)version;
+	if (!ctx) {
+		/* first call: headers only */
+		atomic_fetch_add(&h->st.requests, 1);
+		ctx = calloc(1, sizeof(*ctx));
+		if (!ctx)
+			return MHD_NO;
+		/*
+		 * A reply queued in this first call would make libmicrohttpd close
+		 * the connection (it cannot know the body was read): even a GET is
+		 * answered on the next call, so keep-alive works.
+		 */
+		ctx->repo = (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+			    !strncmp(url, "/repo/", 6);
+		ctx->limit = body_limit(h, url, method);
+		*con_cls = ctx;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > ctx->limit) {
+			ctx->too_big = 1;
+			return fail_now(h, conn, 413, "too-large", "request body is too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (ctx->too_big || ctx->len + *upload_size > ctx->limit) {
+			/* a chunked body crossed the limit: drop the connection */
+			ctx->too_big = 1;
+			return MHD_NO;
+		}
+		if (ctx->len + *upload_size + 1 > ctx->cap) {
+			size_t nc = ctx->cap ? ctx->cap : 4096;
+			while (nc < ctx->len + *upload_size + 1)
+				nc *= 2;
+			char *nb = realloc(ctx->buf, nc);
+			if (!nb)
+				return MHD_NO;
+			ctx->buf = nb;
+			ctx->cap = nc;
+		}
+		memcpy(ctx->buf + ctx->len, upload, *upload_size);
+		ctx->len += *upload_size;
+		ctx->buf[ctx->len] = '\0';
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (ctx->too_big)
+		return MHD_NO;
+	if (ctx->repo)
+		return serve_repo(h, conn, url + 6);
+	/* body complete: dispatch */
+	r.h = h;
+	r.conn = conn;
+	r.method = method;
+	r.path = url;
+	r.body = ctx->buf;
+	r.len = ctx->len;
+	client_ip(conn, r.ip, sizeof(r.ip));
+	if (!strncmp(url, "/admin/", 7)) {
+		atomic_fetch_add(&h->st.admin, 1);
+		r.auth = authenticate(&r);
+		if (r.auth == KC_HTTP_AUTH_NONE) {
+			kc_http_error(&rep, 401, "unauthorized",
+				      "admin requests need X-Api-Key or basic auth of a user");
+			www_auth = 1;
+		} else if (r.auth == KC_HTTP_AUTH_READONLY && strcmp(method, "GET") &&
+			   strcmp(method, "HEAD")) {
+			kc_http_error(&rep, 403, "forbidden", "read-only credentials");
+		} else if (!kc_http_route_admin(&r, &rep)) {
+			kc_http_error(&rep, 404, "not-found", "no such endpoint");
+		}
+	} else if (!strcmp(url, "/metrics")) {
+		kc_http_route_metrics(&r, &rep);
+	} else {
+		atomic_fetch_add(&h->st.agent, 1);
+		if (!kc_http_route_agent(&r, &rep))
+			kc_http_error(&rep, 404, "not-found", "no such endpoint");
+	}
+	return queue(h, conn, &rep, www_auth);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (ctx) {
+		free(ctx->buf);
+		free(ctx);
+		*con_cls = NULL;
+	}
+}
+
+static int parse_listen(const char *s, struct sockaddr_storage *ss, struct kc_err *err)
+{
+	char host[128];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return kc_err_set(err, -EINVAL, "invalid listen address '%.100s' (HOST:PORT)", s);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 0 || port > 65535)
+		return kc_err_set(err, -EINVAL, "invalid port in '%.100s'", s);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		host[strlen(host) - 1] = '\0';
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return kc_err_set(err, -EINVAL, "invalid address in '%.100s'", s);
+		return 0;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	if (!host[0] || !strcmp(host, "*"))
+		a->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (!strcmp(host, "localhost"))
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+		return kc_err_set(err, -EINVAL, "invalid address in '%.100s'", s);
+	return 0;
+}
+
+int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http **out,
+		  struct kc_err *err)
+{
+	struct sockaddr_storage ss;
+	struct kc_http *h;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY;
+	int r;
+
+	r = parse_listen(o->listen ? o->listen : "127.0.0.1:8080", &ss, err);
+	if (r < 0)
+		return r;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	h->ep = ep;
+	h->o = *o;
+	if (!h->o.threads)
+		h->o.threads = 4;
+	if (!h->o.conn_limit)
+		h->o.conn_limit = 1024;
+	if (!h->o.timeout)
+		h->o.timeout = 15;
+	if (!h->o.max_body)
+		h->o.max_body = 64 * 1024;
+	if (!h->o.max_upload)
+		h->o.max_upload = 64 * 1024 * 1024;
+	if (!h->o.inactive_after)
+		h->o.inactive_after = 86400;
+	h->started = ep->now();
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, h->o.threads, MHD_OPTION_CONNECTION_LIMIT, h->o.conn_limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+	    h->o.timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+	if (!h->mhd) {
+		free(h);
+		return kc_err_set(err, -EADDRINUSE, "cannot listen on '%s'",
+				  o->listen ? o->listen : "127.0.0.1:8080");
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = di ? di->port : 0;
+	if (o->public_url)
+		snprintf(h->base_url, sizeof(h->base_url), "%s", o->public_url);
+	else {
+		const char *ls = o->listen ? o->listen : "127.0.0.1:8080";
+		const char *colon = strrchr(ls, ':');
+		char host[128];
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - ls), ls);
+		if (!host[0] || !strcmp(host, "*") || !strcmp(host, "0.0.0.0"))
+			snprintf(host, sizeof(host), "127.0.0.1");
+		snprintf(h->base_url, sizeof(h->base_url), "http://%s:%u", host, h->port);
+	}
+	size_t n = strlen(h->base_url);
+	if (n && h->base_url[n - 1] == '/')
+		h->base_url[n - 1] = '\0';
+	*out = h;
+	return 0;
+}
+
+unsigned kc_http_port(const struct kc_http *h)
+{
+	return h->port;
+}
+
+void kc_http_stop(struct kc_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}

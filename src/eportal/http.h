@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The patch server's HTTP front (libmicrohttpd): agent endpoints, the static
+ * repository (signed metadata and blobs, served from files with sendfile),
+ * the admin REST API and metrics. docs/eportal-api.md lists every endpoint.
+ */
+#ifndef KC_EPORTAL_HTTP_H
+#define KC_EPORTAL_HTTP_H
+
+#include <stddef.h>
+
+#include "eportal/eportal.h"
+
+struct kc_http_opts {
+	const char *listen;	/* "HOST:PORT", "[V6]:PORT" */
+	const char *public_url; /* base URL agents use; NULL: http://LISTEN */
+	unsigned threads;	/* worker threads, default 4 */
+	unsigned conn_limit;	/* open connections, default 1024 */
+	unsigned per_ip_limit;	/* per client address, default 0 (none) */
+	unsigned timeout;	/* idle seconds per connection (slowloris), default 15 */
+	size_t max_body;	/* JSON bodies, default 64 KiB */
+	size_t max_upload;	/* patchset uploads, default 64 MiB */
+	int64_t inactive_after; /* status: a server is inactive after this, default 1 day */
+};
+
+struct kc_http;
+
+/* Starts serving @ep (borrowed; must outlive the server). Caller owns *out. */
+int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http **out,
+		  struct kc_err *err);
+/* Stops accepting, finishes the requests in progress, frees. */
+void kc_http_stop(struct kc_http *h);
+/* The port actually bound (for "HOST:0"). */
+unsigned kc_http_port(const struct kc_http *h);
+
+#endif

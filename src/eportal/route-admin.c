@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The admin REST API under /admin/api/v1/ (authenticated by http.c: read-only
+ * callers only reach GET): servers, feeds, keys and their Nagios status,
+ * patchsets and their actions (and archive uploads), users, API keys, tags.
+ * Each handler decodes the path, query and body, makes one model call and
+ * encodes the result. /metrics is in route-metrics.c.
+ */
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "eportal/http-int.h"
+#include "eportal/http-json.h"
+#include "eportal/model.h"
+
+void kc_http_auth_flush(void);
+
+#define PREFIX "/admin/api/v1/"
+
+struct path {
+	char seg[4][128];
+	int n;
+};
+
+/* Splits what follows the prefix into at most 4 segments; 0 when malformed. */
+static int split(const char *p, struct path *out)
+{
+	memset(out, 0, sizeof(*out));
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || n >= sizeof(out->seg[0]) || out->n == 4)
+			return 0;
+		memcpy(out->seg[out->n++], p, n);
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return out->n > 0;
+}
+
+static int is(const struct kc_http_req *r, const char *m)
+{
+	return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
+}
+
+static int body_object(struct kc_http_req *r, struct kc_http_reply *rep, struct json_object **o)
+{
+	struct kc_err err = KC_ERR_INIT;
+	int ret = kc_http_json_object(r->body ? r->body : "", r->len, o, &err);
+
+	if (ret < 0)
+		kc_http_fail(rep, ret, &err);
+	return ret;
+}
+
+static void ok_reply(struct kc_http_reply *rep, int status, const char *what, const char *name)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, what, json_object_new_string(name));
+	kc_http_json(rep, status, o);
+}
+
+/* Optional non-negative integer query argument; -2 when malformed, -1 when absent. */
+static int64_t arg_num(struct kc_http_req *r, const char *name)
+{
+	const char *s = kc_http_arg(r, name);
+	char *end;
+	long long v;
+
+	if (!s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < 0)
+		return -2;
+	return v;
+}
+
+/* ---- servers ------------------------------------------------------- */
+
+static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_server_filter f = KC_EP_SERVER_FILTER_INIT;
+		struct kc_ep_server *s = NULL;
+		size_t n = 0;
+		int64_t total = 0, older = arg_num(r, "checkin_older_than"),
+			newer = arg_num(r, "checkin_newer_than"), limit = arg_num(r, "limit"),
+			offset = arg_num(r, "offset");
+		const char *upd = kc_http_arg(r, "is_updated");
+
+		if (older == -2 || newer == -2 || limit == -2 || offset == -2 ||
+		    (upd && strcmp(upd, "true") && strcmp(upd, "false"))) {
+			kc_http_error(rep, 400, "invalid-request",
+				      "limit, offset and checkin ages are whole numbers >= 0; "
+				      "is_updated is true or false");
+			return;
+		}
+		f.hostname = kc_http_arg(r, "hostname");
+		f.ip = kc_http_arg(r, "ip");
+		f.feed = kc_http_arg(r, "feed");
+		f.key = kc_http_arg(r, "key");
+		f.tag = kc_http_arg(r, "tag");
+		f.seen_before = older >= 0 ? ep->now() - older : 0;
+		f.seen_after = newer >= 0 ? ep->now() - newer : 0;
+		f.is_updated = upd ? !strcmp(upd, "true") : -1;
+		f.limit = limit >= 0 ? (limit > 10000 ? 10000 : limit) : 1000;
+		f.offset = offset >= 0 ? offset : 0;
+		ret = kc_ep_server_list(ep, &f, &s, &n, &total, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, kc_http_server_json(&s[i]));
+		free(s);
+		json_object_object_add(o, "total", json_object_new_int64(total));
+		json_object_object_add(o, "limit", json_object_new_int64(f.limit));
+		json_object_object_add(o, "offset", json_object_new_int64(f.offset));
+		json_object_object_add(o, "servers", a);
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "DELETE")) {
+		int64_t age = arg_num(r, "inactive_for");
+		if (age < 0) {
+			kc_http_error(rep, 400, "invalid-request",
+				      "DELETE servers needs ?inactive_for=SECONDS");
+			return;
+		}
+		int64_t n = kc_ep_server_clean(ep, ep->now() - age, &err);
+		if (n < 0) {
+			kc_http_fail(rep, (int)n, &err);
+			return;
+		}
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "deleted", json_object_new_int64(n));
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "POST")) {
+		struct kc_ep_checkin c;
+		struct kc_ep_server s;
+		struct json_object *o;
+		const char *key = NULL;
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = kc_http_checkin_decode(o, &c, &err);
+		if (ret == 0)
+			ret = kc_http_json_str(o, "key", &key, &err);
+		if (ret == 0 && !key)
+			ret = kc_err_set(&err, -EINVAL, "'key' is missing");
+		if (ret == 0) {
+			const char *ip = NULL;
+			ret = kc_http_json_str(o, "ip", &ip, &err);
+			c.ip = ip;
+		}
+		if (ret == 0)
+			ret = kc_ep_register(ep, key, &c, &s, &err);
+		if (ret == 0)
+			kc_http_json(rep, 201, kc_http_server_json(&s));
+		else
+			kc_http_fail(rep, ret, &err);
+		json_object_put(o);
+	} else if (p->n == 2 && is(r, "GET")) {
+		struct kc_ep_server s;
+		ret = kc_ep_server_get(ep, p->seg[1], &s, &err);
+		if (ret == 0)
+			kc_http_json(rep, 200, kc_http_server_json(&s));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "DELETE")) {
+		ret = kc_ep_server_delete(ep, p->seg[1], &err);
+		if (ret == 0)
+			ok_reply(rep, 200, "deleted", p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	}
+}
+
+/* ---- feeds --------------------------------------------------------- */
+
+static struct json_object *feed_json(const struct kc_ep_feed *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "auto_update", json_object_new_boolean(f->auto_update));
+	json_object_object_add(o, "deploy_after_hours",
+			       json_object_new_int64(f->deploy_after_hours));
+	json_object_object_add(o, "channel", json_object_new_string(f->channel));
+	return o;
+}
+
+static int feed_decode(struct json_object *o, struct kc_ep_feed *f, int add, struct kc_err *err)
+{
+	const char *name = NULL, *channel = NULL;
+	int set = 0, au = 0, r;
+	int64_t h = 0;
+
+	r = kc_http_json_str(o, "name", &name, err);
+	if (r == 0)
+		r = kc_http_json_str(o, "channel", &channel, err);
+	if (r == 0)
+		r = kc_http_json_bool(o, "auto_update", &au, &set, err);
+	f->auto_update = set ? au : (add ? 0 : -1);
+	if (r == 0)
+		r = kc_http_json_int(o, "deploy_after_hours", &h, &set, err);
+	f->deploy_after_hours = set ? h : (add ? 0 : -1);
+	if (r == 0 && set && h < 0)
+		r = kc_err_set(err, -EINVAL, "'deploy_after_hours' must not be negative");
+	if (r == 0 && add && !name)
+		r = kc_err_set(err, -EINVAL, "'name' is missing");
+	if (r == 0 && channel && strlen(channel) >= sizeof(f->channel))
+		r = kc_err_set(err, -EINVAL, "invalid channel");
+	if (r == 0) {
+		if (name)
+			snprintf(f->name, sizeof(f->name), "%s", name);
+		snprintf(f->channel, sizeof(f->channel), "%s", channel ? channel : "");
+	}
+	return r;
+}
+
+static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	struct kc_ep_feed f = {0};
+	struct json_object *o;
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_feed *fs = NULL;
+		size_t n = 0;
+		ret = kc_ep_feed_list(ep, &fs, &n, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, feed_json(&fs[i]));
+		free(fs);
+		o = json_object_new_object();
+		json_object_object_add(o, "feeds", a);
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "POST")) {
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = feed_decode(o, &f, 1, &err);
+		json_object_put(o);
+		if (ret == 0)
+			ret = kc_ep_feed_add(ep, &f, &err);
+		if (ret == 0 && (ret = kc_ep_feed_get(ep, f.name, &f, &err)) == 0)
+			kc_http_json(rep, 201, feed_json(&f));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "GET")) {
+		ret = kc_ep_feed_get(ep, p->seg[1], &f, &err);
+		if (ret == 0)
+			kc_http_json(rep, 200, feed_json(&f));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = feed_decode(o, &f, 0, &err);
+		json_object_put(o);
+		snprintf(f.name, sizeof(f.name), "%.64s", p->seg[1]);
+		if (ret == 0)
+			ret = kc_ep_feed_change(ep, &f, &err);
+		if (ret == 0 && (ret = kc_ep_feed_get(ep, f.name, &f, &err)) == 0)
+			kc_http_json(rep, 200, feed_json(&f));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "DELETE")) {
+		ret = kc_ep_feed_delete(ep, p->seg[1], &err);
+		if (ret == 0)
+			ok_reply(rep, 200, "deleted", p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	}
+}
+
+/* ---- keys ---------------------------------------------------------- */
+
+static struct json_object *key_json(const struct kc_ep_key *k)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char buf[64];
+	char *save = NULL;
+
+	json_object_object_add(o, "key", json_object_new_string(k->key));
+	json_object_object_add(o, "feed", json_object_new_string(k->feed));
+	json_object_object_add(o, "server_limit", json_object_new_int64(k->server_limit));
+	json_object_object_add(o, "servers", json_object_new_int64(k->servers));
+	snprintf(buf, sizeof(buf), "%s", k->products);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_object_array_add(a, json_object_new_string(t));
+	json_object_object_add(o, "products", a);
+	json_object_object_add(o, "note", json_object_new_string(k->note));
+	json_object_object_add(o, "sticky", json_object_new_string(k->sticky));
+	json_object_object_add(o, "ip_range", json_object_new_string(k->ip_range));
+	json_object_object_add(o, "created", json_object_new_int64(k->created));
+	return o;
+}
+
+static void key_status(struct kc_http_req *r, struct kc_http_reply *rep, const char *key)
+{
+	static const char *const names[] = {"OK", "WARNING", "CRITICAL"};
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep_key_status s;
+	const char *fmt = kc_http_arg(r, "format");
+	char text[512];
+	int ret = kc_ep_key_status(r->h->ep, key, r->h->o.inactive_after, &s, &err);
+
+	if (ret < 0) {
+		kc_http_fail(rep, ret, &err);
+		return;
+	}
+	snprintf(text, sizeof(text),
+		 "%s - key %.32s: %" PRId64 " servers, %" PRId64 " updated, %" PRId64
+		 " outdated, %" PRId64 " inactive, limit %" PRId64 " | servers=%" PRId64
+		 " updated=%" PRId64 " outdated=%" PRId64 " inactive=%" PRId64 "\n",
+		 names[s.code], key, s.servers, s.updated, s.outdated, s.inactive, s.server_limit,
+		 s.servers, s.updated, s.outdated, s.inactive);
+	if (fmt && !strcmp(fmt, "json")) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "status", json_object_new_string(names[s.code]));
+		json_object_object_add(o, "code", json_object_new_int(s.code));
+		json_object_object_add(o, "servers", json_object_new_int64(s.servers));
+		json_object_object_add(o, "updated", json_object_new_int64(s.updated));
+		json_object_object_add(o, "outdated", json_object_new_int64(s.outdated));
+		json_object_object_add(o, "inactive", json_object_new_int64(s.inactive));
+		json_object_object_add(o, "server_limit", json_object_new_int64(s.server_limit));
+		text[strcspn(text, "|")] = '\0';
+		json_object_object_add(o, "text", json_object_new_string(text));
+		kc_http_json(rep, 200, o);
+	} else {
+		kc_http_text(rep, 200, "text/plain", text);
+	}
+}
+
+static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	struct kc_ep_key k;
+	struct json_object *o;
+	unsigned mask;
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_key *ks = NULL;
+		size_t n = 0;
+		ret = kc_ep_key_list(ep, &ks, &n, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, key_json(&ks[i]));
+		free(ks);
+		o = json_object_new_object();
+		json_object_object_add(o, "keys", a);
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "POST")) {
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = kc_http_key_decode(o, &k, &mask, &err);
+		json_object_put(o);
+		if (ret == 0)
+			ret = kc_ep_key_add(ep, &k, &err);
+		if (ret == 0 && (ret = kc_ep_key_get(ep, k.key, &k, &err)) == 0)
+			kc_http_json(rep, 201, key_json(&k));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "GET")) {
+		ret = kc_ep_key_get(ep, p->seg[1], &k, &err);
+		if (ret == 0)
+			kc_http_json(rep, 200, key_json(&k));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = kc_http_key_decode(o, &k, &mask, &err);
+		json_object_put(o);
+		snprintf(k.key, sizeof(k.key), "%.32s", p->seg[1]);
+		if (ret == 0)
+			ret = kc_ep_key_change(ep, &k, mask, &err);
+		if (ret == 0 && (ret = kc_ep_key_get(ep, k.key, &k, &err)) == 0)
+			kc_http_json(rep, 200, key_json(&k));
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "DELETE")) {
+		ret = kc_ep_key_delete(ep, p->seg[1], &err);
+		if (ret == 0)
+			ok_reply(rep, 200, "deleted", p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 3 && !strcmp(p->seg[2], "status") && is(r, "GET")) {
+		key_status(r, rep, p->seg[1]);
+	} else {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	}
+}
+
+/* ---- patchsets ----------------------------------------------------- */
+
+static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	const char *feed = kc_http_arg(r, "feed");
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_patchset *ps = NULL;
+		size_t n = 0;
+		ret = kc_ep_patchset_list(ep, feed, kc_http_arg(r, "product"), &ps, &n, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "name", json_object_new_string(ps[i].name));
+			json_object_object_add(e, "product", json_object_new_string(ps[i].product));
+			json_object_object_add(e, "released",
+					       json_object_new_int64(ps[i].released));
+			json_object_object_add(e, "state", json_object_new_string(ps[i].state));
+			json_object_object_add(e, "patches", json_object_new_int64(ps[i].npatches));
+			json_object_object_add(e, "deployed", json_object_new_int64(ps[i].created));
+			json_object_object_add(e, "origin", json_object_new_string(ps[i].origin));
+			json_object_array_add(a, e);
+		}
+		free(ps);
+		json_object_object_add(o, "feed", json_object_new_string(feed ? feed : "main"));
+		json_object_object_add(o, "patchsets", a);
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "POST")) {
+		const char *dis = kc_http_arg(r, "disabled");
+		char name[KC_EP_NAME_MAX + 1];
+		ret = kc_ep_deploy_mem(ep, r->body ? r->body : "", r->len,
+				       kc_http_arg(r, "product"), feed,
+				       dis && strcmp(dis, "0") && strcmp(dis, "false"), name, &err);
+		if (ret == 0) {
+			atomic_fetch_add(&r->h->st.deploys, 1);
+			ok_reply(rep, 201, "deployed", name);
+		} else {
+			kc_http_fail(rep, ret, &err);
+		}
+	} else if (p->n == 3 && is(r, "POST")) {
+		enum kc_ep_ps_action a;
+		struct json_object *o = NULL;
+		const char *bfeed = NULL;
+		if (kc_ep_ps_action_parse(p->seg[2], &a) < 0) {
+			kc_http_error(rep, 404, "not-found",
+				      "unknown action (enable, disable, enable-up-to, "
+				      "undeploy-down-to, block, undeploy)");
+			return;
+		}
+		if (r->len) {
+			if (body_object(r, rep, &o) < 0)
+				return;
+			if ((ret = kc_http_json_str(o, "feed", &bfeed, &err)) < 0) {
+				json_object_put(o);
+				kc_http_fail(rep, ret, &err);
+				return;
+			}
+		}
+		ret = kc_ep_patchset_action(ep, bfeed ? bfeed : feed, p->seg[1], a, &err);
+		json_object_put(o);
+		if (ret == 0)
+			ok_reply(rep, 200, p->seg[2], p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	}
+}
+
+/* ---- users, api keys, tags ----------------------------------------- */
+
+static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	struct json_object *o;
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_user *u = NULL;
+		size_t n = 0;
+		ret = kc_ep_user_list(ep, &u, &n, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "name", json_object_new_string(u[i].name));
+			json_object_object_add(e, "readonly",
+					       json_object_new_boolean(u[i].readonly));
+			json_object_object_add(e, "created", json_object_new_int64(u[i].created));
+			json_object_array_add(a, e);
+		}
+		free(u);
+		o = json_object_new_object();
+		json_object_object_add(o, "users", a);
+		kc_http_json(rep, 200, o);
+		return;
+	}
+	if ((p->n == 1 && is(r, "POST")) || (p->n == 2 && (is(r, "PATCH") || is(r, "PUT")))) {
+		const char *name = NULL, *pw = NULL;
+		int ro = 0, set = 0;
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = kc_http_json_str(o, "name", &name, &err);
+		if (ret == 0)
+			ret = kc_http_json_str(o, "password", &pw, &err);
+		if (ret == 0)
+			ret = kc_http_json_bool(o, "readonly", &ro, &set, &err);
+		if (ret == 0 && !pw)
+			ret = kc_err_set(&err, -EINVAL, "'password' is missing");
+		if (ret == 0 && p->n == 1 && !name)
+			ret = kc_err_set(&err, -EINVAL, "'name' is missing");
+		if (ret == 0)
+			ret = p->n == 1 ? kc_ep_user_add(ep, name, pw, ro, &err)
+					: kc_ep_user_passwd(ep, p->seg[1], pw, &err);
+		if (ret == 0) {
+			kc_http_auth_flush();
+			ok_reply(rep, p->n == 1 ? 201 : 200, p->n == 1 ? "created" : "changed",
+				 p->n == 1 ? name : p->seg[1]);
+		} else {
+			kc_http_fail(rep, ret, &err);
+		}
+		json_object_put(o);
+		return;
+	}
+	if (p->n == 2 && is(r, "DELETE")) {
+		ret = kc_ep_user_delete(ep, p->seg[1], &err);
+		kc_http_auth_flush();
+		if (ret == 0)
+			ok_reply(rep, 200, "deleted", p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+		return;
+	}
+	kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+}
+
+static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep *ep = r->h->ep;
+	struct json_object *o;
+	int ret;
+
+	if (p->n == 1 && is(r, "GET")) {
+		struct kc_ep_apikey *k = NULL;
+		size_t n = 0;
+		ret = kc_ep_apikey_list(ep, &k, &n, &err);
+		if (ret < 0) {
+			kc_http_fail(rep, ret, &err);
+			return;
+		}
+		struct json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "id", json_object_new_int64(k[i].id));
+			json_object_object_add(e, "prefix", json_object_new_string(k[i].prefix));
+			json_object_object_add(e, "readonly",
+					       json_object_new_boolean(k[i].readonly));
+			json_object_object_add(e, "note", json_object_new_string(k[i].note));
+			json_object_object_add(e, "created", json_object_new_int64(k[i].created));
+			json_object_array_add(a, e);
+		}
+		free(k);
+		o = json_object_new_object();
+		json_object_object_add(o, "api_keys", a);
+		kc_http_json(rep, 200, o);
+	} else if (p->n == 1 && is(r, "POST")) {
+		char token[KC_EP_APIKEY_LEN + 1];
+		const char *note = NULL;
+		int ro = 0, set = 0;
+		if (body_object(r, rep, &o) < 0)
+			return;
+		ret = kc_http_json_bool(o, "readonly", &ro, &set, &err);
+		if (ret == 0)
+			ret = kc_http_json_str(o, "note", &note, &err);
+		if (ret == 0)
+			ret = kc_ep_apikey_add(ep, ro, note, token, &err);
+		json_object_put(o);
+		if (ret == 0)
+			ok_reply(rep, 201, "api_key", token);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else if (p->n == 2 && is(r, "DELETE")) {
+		char *end;
+		long long id = strtoll(p->seg[1], &end, 10);
+		ret = *end || id < 0 ? kc_err_set(&err, -ENOENT, "no api key '%s'", p->seg[1])
+				     : kc_ep_apikey_delete(ep, id, &err);
+		if (ret == 0)
+			ok_reply(rep, 200, "deleted", p->seg[1]);
+		else
+			kc_http_fail(rep, ret, &err);
+	} else {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	}
+}
+
+static void tags(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep_tag *t = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (p->n != 1 || !is(r, "GET")) {
+		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		return;
+	}
+	ret = kc_ep_tag_list(r->h->ep, &t, &n, &err);
+	if (ret < 0) {
+		kc_http_fail(rep, ret, &err);
+		return;
+	}
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "tag", json_object_new_string(t[i].tag));
+		json_object_object_add(e, "servers", json_object_new_int64(t[i].servers));
+		json_object_array_add(a, e);
+	}
+	free(t);
+	json_object_object_add(o, "tags", a);
+	kc_http_json(rep, 200, o);
+}
+
+int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
+{
+	struct path p;
+
+	if (strncmp(r->path, PREFIX, strlen(PREFIX)) || !split(r->path + strlen(PREFIX), &p))
+		return 0;
+	/* no name of the model is longer: a longer one must not be truncated into another */
+	if (p.n > 1 && strlen(p.seg[1]) > KC_EP_NAME_MAX) {
+		kc_http_error(rep, 404, "not-found", "no such object");
+		return 1;
+	}
+	if (!strcmp(p.seg[0], "servers"))
+		servers(r, rep, &p);
+	else if (!strcmp(p.seg[0], "feeds"))
+		feeds(r, rep, &p);
+	else if (!strcmp(p.seg[0], "keys"))
+		keys(r, rep, &p);
+	else if (!strcmp(p.seg[0], "patchsets"))
+		patchsets(r, rep, &p);
+	else if (!strcmp(p.seg[0], "users"))
+		users(r, rep, &p);
+	else if (!strcmp(p.seg[0], "api-keys"))
+		api_keys(r, rep, &p);
+	else if (!strcmp(p.seg[0], "tags"))
+		tags(r, rep, &p);
+	else
+		return 0;
+	return 1;
+}

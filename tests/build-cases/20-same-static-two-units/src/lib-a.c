@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+static int count;
+
+static __attribute__((noinline)) int bump(void)
+{
+	return ++count;
+}
+
+int a_val(void)
+{
+	return bump() * 1;
+}

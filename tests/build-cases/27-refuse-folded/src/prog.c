@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void drv_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(120);
+}
+
+static void drv_sleep(void)
+{
+	usleep(10000);
+}
+
+int uf(int x);
+int ug(int x);
+
+int main(void)
+{
+	drv_init();
+	printf("ready\n");
+	for (;;) {
+		printf("value %d %d\n", uf(8), ug(8));
+		drv_sleep();
+	}
+}

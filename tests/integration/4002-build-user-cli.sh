@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# kcare-build user on the command line: --help, usage errors (exit 2), and
+# failures that exit 1 with one line "kcare-build: ..." and leave no patch:
+# sources that do not rebuild the target, a diff that does not apply, a
+# build that fails, a diff that changes nothing of the target, a work
+# directory that is not empty. Then a good run with --keep-work (the
+# directory holds the three builds and the fix object) and its metadata.
+. "$(dirname "$0")/lib.sh"
+need_pack
+"$KC_PACK_BIN" --help 2>&1 | grep -q '^ *user ' || skip "kcare-build has no user command yet"
+
+case1="$KC_TOP/tests/build-cases/01-lib-func"
+cp -a "$case1/src" "$T/build"
+make -s -C "$T/build" >/dev/null 2>&1 || fail "cannot build case 01"
+mkdir "$T/out"
+tgt="$T/build/libcase.so"
+ok="--target $tgt --src $case1/src --diff $case1/FIX.patch"
+o="-o $T/out/p.kpatch"
+
+user_rc() {
+	timeout 120 "$KC_PACK_BIN" user "$@" >"$T/user.out" 2>"$T/user.err"
+	KC_RC=$?
+	echo "\$ kcare-build user $* -> $KC_RC"
+	sed 's/^/  out: /' "$T/user.out"
+	sed 's/^/  err: /' "$T/user.err"
+}
+
+# fails STATUS REGEX ARGS...: exit STATUS, stderr matching REGEX, nothing in $T/out
+fails() {
+	want=$1
+	re=$2
+	shift 2
+	user_rc "$@"
+	[ "$KC_RC" = "$want" ] || fail "user $*: exit $KC_RC, expected $want"
+	if [ "$want" = 1 ]; then
+		[ "$(lines "$T/user.err")" = 1 ] && grep -q '^kcare-build: ' "$T/user.err" ||
+			fail "user $*: expected one line 'kcare-build: ...' on stderr"
+	fi
+	grep -Eq -- "$re" "$T/user.err" || fail "user $*: stderr does not match '$re'"
+	[ -z "$(ls -A "$T/out")" ] || fail "user $*: left $(ls -A "$T/out") behind"
+}
+
+step "help"
+"$KC_PACK_BIN" user --help >"$T/help" || fail "user --help exited $?"
+for opt in --target --src --diff --build-cmd --keep-work; do
+	grep -q -- "$opt" "$T/help" || fail "user --help does not mention $opt"
+done
+
+step "usage errors"
+fails 2 'is required' $o
+fails 2 'is required' --target "$tgt" $o
+fails 2 '--diff is required' --target "$tgt" --src "$case1/src" $o
+fails 2 'is required' $ok
+fails 2 'bad level' $ok $o --level 0
+fails 2 'bad CVE' $ok $o --cve CVE-1
+fails 2 'bad patch id' $ok $o --id 'a b'
+fails 2 'unknown option' $ok $o --bogus
+
+step "refusals and failures"
+fails 1 "source directory .* does not exist" --target "$tgt" --src "$T/nope" --diff "$case1/FIX.patch" $o
+fails 1 "cannot read diff" --target "$tgt" --src "$case1/src" --diff "$T/nope.patch" $o
+# a target the sources do not rebuild
+cp -a "$case1/src" "$T/other"
+sed -i 's/x \* 2 + 2/x * 2 + 9/' "$T/other/lib.c"
+make -s -C "$T/other" >/dev/null 2>&1 || fail "cannot build the other library"
+fails 1 "do not rebuild target" --target "$T/other/libcase.so" --src "$case1/src" \
+	--diff "$case1/FIX.patch" $o
+# a diff for another file
+printf -- '--- a/nofile.c\n+++ b/nofile.c\n@@ -1 +1 @@\n-a\n+b\n' >"$T/bad.patch"
+fails 1 "does not apply" $ok --diff "$T/bad.patch" $o
+fails 1 "build 'false' of the ref sources failed" $ok --build-cmd false $o
+# a diff that only touches the driver program: nothing of the library
+cat >"$T/prog.patch" <<'EOF'
+--- a/prog.c
++++ b/prog.c
+@@ -1,2 +1,3 @@
+ // SPDX-License-Identifier: GPL-2.0-or-later
++/* a comment and a new line */
+ #include <stdio.h>
+EOF
+fails 1 "changes no (object file|function)" --target "$tgt" --src "$case1/src" --diff "$T/prog.patch" $o
+mkdir "$T/work" && touch "$T/work/x"
+fails 1 "is not empty" $ok $o --keep-work "$T/work"
+
+step "a good run with --keep-work"
+user_rc $ok $o --keep-work "$T/kept" --level 2 --cve CVE-2024-0001 --description "from a diff"
+[ "$KC_RC" = 0 ] || fail "user exited $KC_RC"
+grep -Eq "^built $(re_quote "$T/out/p.kpatch"): id FIX level 2 for libcase.so \(build-id $(buildid "$tgt")\), 1 replaced functions?, 0 new$" \
+	"$T/user.out" || fail "unexpected report: $(cat "$T/user.out")"
+for f in tree orig ref-libcase.so fix.o ref.log orig.log patched.log; do
+	[ -e "$T/kept/$f" ] || fail "--keep-work has no $f"
+done
+"$KC_PY" "$KC_TOOL" meta "$T/out/p.kpatch" >"$T/meta"
+for kv in id=FIX level=2 description="from a diff" cves=CVE-2024-0001 target_name=libcase.so nfuncs=1; do
+	grep -qxF "$kv" "$T/meta" || fail "metadata has no '$kv'"
+done
+
+step "--build-dir: every build at one given path, removed afterwards"
+user_rc $ok -o "$T/out/q.kpatch" --build-dir "$T/at/this/path"
+[ "$KC_RC" = 0 ] || fail "user --build-dir exited $KC_RC"
+[ ! -e "$T/at/this/path" ] || fail "--build-dir was left behind"
+echo "ok"

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The object differ on real objects: small C units compiled with gcc -O2
+ * -ffunction-sections -fdata-sections at test time, compared pass by pass
+ * (what changed, what is paired, what is refused), the target's symbols
+ * by compilation unit, the identity test of a rebuild, and kc_differ_run()
+ * end to end on a tiny Makefile project (a patch, and a refusal that
+ * leaves no file).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "build/differ-build.h"
+#include "build/differ-int.h"
+#include "build/differ-symtab.h"
+#include "build/differ.h"
+#include "kcare/patch.h"
+
+static char dir[] = "/tmp/kc-test-differ.XXXXXX";
+
+static void run(const char *fmt, ...)
+{
+	char cmd[4096];
+	int n;
+	va_list ap;
+
+	n = snprintf(cmd, sizeof(cmd), "cd %s && ", dir);
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void put(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *path_of(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+/* Compiles @orig and @patched (C text) as one unit and opens them as a kc_dcu. */
+static int unit(struct kc_dcu *cu, const char *orig, const char *patched, struct kc_err *err)
+{
+	int ret;
+
+	put("o.c", orig);
+	put("p.c", patched);
+	run("gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o o.o o.c && "
+	    "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o p.o p.c");
+	memset(cu, 0, sizeof(*cu));
+	assert_int_equal(kc_diff_cu_open(cu, path_of("o.o"), path_of("p.o"), err), 0);
+	assert_int_equal(kc_diff_pair(cu, err), 0);
+	ret = kc_diff_compare(cu, err);
+	return ret;
+}
+
+/* The patched section whose entry symbol is @name, 0 if none. */
+static size_t sec_of(const struct kc_dcu *cu, const char *name)
+{
+	for (size_t i = 1; i < cu->p->nsecs; i++)
+		if (cu->ps[i].entry && !strcmp(cu->p->syms[cu->ps[i].entry].name, name))
+			return i;
+	return 0;
+}
+
+static int changed(const struct kc_dcu *cu, const char *name)
+{
+	size_t i = sec_of(cu, name);
+
+	assert_true(i != 0);
+	return cu->ps[i].changed;
+}
+
+static void test_differ__changed_functions(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+
+	(void)state;
+	assert_int_equal(unit(&cu,
+			      "int f(int x) { return x * 3 + 1; }\n"
+			      "int g(int x) { return x * 5 + 2; }\n",
+			      "int f(int x) { return x * 3 + 2; }\n"
+			      "int g(int x) { return x * 5 + 2; }\n",
+			      &err),
+			 0);
+	assert_true(changed(&cu, "f"));
+	assert_false(changed(&cu, "g"));
+	kc_diff_cu_release(&cu);
+}
+
+static void test_differ__strings_by_content(void **state)
+{
+	static const char *orig = "#include <stdio.h>\n"
+				  "void a(void) { puts(\"alpha\"); }\n"
+				  "void b(void) { puts(\"bravo\"); }\n"
+				  "void c(void) { puts(\"charlie\"); }\n";
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+
+	(void)state;
+	/* b's string changes length: a and c keep their strings, even at other offsets */
+	assert_int_equal(unit(&cu, orig,
+			      "#include <stdio.h>\n"
+			      "void a(void) { puts(\"alpha\"); }\n"
+			      "void b(void) { puts(\"bravo, much longer now\"); }\n"
+			      "void c(void) { puts(\"charlie\"); }\n",
+			      &err),
+			 0);
+	assert_false(changed(&cu, "a"));
+	assert_true(changed(&cu, "b"));
+	assert_false(changed(&cu, "c"));
+	kc_diff_cu_release(&cu);
+}
+
+static void test_differ__inlined_callee(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+
+	(void)state;
+	assert_int_equal(unit(&cu,
+			      "static inline int w(int x) { return x * 3; }\n"
+			      "int f(int x) { return w(x) + 1; }\n"
+			      "int g(int x) { return x - 1; }\n",
+			      "static inline int w(int x) { return x * 7; }\n"
+			      "int f(int x) { return w(x) + 1; }\n"
+			      "int g(int x) { return x - 1; }\n",
+			      &err),
+			 0);
+	assert_true(changed(&cu, "f"));
+	assert_false(changed(&cu, "g"));
+	kc_diff_cu_release(&cu);
+}
+
+static void test_differ__static_locals_pair_by_users(void **state)
+{
+	static const char *orig = "int t(void) { static int n; return ++n; }\n"
+				  "int u(void) { static int n; return n += 2; }\n";
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+	size_t ut;
+
+	(void)state;
+	assert_int_equal(unit(&cu, orig,
+			      "int z(void) { static int n; return n += 9; }\n"
+			      "int t(void) { static int n; return ++n + 5; }\n"
+			      "int u(void) { static int n; return n += 2; }\n",
+			      &err),
+			 0);
+	assert_true(changed(&cu, "t"));
+	/* u's static was renumbered, yet u is unchanged: its static is paired through u */
+	assert_false(changed(&cu, "u"));
+	ut = sec_of(&cu, "z");
+	assert_true(ut != 0);
+	assert_int_equal(cu.ps[ut].pair, 0);
+	kc_diff_cu_release(&cu);
+}
+
+static void test_differ__refuses_data_changes(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+
+	(void)state;
+	assert_int_equal(
+	    unit(&cu, "int tab[4] = {1, 2, 3, 4};\nint get(int i) { return tab[i & 3]; }\n",
+		 "int tab[8] = {1, 2, 3, 4};\nint get(int i) { return tab[i & 7]; }\n", &err),
+	    -ENOTSUP);
+	assert_non_null(strstr(err.msg, "size of global data 'tab'"));
+	kc_diff_cu_release(&cu);
+	kc_err_clear(&err);
+	assert_int_equal(unit(&cu,
+			      "static int b = 1;\nvoid set(int v) { b = v; }\n"
+			      "int get(void) { return b; }\n",
+			      "static int b = 2;\nvoid set(int v) { b = v; }\n"
+			      "int get(void) { return b; }\n",
+			      &err),
+			 -ENOTSUP);
+	assert_non_null(strstr(err.msg, "initial value of 'b'"));
+	kc_diff_cu_release(&cu);
+}
+
+static void test_differ__symtab_by_unit(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dsymtab st;
+	const struct kc_dsym *a = NULL, *b = NULL, *g = NULL;
+
+	(void)state;
+	put("ua.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
+		    "{ return ++cnt; }\nint ua(void) { return get(); }\n");
+	put("ub.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
+		    "{ return cnt += 2; }\nint ub(void) { return get(); }\n");
+	run("gcc -O2 -fPIC -shared -o libu.so ua.c ub.c");
+	assert_int_equal(kc_dsymtab_open(&st, path_of("libu.so"), &err), 0);
+	assert_int_equal(kc_dsymtab_lookup(&st, "ua.c", "get", 1, &a, &err), 0);
+	assert_int_equal(kc_dsymtab_lookup(&st, "ub.c", "get", 1, &b, &err), 0);
+	assert_int_not_equal(a->value, b->value);
+	assert_int_equal(kc_dsymtab_lookup(&st, "uc.c", "get", 1, &a, &err), -ENOENT);
+	assert_int_equal(kc_dsymtab_lookup(&st, NULL, "ua", 0, &g, &err), 0);
+	assert_int_equal(g->type, STT_FUNC);
+	assert_true(kc_dsymtab_has_file(&st, "ub.c"));
+	kc_dsymtab_release(&st);
+}
+
+static void test_differ__identity(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	char *found = NULL;
+
+	(void)state;
+	put("id.c", "int id(int x) { return x + 1; }\n");
+	run("mkdir -p t r1 r2 && gcc -O2 -fPIC -shared -o t/libid.so id.c && "
+	    "gcc -O2 -g -fPIC -shared -o r1/libid.so id.c && "
+	    "gcc -O1 -fPIC -shared -o r2/libid.so id.c");
+	/* -g changes the build-id but no loaded byte */
+	assert_int_equal(kc_dsym_find_identical(path_of("r1"), path_of("t/libid.so"), &found, &err),
+			 0);
+	assert_non_null(strstr(found, "r1/libid.so"));
+	free(found);
+	assert_int_equal(kc_dsym_find_identical(path_of("r2"), path_of("t/libid.so"), &found, &err),
+			 -ESRCH);
+	assert_null(found);
+	assert_non_null(strstr(err.msg, "do not rebuild"));
+}
+
+static void test_differ__diff_sources_only(void **state)
+{
+	(void)state;
+	put("src.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n");
+	put("hdr.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n--- a/x.h\t2024\n+++ "
+			 "b/x.h\t2024\n@@ -1 +1 @@\n-a\n+b\n");
+	assert_true(kc_dbuild_diff_sources_only(path_of("src.patch")));
+	assert_false(kc_dbuild_diff_sources_only(path_of("hdr.patch")));
+}
+
+static void project(const char *lib)
+{
+	run("rm -rf proj tgt && mkdir -p proj");
+	put("proj/Makefile", "libp.so: lib.c\n\t$(CC) -O2 -fPIC -shared -o $@ lib.c\n");
+	put("proj/lib.c", lib);
+	run("cp -a proj tgt && make -s -C tgt");
+}
+
+static void test_differ__run(void **state)
+{
+	struct kc_differ_opts o = {0};
+	struct kc_differ_summary sum;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patch *p = NULL;
+	int ret;
+
+	(void)state;
+	project("static int cnt;\nint f(int x) { cnt++; return x * 3 + cnt; }\n");
+	put("fix.patch", "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n static int cnt;\n"
+			 "-int f(int x) { cnt++; return x * 3 + cnt; }\n"
+			 "+int f(int x) { cnt++; return x * 4 + cnt; }\n");
+	char target[512], src[512], diff[512], bad[512], output[512];
+
+	snprintf(target, sizeof(target), "%s", path_of("tgt/libp.so"));
+	snprintf(src, sizeof(src), "%s", path_of("proj"));
+	snprintf(diff, sizeof(diff), "%s", path_of("fix.patch"));
+	snprintf(bad, sizeof(bad), "%s", path_of("bad.patch"));
+	snprintf(output, sizeof(output), "%s", path_of("fix.kpatch"));
+	o.target = target;
+	o.src = src;
+	o.diff = diff;
+	o.output = output;
+	o.pack.id = "fix-1";
+	assert_int_equal(kc_differ_run(&o, &sum, &err), 0);
+	assert_int_equal(sum.pack.nreplaced, 1);
+	assert_int_equal(sum.nfuncs, 1);
+	assert_string_equal(sum.funcs[0].name, "f");
+	assert_true(sum.funcs[0].replaced);
+	kc_differ_summary_release(&sum);
+	assert_int_equal(kc_patch_read_file(o.output, &p, &err), 0);
+	assert_int_equal(p->nfuncs, 1);
+	assert_string_equal(p->id, "fix-1");
+	/* the static counter stays the target's: a TARGET symbol */
+	assert_int_equal(p->nsyms, 1);
+	assert_string_equal(p->syms[0].name, "cnt");
+	assert_int_equal(p->syms[0].kind, KC_PF_SYM_TARGET);
+	kc_patch_free(p);
+	unlink(o.output);
+
+	/* a refusal: no file */
+	put("bad.patch", "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n-static int cnt;\n"
+			 "+static long cnt;\n int f(int x) { cnt++; return x * 3 + cnt; }\n");
+	o.diff = bad;
+	ret = kc_differ_run(&o, NULL, &err);
+	if (ret != -ENOTSUP)
+		fail_msg("refusal: %d %s", ret, err.msg);
+	assert_non_null(strstr(err.msg, "'cnt'"));
+	assert_int_equal(access(o.output, F_OK), -1);
+
+	/* sources that do not rebuild the target */
+	kc_err_clear(&err);
+	run("echo 'int g(void) { return 1; }' >> proj/lib.c");
+	o.diff = diff;
+	assert_int_equal(kc_differ_run(&o, NULL, &err), -ESRCH);
+	assert_int_equal(access(o.output, F_OK), -1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_differ__changed_functions),
+	    cmocka_unit_test(test_differ__strings_by_content),
+	    cmocka_unit_test(test_differ__inlined_callee),
+	    cmocka_unit_test(test_differ__static_locals_pair_by_users),
+	    cmocka_unit_test(test_differ__refuses_data_changes),
+	    cmocka_unit_test(test_differ__symtab_by_unit),
+	    cmocka_unit_test(test_differ__identity),
+	    cmocka_unit_test(test_differ__diff_sources_only),
+	    cmocka_unit_test(test_differ__run),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
