@@ -312,6 +312,55 @@ static size_t cmp_pair_by_users(struct kc_dcu *cu, size_t pi, const char *norm)
 	return 0;
 }
 
+static int cmp_same_norm(const struct kc_dcu *cu, size_t oi, size_t pi)
+{
+	char a[512], b[512];
+
+	cmp_norm(cu->o->syms[cu->os[oi].entry].name, a, sizeof(a));
+	cmp_norm(cu->p->syms[cu->ps[pi].entry].name, b, sizeof(b));
+	return !strcmp(a, b);
+}
+
+/*
+ * Clone numbers (foo.constprop.0, .1) follow the order gcc creates clones
+ * in, which a fix can change: a numbered function whose namesake differs
+ * pairs instead with an original of the same family whose code is equal
+ * (whose own namesake differs too, or which has none). Equal code means
+ * the target's copy does what the patched one does, so this is safe.
+ */
+static void cmp_pair_by_content(struct kc_dcu *cu)
+{
+	char norm[512];
+
+	for (size_t pi = 1; pi < cu->p->nsecs; pi++) {
+		struct kc_dsec *p = &cu->ps[pi];
+
+		if (p->kind != KC_DSEC_FUNC ||
+		    !cmp_norm(cu->p->syms[p->entry].name, norm, sizeof(norm)) ||
+		    (p->pair && kc_diff_sec_equal(cu, p->pair, pi)))
+			continue;
+		for (size_t oi = 1; oi < cu->o->nsecs; oi++) {
+			struct kc_dsec *o = &cu->os[oi];
+			size_t old = o->pair;
+
+			if (o->kind != KC_DSEC_FUNC || oi == p->pair ||
+			    !cmp_same_norm(cu, oi, pi) || (old && kc_diff_sec_equal(cu, oi, old)) ||
+			    !kc_diff_sec_equal(cu, oi, pi))
+				continue;
+			/* swap: the one this original was paired with takes p's old partner */
+			if (old)
+				cu->ps[old].pair = p->pair;
+			if (p->pair)
+				cu->os[p->pair].pair = old;
+			o->pair = pi;
+			p->pair = oi;
+			break;
+		}
+	}
+	/* comparisons so far used the old pairing */
+	cu->nmemo = 0;
+}
+
 int kc_diff_pair(struct kc_dcu *cu, struct kc_err *err)
 {
 	char norm[512];
@@ -326,6 +375,7 @@ int kc_diff_pair(struct kc_dcu *cu, struct kc_err *err)
 		    (cu->ps[i].kind == KC_DSEC_DATA && !cu->ps[i].entry) ||
 		    cu->ps[i].kind == KC_DSEC_OTHER)
 			cmp_pair_name(cu, i);
+	cmp_pair_by_content(cu);
 	/* renumbered clones: one unpaired on each side under the same normalised name */
 	for (size_t i = 1; i < cu->p->nsecs; i++) {
 		if (cu->ps[i].kind != KC_DSEC_FUNC || cu->ps[i].pair ||

@@ -21,6 +21,7 @@
 #include "build/differ-symtab.h"
 #include "build/objfile.h"
 #include "build/pack.h"
+#include "build/target.h"
 
 enum kc_dsec_kind {
 	KC_DSEC_IGNORE, /* not loaded, empty, unwind tables, notes: never compared */
@@ -76,6 +77,7 @@ struct kc_diff {
 	struct kc_dcu *cus; /* owned */
 	size_t ncus;
 	const struct kc_dsymtab *st; /* borrowed: the target's symbols */
+	const struct kc_target *tgt; /* borrowed: its bytes (NULL: not checked) */
 };
 
 int kc_diff_cu_open(struct kc_dcu *cu, const char *orig, const char *patched, struct kc_err *err);

@@ -163,22 +163,40 @@ static int differ_build_patched(struct differ_ctx *x, struct kc_err *err)
 	return kc_dbuild_list(x->b.tree, differ_is_obj, &x->pobjs, &x->npobjs, err);
 }
 
-/* Whether the unit of @cu is linked into the target. */
+/*
+ * Whether the unit of @cu is linked into the target. Its STT_FILE name is
+ * not proof (another program of the tree may have a unit of that name),
+ * so every static function and object of the original object must be a
+ * static of that unit in the target too, objects with the same size; a
+ * unit without statics needs one of its global functions in the target.
+ */
 static int differ_in_target(const struct differ_ctx *x, const struct kc_dcu *cu)
 {
+	const struct kc_objfile *o = cu->o;
 	const struct kc_dsym *s;
+	int locals = 0, globals = 0;
 
-	if (cu->file && kc_dsymtab_has_file(&x->st, cu->file))
-		return 1;
-	for (size_t i = 1; i < cu->p->nsyms; i++) {
-		const struct kc_objfile_sym *ps = &cu->p->syms[i];
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const struct kc_objfile_sym *os = &o->syms[i];
+		int ret;
 
-		if (ps->type == STT_FUNC && ps->bind != STB_LOCAL &&
-		    ps->sym.st_shndx != SHN_UNDEF &&
-		    kc_dsymtab_lookup(&x->st, NULL, ps->name, 0, &s, NULL) == 0)
-			return 1;
+		if ((os->type != STT_FUNC && os->type != STT_OBJECT) || !*os->name ||
+		    os->sym.st_shndx == SHN_UNDEF || os->sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		if (os->bind != STB_LOCAL) {
+			globals += os->type == STT_FUNC &&
+				   kc_dsymtab_lookup(&x->st, NULL, os->name, 0, &s, NULL) == 0;
+			continue;
+		}
+		if (!cu->file)
+			return 0;
+		ret = kc_dsymtab_lookup(&x->st, cu->file, os->name, 1, &s, NULL);
+		if (ret == -ENOENT ||
+		    (ret == 0 && os->type == STT_OBJECT && s->size != os->sym.st_size))
+			return 0;
+		locals++;
 	}
-	return 0;
+	return locals || globals;
 }
 
 static int differ_units(struct differ_ctx *x, struct kc_err *err)
@@ -366,6 +384,7 @@ int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum,
 	    (ret = differ_units(&x, err)) < 0)
 		goto out;
 	x.d.st = &x.st;
+	x.d.tgt = x.tgt;
 	for (size_t i = 0; i < x.d.ncus && ret == 0; i++)
 		if ((ret = kc_diff_pair(&x.d.cus[i], err)) == 0)
 			ret = kc_diff_compare(&x.d.cus[i], err);

@@ -181,6 +181,31 @@ static void test_differ__static_locals_pair_by_users(void **state)
 	kc_diff_cu_release(&cu);
 }
 
+/* Two clones whose numbers swap in the fix: paired by content, neither changed. */
+static void test_differ__clones_pair_by_content(void **state)
+{
+	static const char *fmt =
+	    "static __attribute__((noinline)) int c7(int x) __asm__(\"sc.constprop.%d\");\n"
+	    "static __attribute__((noinline)) int c3(int x) __asm__(\"sc.constprop.%d\");\n"
+	    "static int c7(int x) { return x * 7 + 1; }\n"
+	    "static int c3(int x) { return x * 3 + 1; }\n"
+	    "int u7(int x) { return c7(x) + %d; }\n"
+	    "int u3(int x) { return c3(x) + 1; }\n";
+	char orig[1024], patched[1024];
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cu;
+
+	(void)state;
+	snprintf(orig, sizeof(orig), fmt, 0, 1, 1);
+	snprintf(patched, sizeof(patched), fmt, 1, 0, 2);
+	assert_int_equal(unit(&cu, orig, patched, &err), 0);
+	assert_false(changed(&cu, "sc.constprop.0"));
+	assert_false(changed(&cu, "sc.constprop.1"));
+	assert_true(changed(&cu, "u7"));
+	assert_false(changed(&cu, "u3"));
+	kc_diff_cu_release(&cu);
+}
+
 static void test_differ__refuses_data_changes(void **state)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -348,6 +373,7 @@ int main(void)
 	    cmocka_unit_test(test_differ__strings_by_content),
 	    cmocka_unit_test(test_differ__inlined_callee),
 	    cmocka_unit_test(test_differ__static_locals_pair_by_users),
+	    cmocka_unit_test(test_differ__clones_pair_by_content),
 	    cmocka_unit_test(test_differ__refuses_data_changes),
 	    cmocka_unit_test(test_differ__symtab_by_unit),
 	    cmocka_unit_test(test_differ__identity),

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "calc.h"
+
+int compute2(int x)
+{
+	return scale(x) * 2;
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void drv_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(120);
+}
+
+static void drv_sleep(void)
+{
+	usleep(10000);
+}
+
+int tick(void);
+
+int main(void)
+{
+	drv_init();
+	for (int i = 0; i < 1000; i++)
+		tick();
+	printf("ready\n");
+	for (;;) {
+		int v = tick();
+		int n = v >= 1000000 ? v - 1000000 : v;
+
+		printf("%s %s\n", v >= 1000000 ? "patched" : "orig", n > 1000 ? "kept" : "lost");
+		drv_sleep();
+	}
+}
