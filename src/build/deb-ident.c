@@ -250,3 +250,79 @@ out:
 	memset(&ident_walk, 0, sizeof(ident_walk));
 	return ret;
 }
+
+/* The file offset and size of the build-id's bytes in @path. */
+static int ident_note_desc(const char *path, off_t *off, size_t *len, struct kc_err *err)
+{
+	struct ident_elf e = {.fd = -1};
+	GElf_Shdr sh;
+	Elf_Data *d;
+	GElf_Nhdr nh;
+	size_t noff, doff;
+	int ret = -ENOENT;
+
+	if ((ret = ident_open(path, &e, err)) < 0)
+		goto out;
+	ret = -ENOENT;
+	for (Elf_Scn *s = NULL; (s = elf_nextscn(e.elf, s)) != NULL;) {
+		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_rawdata(s, NULL)))
+			continue;
+		for (size_t o = 0; (o = gelf_getnote(d, o, &nh, &noff, &doff)) > 0;) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + noff, "GNU", 4))
+				continue;
+			*off = (off_t)(sh.sh_offset + doff);
+			*len = nh.n_descsz;
+			ret = 0;
+			goto out;
+		}
+	}
+	kc_err_set(err, ret, "'%s' has no build-id note", path);
+out:
+	ident_close(&e);
+	return ret;
+}
+
+int kc_deb_ident_debug_file(const char *rebuilt, const struct kc_buildid *id, const char *path,
+			    struct kc_err *err)
+{
+	char *tmp = NULL;
+	const char *cp[] = {"cp", "-f", rebuilt, NULL, NULL};
+	struct kc_deb_cmd c = {.argv = cp};
+	off_t off = 0;
+	size_t len = 0;
+	int fd, ret;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	cp[3] = tmp;
+	ret = kc_deb_exec(&c, err);
+	if (ret != 0) {
+		ret =
+		    ret < 0 ? ret : kc_err_set(err, -EIO, "cannot copy '%s' to '%s'", rebuilt, tmp);
+		goto out;
+	}
+	if ((ret = ident_note_desc(tmp, &off, &len, err)) < 0)
+		goto out;
+	if (len != id->len) {
+		ret = kc_err_set(err, -ENOTSUP, "'%s' has a build-id of %zu bytes, not %zu",
+				 rebuilt, len, id->len);
+		goto out;
+	}
+	/* the rebuild's loaded code is the installed one's: give it the installed identity */
+	fd = open(tmp, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, id->bytes, len, off) != (ssize_t)len || fsync(fd) < 0) {
+		ret = kc_err_set(err, -EIO, "cannot write '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0)
+		ret = kc_err_set(err, -errno, "cannot rename '%s': %s", tmp, strerror(errno));
+out:
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}

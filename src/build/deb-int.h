@@ -158,6 +158,15 @@ int kc_deb_ident_check(const char *installed, const char *rebuilt, enum kc_deb_m
 int kc_deb_ident_find(const char *installed, const char *tree, char **rebuilt,
 		      enum kc_deb_match *how, struct kc_err *err);
 
+/*
+ * Writes @path: a copy of the checked @rebuilt whose build-id note says
+ * @id (the installed object's), so that the patch packer finds the
+ * symbols of a stripped target as its debug file by build-id. Only for a
+ * rebuild kc_deb_ident_check() accepted. -ENOTSUP if the note's size differs.
+ */
+int kc_deb_ident_debug_file(const char *rebuilt, const struct kc_buildid *id, const char *path,
+			    struct kc_err *err);
+
 /* ---- deb-scope.c ---- */
 
 /*

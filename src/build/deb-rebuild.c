@@ -22,7 +22,9 @@
  * OpenSSL: debian/rules configures under dh, which exports the
  * dpkg-buildflags values (with the DEB_BUILD_MAINT_OPTIONS the rules file
  * exports) before running override_dh_auto_configure; we do the same and
- * then build only libcrypto and libssl (minutes instead of 40).
+ * then build only the shared libcrypto and libssl (minutes instead of 40):
+ * not even build_libs, whose static libraries compile every unit a second
+ * time into objects the differ would take for more of the same code.
  */
 #define REBUILD_DH_FLAGS                                                                           \
 	"eval \"$(printf 'kc-flags:\\n\\t@dpkg-buildflags --export=sh\\n' | "                      \
@@ -41,8 +43,10 @@ static const struct kc_deb_recipe rebuild_recipes[] = {
      "debian/rules build-arch without the 32-bit library (profile nobiarch)"},
     {"openssl", NULL,
      REBUILD_DH_FLAGS "[ -f build_shared/Makefile ] || debian/rules override_dh_auto_configure\n"
-		      "make -C build_shared -j\"$KC_JOBS\" build_libs\n",
-     "Configure as debian/rules does, then make build_libs in build_shared"},
+		      "make -C build_shared -j\"$KC_JOBS\" build_generated\n"
+		      "make -C build_shared depend\n"
+		      "make -C build_shared -j\"$KC_JOBS\" libcrypto.so.3 libssl.so.3\n",
+     "Configure as debian/rules does, then only libcrypto.so.3 and libssl.so.3 in build_shared"},
 };
 
 static const struct kc_deb_recipe rebuild_default = {

@@ -220,14 +220,43 @@ static int deb_add_patch(struct kc_deb_summary *sum, const char *target, const c
 	return 0;
 }
 
+/*
+ * DBG/.build-id/xx/rest.debug for @ob: the stripped installed object's
+ * symbols for the packer (the hidden functions a fix calls are only in
+ * the rebuild's .symtab), under the installed build-id.
+ */
+static int deb_debug_file(struct deb_run *r, const struct kc_deb_obj *ob, const char *dbg,
+			  struct kc_err *err)
+{
+	char hex[2 * KC_BUILDID_MAX + 1], dir[1200], path[1400];
+	struct stat st;
+	int ret;
+
+	(void)r;
+	kc_buildid_to_hex(&ob->id, hex, sizeof(hex));
+	snprintf(dir, sizeof(dir), "%s/.build-id/%.2s", dbg, hex);
+	snprintf(path, sizeof(path), "%s/%s.debug", dir, hex + 2);
+	if (stat(path, &st) == 0)
+		return 0;
+	if ((mkdir(dbg, 0755) < 0 && errno != EEXIST) ||
+	    (snprintf(path, sizeof(path), "%s/.build-id", dbg),
+	     mkdir(path, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return kc_err_set(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s.debug", dir, hex + 2);
+	ret = kc_deb_ident_debug_file(ob->rebuilt, &ob->id, path, err);
+	return ret < 0 ? kc_err_prefix(err, "debug file for '%s'", ob->installed) : 0;
+}
+
 /* One differ run per checked object; objects the diff leaves alone get no patch. */
 static int deb_patches(struct deb_run *r, struct kc_err *err)
 {
 	char *pristine = deb_path(r, "src/%s", r->name);
 	char *cmd = kc_deb_recipe_cmd(r->recipe, r->name), out[1024];
+	char *dbg = kc_deb_cache_path(&r->cache, "debug");
 	int ret = 0;
 
-	if (!pristine || !cmd) {
+	if (!pristine || !cmd || !dbg) {
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -241,6 +270,8 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 			deb_say(r, "not built from the files the diff touches: %s", ob->installed);
 			continue;
 		}
+		if ((ret = deb_debug_file(r, ob, dbg, err)) < 0)
+			goto out;
 		snprintf(out, sizeof(out), "%s/%s.kpatch", r->o->out_dir, base);
 		d.target = ob->installed;
 		d.src = pristine;
@@ -249,6 +280,8 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 		d.reference = ob->rebuilt;
 		d.output = out;
 		d.pack = r->o->pack;
+		if (!d.pack.debug_dir)
+			d.pack.debug_dir = dbg;
 		deb_say(r, "building the patch for %s", ob->installed);
 		ret = kc_differ_run(&d, &ds, err);
 		if (ret == -ENODATA) {
@@ -275,6 +308,7 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 out:
 	free(pristine);
 	free(cmd);
+	free(dbg);
 	return ret;
 }
 
