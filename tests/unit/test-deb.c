@@ -384,6 +384,29 @@ static void test_deb__scope(void **state)
 	assert_int_equal(kc_deb_scope_unaffected(diff, tree, obj), 0);
 }
 
+static void test_deb__debug_file(void **state)
+{
+	char src[256], dst[256];
+	struct kc_buildid id, got;
+	enum kc_deb_match how = 0;
+	struct kc_err err = KC_ERR_INIT;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/dbg-rebuilt.so", tmpdir);
+	snprintf(dst, sizeof(dst), "%s/dbg.debug", tmpdir);
+	copy_self(src);
+	assert_int_equal(kc_buildid_from_file(src, &id, NULL), 0);
+	id.bytes[0] ^= 0xff; /* the "installed" object's build-id */
+	assert_int_equal(kc_deb_ident_debug_file(src, &id, dst, &err), 0);
+	assert_int_equal(kc_buildid_from_file(dst, &got, NULL), 0);
+	assert_true(kc_buildid_equal(&got, &id));
+	/* nothing else changed */
+	assert_int_equal(kc_deb_ident_check(src, dst, &how, &err), 0);
+	assert_int_equal(how, KC_DEB_SAME_SECTIONS);
+	id.len--;
+	assert_int_equal(kc_deb_ident_debug_file(src, &id, dst, &err), -ENOTSUP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(test_deb__recipes),
 	    cmocka_unit_test(test_deb__exec),
 	    cmocka_unit_test(test_deb__scope),
+	    cmocka_unit_test(test_deb__debug_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
