@@ -107,4 +107,11 @@ struct kc_bidcache;
 int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
 		     struct kc_bidcache *cache, struct kc_err *err);
 
+/*
+ * How many patch regions are applied in @pid: a cheap look (maps and region
+ * headers only, no ELF reading, no attach) for scans over every process.
+ * Returns the count or a negative errno (-ESRCH: gone).
+ */
+int kc_upatch_count_applied(pid_t pid, struct kc_err *err);
+
 #endif

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 	    "  --timeout SECONDS     idle time before a connection is closed (default 15)\n"
 	    "  --max-body BYTES      JSON request bodies (default 65536)\n"
 	    "  --max-upload BYTES    patchset uploads (default 67108864)\n"
+	    "  --max-report BYTES    kcarectl --doctor report uploads (default 16777216)\n"
+	    "  --reports-per-day N   doctor reports kept per address and day (default 100)\n"
 	    "  --refresh SECONDS     re-sign the timestamp this often (default 3600)\n"
 	    "  --auto-update SECONDS run auto-update of every product this often (default off)\n");
 }
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"max-body", required_argument, NULL, 'B'},
 	    {"max-upload", required_argument, NULL, 'U'},
+	    {"max-report", required_argument, NULL, 'R'},
+	    {"reports-per-day", required_argument, NULL, 'D'},
 	    {"refresh", required_argument, NULL, 'r'},
 	    {"auto-update", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
@@ -107,6 +111,12 @@ int main(int argc, char **argv)
 			break;
 		case 'U':
 			o.max_upload = (size_t)num(optarg, "--max-upload");
+			break;
+		case 'R':
+			o.max_report = (size_t)num(optarg, "--max-report");
+			break;
+		case 'D':
+			o.report_quota = (unsigned)num(optarg, "--reports-per-day");
 			break;
 		case 'r':
 			refresh = num(optarg, "--refresh");

@@ -69,6 +69,9 @@ void kc_http_fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
 int kc_http_route_agent(struct kc_http_req *r, struct kc_http_reply *rep);
 int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep);
 void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep);
+/* Diagnostic reports (route-doctor.c): agent upload; admin list (@id NULL), get, delete. */
+void kc_http_route_doctor_upload(struct kc_http_req *r, struct kc_http_reply *rep);
+void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep, const char *id);
 
 /* Objects of the API, shared by routes. */
 struct json_object *kc_http_server_json(const struct kc_ep_server *s);

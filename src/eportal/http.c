@@ -307,6 +307,8 @@ static size_t body_limit(struct kc_http *h, const char *url, const char *method)
 {
 	if (!strcmp(method, "POST") && !strcmp(url, "/admin/api/v1/patchsets"))
 		return h->o.max_upload;
+	if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/doctor"))
+		return h->o.max_report;
 	return h->o.max_body;
 }
 
@@ -478,6 +480,10 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 		h->o.max_body = 64 * 1024;
 	if (!h->o.max_upload)
 		h->o.max_upload = 64 * 1024 * 1024;
+	if (!h->o.max_report)
+		h->o.max_report = 16 * 1024 * 1024;
+	if (!h->o.report_quota)
+		h->o.report_quota = 100;
 	if (!h->o.inactive_after)
 		h->o.inactive_after = 86400;
 	h->started = ep->now();

@@ -20,6 +20,8 @@ struct kc_http_opts {
 	unsigned timeout;	/* idle seconds per connection (slowloris), default 15 */
 	size_t max_body;	/* JSON bodies, default 64 KiB */
 	size_t max_upload;	/* patchset uploads, default 64 MiB */
+	size_t max_report;	/* kcarectl --doctor reports, default 16 MiB */
+	unsigned report_quota;	/* doctor reports per address and day, default 100 */
 	int64_t inactive_after; /* status: a server is inactive after this, default 1 day */
 };
 

@@ -675,6 +675,8 @@ int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
 		api_keys(r, rep, &p);
 	else if (!strcmp(p.seg[0], "tags"))
 		tags(r, rep, &p);
+	else if (!strcmp(p.seg[0], "doctor") && p.n <= 2)
+		kc_http_route_doctor_admin(r, rep, p.n == 2 ? p.seg[1] : NULL);
 	else
 		return 0;
 	return 1;

@@ -296,6 +296,8 @@ int kc_http_route_agent(struct kc_http_req *r, struct kc_http_reply *rep)
 		route_unregister(r, rep);
 	else if (!strcmp(r->path, "/api/v1/license") && get)
 		route_license(r, rep);
+	else if (!strcmp(r->path, "/api/v1/doctor") && post)
+		kc_http_route_doctor_upload(r, rep);
 	else if (!strncmp(r->path, "/api/v1/", 8) || !strcmp(r->path, "/install-kernelcare"))
 		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
 	else

@@ -98,3 +98,33 @@ int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
 	kc_proc_maps_release(&maps);
 	return ret < 0 ? ret : found;
 }
+
+struct unattached_reader {
+	pid_t pid, tid;
+};
+
+static int read_unattached(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct unattached_reader *r = ctx;
+	struct kc_proc tmp = {.pid = r->pid, .mm_tid = r->tid, .memfd = -1};
+
+	return kc_ptrace_read(&tmp, addr, buf, len, NULL);
+}
+
+int kc_upatch_count_applied(pid_t pid, struct kc_err *err)
+{
+	struct kc_proc_maps maps = {0};
+	struct kc_regions regions = {0};
+	struct unattached_reader rd;
+	int ret = kc_proc_maps_read(pid, &maps, err), n = 0;
+
+	if (ret < 0)
+		return ret;
+	rd = (struct unattached_reader){pid, maps.tid};
+	ret = kc_region_scan(&maps, read_unattached, &rd, &regions, err);
+	for (size_t i = 0; ret == 0 && i < regions.n; i++)
+		n += regions.v[i].hdr.state == KC_REGION_APPLIED;
+	kc_regions_release(&regions);
+	kc_proc_maps_release(&maps);
+	return ret < 0 ? ret : n;
+}

@@ -39,6 +39,7 @@ static const struct verb verbs[] = {
     {"upstream", cmd_upstream, "upstream set URL --root-key FILE | show | clear (mirroring)"},
     {"backup", cmd_backup, "write a consistent copy of the data directory to FILE"},
     {"restore", cmd_restore, "restore a backup FILE into an empty data directory"},
+    {"doctor", cmd_doctor, "agent diagnostic reports: -l [--json], --get ID -o FILE, -d ID"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by the 61xx kcarectl tests (after lib.sh's environment): the eportal
+# helpers of 5100, kcarectl runs under a private root ($ROOT, exported as
+# KCARE_ROOT) and checks of their output.
+#   kc ARGS / kc_ok ARGS / kc_rc STATUS ARGS   run kcarectl (out: $T/kc.out, $T/kc.err)
+#   kc_out REGEX / kc_err REGEX / kc_err_one_line
+#   setconf KEY VALUE                          rewrite one key of kcare.conf
+KC_EP_LIB=1
+. "$(dirname "$0")/5100-eportal-basic.sh"
+ep_need
+need_pack
+KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
+[ -x "$KCCTL_BIN" ] || skip "kcarectl is not built"
+
+ROOT="$T/root"
+export KCARE_ROOT="$ROOT"
+mkdir -p "$ROOT/etc/sysconfig/kcare"
+
+# kc [ARGS]: kcarectl; status in KC_RC, output in $T/kc.out and $T/kc.err
+kc() {
+	timeout 120 "$KCCTL_BIN" "$@" >"$T/kc.out" 2>"$T/kc.err"
+	KC_RC=$?
+}
+kc_ok() {
+	kc "$@"
+	[ $KC_RC = 0 ] || fail "kcarectl $* exited $KC_RC: $(cat "$T/kc.err" "$T/kc.out")"
+}
+kc_rc() { # EXPECTED ARGS...
+	_want=$1
+	shift
+	kc "$@"
+	[ $KC_RC = "$_want" ] || fail "kcarectl $* exited $KC_RC, expected $_want: $(cat "$T/kc.err" "$T/kc.out")"
+}
+kc_out() { grep -Eq -- "$1" "$T/kc.out" || fail "kcarectl output has no line matching '$1': $(cat "$T/kc.out")"; }
+kc_err() { grep -Eq -- "$1" "$T/kc.err" || fail "kcarectl error does not match '$1': $(cat "$T/kc.err")"; }
+kc_err_one_line() { [ "$(wc -l <"$T/kc.err")" -ge 1 ] && grep -q '^kcarectl: ' "$T/kc.err" || fail "no 'kcarectl: ' error line: $(cat "$T/kc.err")"; }
+setconf() { # KEY VALUE: rewrite one key of the config
+	grep -v "^$1=" "$ROOT/etc/sysconfig/kcare/kcare.conf" >"$T/conf.tmp" 2>/dev/null
+	echo "$1=$2" >>"$T/conf.tmp"
+	mv "$T/conf.tmp" "$ROOT/etc/sysconfig/kcare/kcare.conf"
+}
+
