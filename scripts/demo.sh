@@ -1,10 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `make demo`: live patching of a running service, step by step. Builds
-# demo/ (a service calling libgreet.so every 0.5 s, and a fix for an
-# off-by-one in the library), packs the fix with kcare-build, applies it with
-# libcare-ctl while the service runs, shows its output change and `info`,
-# unpatches and shows the old behaviour back. Exits non-zero if a step fails.
+# `make demo`: live patching of a running service, step by step, the way a
+# fleet gets it. Builds demo/ (a service calling libgreet.so every 0.5 s, and
+# a fix for an off-by-one in the library), packs the fix with kcare-build into
+# a patchset, starts a patch server (eportal on 127.0.0.1, SQLite, a temporary
+# data directory) and deploys it there; then the agent (kcarectl, its files
+# under a temporary root) imports the server's key, registers and runs
+# --lib-update: the running service is patched, its output changes,
+# --lib-patch-info and libcare-ctl info show it; --lib-unload brings the old
+# behaviour back. Exits non-zero if a step fails.
 # Usage: sh scripts/demo.sh [BUILDDIR]   (default: build)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +19,10 @@ case $build in
 esac
 ctl="$build/src/agent/libcare-ctl"
 kbuild="$build/src/agent/kcare-build"
-for tool in "$ctl" "$kbuild"; do
+kcarectl="$build/src/agent/kcarectl"
+eportal="$build/src/eportal/eportal"
+kceportal="$build/src/eportal/kc.eportal"
+for tool in "$ctl" "$kbuild" "$kcarectl" "$eportal" "$kceportal"; do
 	[ -x "$tool" ] || {
 		echo "demo: $tool is not built (run make first)" >&2
 		exit 1
@@ -24,11 +31,12 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kcare-demo.XXXXXX") || exit 1
 pid=""
+eppid=""
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	for p in $pid $eppid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,8 +100,37 @@ gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o fix-greet.o "$top/demo/f
 run "$kbuild" pack --target libgreet.so --object fix-greet.o -o greet-fix.kpatch --id greet-fix \
 	--cve CVE-2026-0001 --description "greet: off-by-one in the user bounds check"
 
-say "applying it to the running service (pid $pid), no restart"
-run "$ctl" patch -p "$pid" greet-fix.kpatch
+say "a patchset for the patch server"
+run "$kbuild" patchset --product libs --name U20260101_01 --released 2026-01-01T00:00:00Z \
+	-o U20260101_01.tar.bz2 greet-fix.kpatch
+
+say "starting the patch server (eportal) on 127.0.0.1 with SQLite in $work/eportal"
+"$eportal" --listen 127.0.0.1:0 --data "$work/eportal" >eportal.log 2>&1 &
+eppid=$!
+n=0
+until grep -q '^eportal: listening' eportal.log; do
+	n=$((n + 1))
+	[ $n -le 300 ] && kill -0 "$eppid" 2>/dev/null || die "eportal did not start: $(cat eportal.log)"
+	sleep 0.1
+done
+port=$(sed -n 's/^eportal: listening on .* (port \([0-9]*\)).*/\1/p' eportal.log)
+sed -n 's/^eportal: //p' eportal.log
+run "$kceportal" --data "$work/eportal" libcare deploy U20260101_01.tar.bz2
+echo "\$ kc.eportal key -a --server-limit 10"
+key=$("$kceportal" --data "$work/eportal" key -a --server-limit 10) || die "cannot add a key"
+echo "$key"
+
+say "the agent: its files under $work/root (KCARE_ROOT), pointed at the server"
+export KCARE_ROOT="$work/root"
+mkdir -p "$KCARE_ROOT/etc/sysconfig/kcare"
+echo "PATCH_SERVER=http://127.0.0.1:$port/repo/" >"$KCARE_ROOT/etc/sysconfig/kcare/kcare.conf"
+echo "\$ cat $KCARE_ROOT/etc/sysconfig/kcare/kcare.conf"
+cat "$KCARE_ROOT/etc/sysconfig/kcare/kcare.conf"
+run "$kcarectl" --import-key "$("$kceportal" --data "$work/eportal" root-key)"
+run "$kcarectl" --register "$key"
+
+say "kcarectl --lib-update: every running process that maps libgreet.so is patched, no restart"
+run "$kcarectl" --lib-update
 cycle
 case $user3 in
 *"no such user"*) ;;
@@ -101,11 +138,15 @@ case $user3 in
 esac
 kill -0 "$pid" 2>/dev/null || die "the service died"
 
-say "what libcare-ctl knows about the process"
+say "what is applied, and where"
+run "$kcarectl" --lib-patch-info
 run "$ctl" info -p "$pid"
+echo "\$ kcarectl --status; echo \$?"
+"$kcarectl" --status
+echo $?
 
-say "unpatching: the old behaviour comes back"
-run "$ctl" unpatch -p "$pid" --id greet-fix
+say "kcarectl --lib-unload: the old behaviour comes back"
+run "$kcarectl" --lib-unload
 cycle
 case $user3 in
 *SECRET*) ;;
