@@ -93,6 +93,9 @@ extern const struct kc_conf_key kc_conf_keys[];
 int kc_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode,
 			 struct kc_err *err);
 
+/* write(2) until all @len bytes are out (EINTR retried): 0 or -errno. */
+int kc_fd_write_all(int fd, const void *buf, size_t len);
+
 /*
  * Reads a whole file of at most @max bytes into a NUL-terminated malloc'd
  * buffer (*@len excludes the NUL). -ENOENT if missing, -EFBIG if longer.

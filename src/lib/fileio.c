@@ -43,12 +43,13 @@ static int fileio_mkdirs(const char *dir, struct kc_err *err)
 	return rc;
 }
 
-static int fileio_write_all(int fd, const void *buf, size_t len)
+int kc_fd_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len) {
 		ssize_t n = write(fd, p, len);
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -99,7 +100,7 @@ int kc_file_write_atomic(const char *path, const void *buf, size_t len, unsigned
 		tmp = NULL;
 		goto out;
 	}
-	rc = fileio_write_all(fd, buf, len);
+	rc = kc_fd_write_all(fd, buf, len);
 	if (!rc && fchmod(fd, mode & 07777) < 0)
 		rc = -errno;
 	if (!rc && fsync(fd) < 0)

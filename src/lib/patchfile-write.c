@@ -18,6 +18,7 @@
 
 #include "kcare/patch.h"
 #include "lib/patchfile.h"
+#include "kcare/conf.h"
 
 struct pw_buf {
 	uint8_t *p;
@@ -314,21 +315,6 @@ out:
 	return ret;
 }
 
-static int pw_write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_label *labels,
 			       size_t nlabels, const char *path, struct kc_err *err)
 {
@@ -353,7 +339,7 @@ int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_l
 				 strerror(errno));
 		goto out;
 	}
-	if ((ret = pw_write_all(fd, buf, len)) < 0 || (fchmod(fd, 0644) < 0 && (ret = -errno)) ||
+	if ((ret = kc_fd_write_all(fd, buf, len)) < 0 || (fchmod(fd, 0644) < 0 && (ret = -errno)) ||
 	    (fsync(fd) < 0 && (ret = -errno))) {
 		kc_err_set(err, ret, "cannot write '%s': %s", tmp, strerror(-ret));
 		goto out_unlink;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/patchset-int.h"
+#include "kcare/conf.h"
 
 struct kc_patchset_writer {
 	struct kc_patchset_meta meta; /* patches[] grows with add */
@@ -386,22 +387,6 @@ out:
 	return ret;
 }
 
-static int ps_write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int kc_patchset_writer_write(struct kc_patchset_writer *w, const char *path,
 			     enum kc_patchset_compression c, uint64_t *size, struct kc_err *err)
 {
@@ -435,7 +420,7 @@ int kc_patchset_writer_write(struct kc_patchset_writer *w, const char *path,
 	}
 	ret = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (!ret)
-		ret = ps_write_all(fd, buf, len);
+		ret = kc_fd_write_all(fd, buf, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)

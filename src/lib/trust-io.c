@@ -16,24 +16,7 @@
 #include <unistd.h>
 
 #include "trust-int.h"
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "kcare/conf.h"
 
 int kc_trust_fsync_dir(const char *path, struct kc_err *err)
 {
@@ -74,7 +57,7 @@ int kc_trust_write_atomic(const char *path, const void *buf, size_t len, unsigne
 		rc = kc_err_set(err, -errno, "cannot chmod '%s': %m", tmp);
 		goto fail;
 	}
-	rc = write_all(fd, buf, len);
+	rc = kc_fd_write_all(fd, buf, len);
 	if (rc) {
 		kc_err_set(err, rc, "cannot write '%s': %s", tmp, strerror(-rc));
 		goto fail;
