@@ -25,14 +25,15 @@
  */
 struct kc_agent_paths {
 	char root[KC_AGENT_PATH_MAX];
-	char conf[KC_AGENT_PATH_MAX];		/* /etc/sysconfig/kcare/kcare.conf */
-	char systemid[KC_AGENT_PATH_MAX];	/* /etc/sysconfig/kcare/systemid: server_id=... */
-	char state_dir[KC_AGENT_PATH_MAX];	/* /var/lib/kcare */
-	char registration[KC_AGENT_PATH_MAX];	/* /var/lib/kcare/registration.json: last server reply */
-	char trust_dir[KC_AGENT_PATH_MAX];	/* /var/lib/kcare/trust (trust.h state) */
-	char cache_dir[KC_AGENT_PATH_MAX];	/* /var/cache/kcare */
-	char user_cache[KC_AGENT_PATH_MAX];	/* /var/cache/kcare/userspace */
-	char user_blobs[KC_AGENT_PATH_MAX];	/* /var/cache/kcare/userspace/patches */
+	char conf[KC_AGENT_PATH_MAX];	      /* /etc/sysconfig/kcare/kcare.conf */
+	char systemid[KC_AGENT_PATH_MAX];     /* /etc/sysconfig/kcare/systemid: server_id=... */
+	char state_dir[KC_AGENT_PATH_MAX];    /* /var/lib/kcare */
+	char registration[KC_AGENT_PATH_MAX]; /* /var/lib/kcare/registration.json: last server reply
+					       */
+	char trust_dir[KC_AGENT_PATH_MAX];    /* /var/lib/kcare/trust (trust.h state) */
+	char cache_dir[KC_AGENT_PATH_MAX];    /* /var/cache/kcare */
+	char user_cache[KC_AGENT_PATH_MAX];   /* /var/cache/kcare/userspace */
+	char user_blobs[KC_AGENT_PATH_MAX];   /* /var/cache/kcare/userspace/patches */
 	char user_selected[KC_AGENT_PATH_MAX];	/* /var/cache/kcare/userspace/selected.json */
 	char cvelist[KC_AGENT_PATH_MAX];	/* /var/cache/kcare/libcare_cvelist */
 	char blacklist_pkg[KC_AGENT_PATH_MAX];	/* /var/lib/libcare/blacklist */
@@ -120,12 +121,13 @@ int kc_reg_license(struct kc_agent *a, struct json_object **out, struct kc_err *
 
 /* Choosing patches from verified feed entries. */
 
-/* The feed and product selection for this run, from the config, the command line and the registration. */
+/* The feed and product selection for this run, from the config, the command line and the
+ * registration. */
 struct kc_feed_choice {
-	char feed[65];	       /* feed file to read: the registration's feed, or PREFIX naming a feed */
+	char feed[65]; /* feed file to read: the registration's feed, or PREFIX naming a feed */
 	int64_t delay_seconds; /* PREFIX=12h/24h/48h (any N h): skip patchsets younger than this */
-	int64_t sticky_until;  /* STICKY_PATCH: only patchsets released before this time; 0 = none */
-	char sticky_date[11];  /* the sticky day as YYYY-MM-DD, for messages ("" = none) */
+	int64_t sticky_until; /* STICKY_PATCH: only patchsets released before this time; 0 = none */
+	char sticky_date[11]; /* the sticky day as YYYY-MM-DD, for messages ("" = none) */
 };
 
 /*
@@ -150,7 +152,7 @@ struct kc_chosen {
 struct kc_choice_result {
 	struct kc_chosen *v;
 	size_t n;
-	size_t held_back; /* entries left out by the delay or the sticky date */
+	size_t held_back;	     /* entries left out by the delay or the sticky date */
 	const char *newest_patchset; /* newest patchset chosen, NULL if none */
 };
 

@@ -28,8 +28,7 @@ struct kc_blacklist;
  * ("line 3: unknown rule type 'paht'"): a typo must not silently let a
  * process through. -EFBIG over the limits above.
  */
-int kc_blacklist_parse(const char *text, size_t len, struct kc_blacklist **out,
-		       struct kc_err *err);
+int kc_blacklist_parse(const char *text, size_t len, struct kc_blacklist **out, struct kc_err *err);
 
 /*
  * Loads the effective blacklist: @override if that file exists, else

@@ -31,10 +31,10 @@ int kc_lc_policy_get(const struct kc_agent *a, enum kc_lc_policy *out, struct kc
 struct kc_lc_plan;
 
 struct kc_lc_plan_opts {
-	unsigned products;	 /* KC_PRODUCT_{LIBS,QEMU,DB} to apply */
-	const char *prefix;	 /* --prefix, NULL: PREFIX from the config */
+	unsigned products;  /* KC_PRODUCT_{LIBS,QEMU,DB} to apply */
+	const char *prefix; /* --prefix, NULL: PREFIX from the config */
 	enum kc_lc_policy policy;
-	bool metadata_only;	 /* --check: no blob is downloaded or parsed */
+	bool metadata_only; /* --check: no blob is downloaded or parsed */
 };
 
 /*
@@ -85,9 +85,10 @@ void kc_lc_result_free(struct kc_lc_result *r);
 typedef void (*kc_lc_proc_fn)(void *ctx, const struct kc_lc_proc *p);
 
 struct kc_lc_apply_opts {
-	double timeout;			 /* seconds per process (LIBCARE_TIMEOUT) */
-	const volatile int *cancel;	 /* stop between processes; an operation in progress rolls back */
-	kc_lc_proc_fn progress;		 /* may be NULL */
+	double timeout; /* seconds per process (LIBCARE_TIMEOUT) */
+	const volatile int
+	    *cancel;		/* stop between processes; an operation in progress rolls back */
+	kc_lc_proc_fn progress; /* may be NULL */
 	void *progress_ctx;
 };
 
@@ -99,8 +100,8 @@ struct kc_lc_apply_opts {
  * not parse, /proc cannot be read). Updates the CVE list of applied
  * userspace patches.
  */
-int kc_lc_apply(struct kc_agent *a, const struct kc_lc_plan *plan,
-		const struct kc_lc_apply_opts *o, struct kc_lc_result *out, struct kc_err *err);
+int kc_lc_apply(struct kc_agent *a, const struct kc_lc_plan *plan, const struct kc_lc_apply_opts *o,
+		struct kc_lc_result *out, struct kc_err *err);
 
 /*
  * Reverts every userspace patch in every process (kcarectl --lib-unload)

@@ -188,8 +188,8 @@ int kc_products_parse(const char *list, unsigned *mask, struct kc_err *err)
 				bit = b;
 		if (len > 0 && !bit)
 			return kc_err_set(err, -EINVAL,
-					  "unknown product '%.*s' (kernel, libs, qemu, db)", (int)len,
-					  p);
+					  "unknown product '%.*s' (kernel, libs, qemu, db)",
+					  (int)len, p);
 		*mask |= bit;
 		p += len;
 		p += strspn(p, ", ");

@@ -35,7 +35,8 @@ static bool valid_feed_name(const char *s)
 	size_t len = strlen(s);
 
 	return len > 0 && len <= 64 && s[0] != '.' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		   len;
 }
 
 /* Start of the day after YYYY-MM-DD (UTC): patchsets released on the sticky day count. */
@@ -73,7 +74,8 @@ static int parse_sticky(const char *s, const struct kc_reg *reg, struct kc_feed_
 			return 0;
 		if (sscanf(reg->sticky, "%4d-%2d-%2d", &y, &m, &d) != 3 ||
 		    day_end(y, m, d, &fc->sticky_until, fc->sticky_date) < 0)
-			return kc_err_set(err, -EBADMSG, "the server's sticky date '%s' is not valid",
+			return kc_err_set(err, -EBADMSG,
+					  "the server's sticky date '%s' is not valid",
 					  reg->sticky);
 		return 0;
 	}
@@ -105,9 +107,9 @@ int kc_feed_choice_make(const struct kc_agent *a, const char *prefix, const stru
 		else if (valid_feed_name(prefix))
 			snprintf(fc->feed, sizeof(fc->feed), "%s", prefix);
 		else
-			return kc_err_set(err, -EINVAL,
-					  "prefix '%s' is neither a delay such as 12h nor a feed name",
-					  prefix);
+			return kc_err_set(
+			    err, -EINVAL,
+			    "prefix '%s' is neither a delay such as 12h nor a feed name", prefix);
 	}
 	return parse_sticky(sticky ? sticky : "", reg, fc, err);
 }
@@ -154,7 +156,8 @@ static int entry_from(const struct kc_trust_target *t, struct kc_chosen *c, cons
 	c->level = (uint32_t)level;
 	if (!c->description)
 		c->description = "";
-	if (json_object_object_get_ex(o, "cves", &cves) && json_object_is_type(cves, json_type_array))
+	if (json_object_object_get_ex(o, "cves", &cves) &&
+	    json_object_is_type(cves, json_type_array))
 		c->cves = cves;
 	return 0;
 }
@@ -187,7 +190,8 @@ int kc_choose(const struct kc_trust_target *t, size_t n, const char *kind,
 		}
 		if (!c.build_id) {
 			kc_choice_result_free(out);
-			return kc_err_set(err, -EBADMSG, "feed entry '%s' has no build_id", t[i].path);
+			return kc_err_set(err, -EBADMSG, "feed entry '%s' has no build_id",
+					  t[i].path);
 		}
 		if (c.released > newest || (c.released == newest && out->newest_patchset &&
 					    strcmp(c.patchset, out->newest_patchset) > 0)) {

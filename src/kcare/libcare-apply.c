@@ -169,8 +169,8 @@ static int op_apply(struct walk *w, pid_t pid, struct kc_lc_proc *p, struct kc_e
 	return kc_upatch_apply(pid, w->patches, w->files, w->n, &uo, on_event, p, err);
 }
 
-int kc_lc_apply(struct kc_agent *a, const struct kc_lc_plan *plan,
-		const struct kc_lc_apply_opts *o, struct kc_lc_result *out, struct kc_err *err)
+int kc_lc_apply(struct kc_agent *a, const struct kc_lc_plan *plan, const struct kc_lc_apply_opts *o,
+		struct kc_lc_result *out, struct kc_err *err)
 {
 	struct walk w = {.a = a, .o = o, .r = out, .want = want_plan, .op = op_apply};
 	char(*names)[160] = NULL;
@@ -360,9 +360,11 @@ static int add_patches(void *ctx, json_object *proc)
 					if (!strcmp(ke->id, id) && !strcmp(ke->build_id, bid) &&
 					    ke->level == level) {
 						json_object_object_add(
-						    e, "patchset", json_object_new_string(ke->patchset));
+						    e, "patchset",
+						    json_object_new_string(ke->patchset));
 						json_object_object_add(
-						    e, "product", json_object_new_string(ke->product));
+						    e, "product",
+						    json_object_new_string(ke->product));
 					}
 				}
 				json_object_object_add(e, "pids", json_object_new_array());
@@ -403,8 +405,8 @@ static int collect_cves(void *ctx, json_object *proc)
 
 		json_object_object_get_ex(json_object_array_get_idx(objs, i), "patches", &patches);
 		for (size_t k = 0; k < json_object_array_length(patches); k++) {
-			if (!json_object_object_get_ex(json_object_array_get_idx(patches, k), "cves",
-						       &cves))
+			if (!json_object_object_get_ex(json_object_array_get_idx(patches, k),
+						       "cves", &cves))
 				continue;
 			for (size_t c = 0; c < json_object_array_length(cves); c++)
 				json_object_object_add(
@@ -459,7 +461,8 @@ int kc_lc_write_cvelist(struct kc_agent *a, struct kc_err *err)
 	return ret;
 }
 
-/* Mapped build-ids of @pid that a plan entry targets, and the applied level of each entry's id there. */
+/* Mapped build-ids of @pid that a plan entry targets, and the applied level of each entry's id
+ * there. */
 static int compare_one(pid_t pid, const struct kc_lc_plan *plan, struct kc_bidcache *cache,
 		       size_t *pending)
 {
@@ -471,7 +474,8 @@ static int compare_one(pid_t pid, const struct kc_lc_plan *plan, struct kc_bidca
 	for (size_t i = 0; ret == 0 && i < maps.n; i++) {
 		struct kc_buildid id;
 
-		if (maps.v[i].offset != 0 || kc_bidcache_get(cache, maps.tid, &maps.v[i], &id, NULL) < 0)
+		if (maps.v[i].offset != 0 ||
+		    kc_bidcache_get(cache, maps.tid, &maps.v[i], &id, NULL) < 0)
 			continue;
 		for (size_t k = 0; k < plan->n; k++)
 			if (kc_buildid_equal(&id, &plan->v[k].bid))

@@ -19,9 +19,9 @@ struct kc_lc_entry {
 	uint32_t level;
 	char target[256];
 	int64_t released;
-	char *description;    /* owned */
-	struct json_object *cves; /* owned array of strings */
-	struct kc_patch *patch;	  /* owned; NULL in a metadata-only plan */
+	char *description;		   /* owned */
+	struct json_object *cves;	   /* owned array of strings */
+	struct kc_patch *patch;		   /* owned; NULL in a metadata-only plan */
 	char file[KC_AGENT_PATH_MAX + 80]; /* the cached blob */
 };
 

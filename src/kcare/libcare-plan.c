@@ -26,7 +26,10 @@ static const unsigned user_products[] = {KC_PRODUCT_LIBS, KC_PRODUCT_QEMU, KC_PR
 
 int kc_lc_product_index(unsigned bit)
 {
-	return bit == KC_PRODUCT_LIBS ? 1 : bit == KC_PRODUCT_QEMU ? 2 : bit == KC_PRODUCT_DB ? 3 : 0;
+	return bit == KC_PRODUCT_LIBS	? 1
+	       : bit == KC_PRODUCT_QEMU ? 2
+	       : bit == KC_PRODUCT_DB	? 3
+					: 0;
 }
 
 int kc_lc_policy_get(const struct kc_agent *a, enum kc_lc_policy *out, struct kc_err *err)
@@ -156,7 +159,8 @@ static int entry_from_json(const struct kc_agent *a, json_object *o, struct kc_l
 	e->released = released;
 	e->description = strdup(desc ? desc : "");
 	e->cves = json_object_new_array();
-	if (json_object_object_get_ex(o, "cves", &cves) && json_object_is_type(cves, json_type_array))
+	if (json_object_object_get_ex(o, "cves", &cves) &&
+	    json_object_is_type(cves, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(cves); i++) {
 			const char *c = json_object_get_string(json_object_array_get_idx(cves, i));
 
@@ -254,8 +258,8 @@ static int selected_save(const struct kc_agent *a, const struct kc_lc_plan *p, u
 	for (size_t k = 0; k < 3; k++) {
 		unsigned bit = user_products[k];
 		const char *n = (products & bit) ? p->newest[kc_lc_product_index(bit)]
-			      : old	       ? old->newest[kc_lc_product_index(bit)]
-					       : "";
+				: old		 ? old->newest[kc_lc_product_index(bit)]
+						 : "";
 
 		json_object_object_add(newest, kc_product_name(bit), json_object_new_string(n));
 	}
@@ -317,8 +321,8 @@ static int plan_parse(struct kc_lc_plan *p, struct kc_err *err)
 		free(buf);
 		if (ret < 0)
 			return kc_err_prefix(err, "patch '%s' of %s", e->id, e->patchset);
-		if (!kc_buildid_equal(&e->patch->build_id, &e->bid) || strcmp(e->patch->id, e->id) ||
-		    e->patch->level != e->level)
+		if (!kc_buildid_equal(&e->patch->build_id, &e->bid) ||
+		    strcmp(e->patch->id, e->id) || e->patch->level != e->level)
 			return kc_err_set(err, -EILSEQ,
 					  "patch '%s' of %s is not what its signed entry says "
 					  "(id, level or build-id differ)",
@@ -332,7 +336,8 @@ static int entry_from_chosen(const struct kc_agent *a, const struct kc_chosen *c
 {
 	char hex[2 * KC_TRUST_SHA256_BYTES + 1];
 
-	if (strlen(c->product) >= sizeof(e->product) || strlen(c->patchset) >= sizeof(e->patchset) ||
+	if (strlen(c->product) >= sizeof(e->product) ||
+	    strlen(c->patchset) >= sizeof(e->patchset) ||
 	    strlen(c->build_id) >= sizeof(e->build_id) || strlen(c->id) >= sizeof(e->id) ||
 	    strlen(c->target_name) >= sizeof(e->target))
 		return kc_err_set(err, -EBADMSG, "feed entry '%s' has an over-long field",
@@ -399,7 +404,8 @@ static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, stru
 	int ret;
 
 	if (!a->repo_url[0])
-		return kc_err_set(err, -EINVAL, "no patch server is configured: set PATCH_SERVER in %s",
+		return kc_err_set(err, -EINVAL,
+				  "no patch server is configured: set PATCH_SERVER in %s",
 				  a->paths.conf);
 	if (kc_reg_load(a, &reg, NULL) == 0)
 		regp = &reg;
@@ -409,8 +415,8 @@ static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, stru
 	snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
 	for (size_t k = 0; k < 3; k++)
 		if (o->products & user_products[k])
-			wanted[nwanted++] = (struct kc_trust_feed_ref){fc.feed,
-								       kc_product_name(user_products[k])};
+			wanted[nwanted++] =
+			    (struct kc_trust_feed_ref){fc.feed, kc_product_name(user_products[k])};
 	if (nwanted == 0)
 		return 0;
 	ret = kc_trust_client_open(a->paths.trust_dir, &tc, err);

@@ -25,21 +25,21 @@ int kc_agent_paths_init(struct kc_agent_paths *p, const char *root, struct kc_er
 		size_t off;
 		const char *abs;
 	} layout[] = {
-		{offsetof(struct kc_agent_paths, conf), "/etc/sysconfig/kcare/kcare.conf"},
-		{offsetof(struct kc_agent_paths, systemid), "/etc/sysconfig/kcare/systemid"},
-		{offsetof(struct kc_agent_paths, state_dir), "/var/lib/kcare"},
-		{offsetof(struct kc_agent_paths, registration), "/var/lib/kcare/registration.json"},
-		{offsetof(struct kc_agent_paths, trust_dir), "/var/lib/kcare/trust"},
-		{offsetof(struct kc_agent_paths, cache_dir), "/var/cache/kcare"},
-		{offsetof(struct kc_agent_paths, user_cache), "/var/cache/kcare/userspace"},
-		{offsetof(struct kc_agent_paths, user_blobs), "/var/cache/kcare/userspace/patches"},
-		{offsetof(struct kc_agent_paths, user_selected),
-		 "/var/cache/kcare/userspace/selected.json"},
-		{offsetof(struct kc_agent_paths, cvelist), "/var/cache/kcare/libcare_cvelist"},
-		{offsetof(struct kc_agent_paths, blacklist_pkg), "/var/lib/libcare/blacklist"},
-		{offsetof(struct kc_agent_paths, blacklist_user),
-		 "/var/cache/kcare/userspace/blacklist"},
-		{offsetof(struct kc_agent_paths, lock), "/var/lib/kcare/kcarectl.lock"},
+	    {offsetof(struct kc_agent_paths, conf), "/etc/sysconfig/kcare/kcare.conf"},
+	    {offsetof(struct kc_agent_paths, systemid), "/etc/sysconfig/kcare/systemid"},
+	    {offsetof(struct kc_agent_paths, state_dir), "/var/lib/kcare"},
+	    {offsetof(struct kc_agent_paths, registration), "/var/lib/kcare/registration.json"},
+	    {offsetof(struct kc_agent_paths, trust_dir), "/var/lib/kcare/trust"},
+	    {offsetof(struct kc_agent_paths, cache_dir), "/var/cache/kcare"},
+	    {offsetof(struct kc_agent_paths, user_cache), "/var/cache/kcare/userspace"},
+	    {offsetof(struct kc_agent_paths, user_blobs), "/var/cache/kcare/userspace/patches"},
+	    {offsetof(struct kc_agent_paths, user_selected),
+	     "/var/cache/kcare/userspace/selected.json"},
+	    {offsetof(struct kc_agent_paths, cvelist), "/var/cache/kcare/libcare_cvelist"},
+	    {offsetof(struct kc_agent_paths, blacklist_pkg), "/var/lib/libcare/blacklist"},
+	    {offsetof(struct kc_agent_paths, blacklist_user),
+	     "/var/cache/kcare/userspace/blacklist"},
+	    {offsetof(struct kc_agent_paths, lock), "/var/lib/kcare/kcarectl.lock"},
 	};
 	size_t len;
 

@@ -36,11 +36,13 @@ static double proc_timeout(const struct kcctl *k)
 	return t > 0 && t <= 3600 ? t : 5.0;
 }
 
-/* The user products this run applies: the list given, else USERSPACE_PATCHES, within what the key allows. */
+/* The user products this run applies: the list given, else USERSPACE_PATCHES, within what the key
+ * allows. */
 static int products(struct kcctl *k, const struct kc_reg *reg, unsigned *mask)
 {
 	struct kc_err err = KC_ERR_INIT;
-	const char *list = k->products ? k->products : kc_conf_get(k->agent.conf, "USERSPACE_PATCHES");
+	const char *list =
+	    k->products ? k->products : kc_conf_get(k->agent.conf, "USERSPACE_PATCHES");
 
 	if (kc_products_parse(list, mask, &err) < 0)
 		return kcctl_fail("%s", err.msg);
@@ -178,8 +180,9 @@ int kcctl_lib_update(struct kcctl *k, bool automatic)
 		json_object_object_add(o, "patchsets", ps);
 		json_object_object_add(o, "patches",
 				       json_object_new_int64((int64_t)kc_lc_plan_count(plan)));
-		json_object_object_add(o, "from_cache", json_object_new_boolean(fell_back ||
-									       po.policy == KC_LC_LOCAL));
+		json_object_object_add(
+		    o, "from_cache",
+		    json_object_new_boolean(fell_back || po.policy == KC_LC_LOCAL));
 		kcctl_print_json(o);
 		json_object_put(o);
 	} else if (!k->quiet) {
@@ -191,8 +194,9 @@ int kcctl_lib_update(struct kcctl *k, bool automatic)
 		if (kc_lc_plan_held_back(plan))
 			printf(" (%zu held back by the prefix or sticky date)",
 			       kc_lc_plan_held_back(plan));
-		printf("\nprocesses: %zu patched, %zu already up to date, %zu skipped, %zu failed\n",
-		       res.patched, res.uptodate, res.skipped, res.failed);
+		printf(
+		    "\nprocesses: %zu patched, %zu already up to date, %zu skipped, %zu failed\n",
+		    res.patched, res.uptodate, res.skipped, res.failed);
 	}
 	if (res.failed || kcctl_cancel)
 		ret = KC_EXIT_ERROR;

@@ -30,7 +30,8 @@ static void print_reg(const struct kcctl *k, const struct kc_reg *r)
 		json_object_object_add(o, "sticky", json_object_new_string(r->sticky));
 		for (unsigned b = KC_PRODUCT_KERNEL; b <= KC_PRODUCT_DB; b <<= 1)
 			if (r->products & b)
-				json_object_array_add(p, json_object_new_string(kc_product_name(b)));
+				json_object_array_add(p,
+						      json_object_new_string(kc_product_name(b)));
 		json_object_object_add(o, "products", p);
 		kcctl_print_json(o);
 		json_object_put(o);

@@ -57,8 +57,8 @@ int kcctl_set_patch_type(struct kcctl *k, const char *type)
 
 	if (strcmp(type, "extra") && strcmp(type, "free") && strcmp(type, "default"))
 		return kcctl_fail("patch type '%s' is not extra, free or default", type);
-	if (kc_conf_set_file(k->agent.paths.conf, "PATCH_TYPE", strcmp(type, "default") ? type : NULL,
-			     &err) < 0)
+	if (kc_conf_set_file(k->agent.paths.conf, "PATCH_TYPE",
+			     strcmp(type, "default") ? type : NULL, &err) < 0)
 		return kcctl_fail("%s", err.msg);
 	if (!k->quiet)
 		printf("patch type: %s (takes effect at the next kernel update)\n", type);

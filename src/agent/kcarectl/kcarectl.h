@@ -27,9 +27,9 @@ struct kcctl {
 	bool json;
 	bool quiet;
 	bool autoretry;
-	const char *prefix;	       /* --prefix / --test, NULL: PREFIX */
-	const char *products;	       /* --userspace-update's list, NULL: USERSPACE_PATCHES */
-	double timeout;		       /* per process, seconds */
+	const char *prefix;   /* --prefix / --test, NULL: PREFIX */
+	const char *products; /* --userspace-update's list, NULL: USERSPACE_PATCHES */
+	double timeout;	      /* per process, seconds */
 };
 
 extern volatile int kcctl_cancel;

@@ -59,31 +59,33 @@ static void conf_warning(void *ctx, unsigned line, const char *msg)
 
 static void usage(FILE *f)
 {
-	fputs("usage: kcarectl [--root DIR] [--json] [--quiet] [SETTINGS...] [ACTION]\n"
-	      "Userspace (LibraryCare, QEMUCare, DatabaseCare):\n"
-	      "  --lib-update, --userspace-update [libs,qemu,db]\n"
-	      "                         fetch the patches for running processes and apply them\n"
-	      "  --lib-info             processes with patches applied (JSON)\n"
-	      "  --lib-patch-info       applied patches with their CVEs (JSON)\n"
-	      "  --lib-unload           unpatch every process\n"
-	      "  --disable-libcare, --enable-libcare\n"
-	      "  --auto-update          what the scheduled job runs (honours AUTO_UPDATE)\n"
-	      "  --status               0 up to date, 1 nothing applied, 2 new patches not applied\n"
-	      "  --check                0 a newer patchset is available, 1 none\n"
-	      "Server:\n"
-	      "  --register KEY [--register-autoretry], --unregister, --license-info\n"
-	      "  --set-monitoring-key KEY, --tag TAG, --doctor\n"
-	      "Settings:\n"
-	      "  --prefix PREFIX        feed for this run: test, a feed name, or a delay 12h/24h/48h\n"
-	      "  --test                 same as --prefix test\n"
-	      "  --set-sticky-patch DDMMYY|KEY|''\n"
-	      "  --set-patch-type extra|free|default\n"
-	      "  --import-key PATH      trust the patch server's root key\n"
-	      "  --timeout SECONDS      per process while a thread is in a function to replace\n"
-	      "Other: --version, --help. Kernel commands (--update, --info, --unload,\n"
-	      "--patch-info, --uname) need the kernel back end.\n"
-	      "Config: /etc/sysconfig/kcare/kcare.conf (under --root DIR or $KCARE_ROOT).\n",
-	      f);
+	fputs(
+	    "usage: kcarectl [--root DIR] [--json] [--quiet] [SETTINGS...] [ACTION]\n"
+	    "Userspace (LibraryCare, QEMUCare, DatabaseCare):\n"
+	    "  --lib-update, --userspace-update [libs,qemu,db]\n"
+	    "                         fetch the patches for running processes and apply them\n"
+	    "  --lib-info             processes with patches applied (JSON)\n"
+	    "  --lib-patch-info       applied patches with their CVEs (JSON)\n"
+	    "  --lib-unload           unpatch every process\n"
+	    "  --disable-libcare, --enable-libcare\n"
+	    "  --auto-update          what the scheduled job runs (honours AUTO_UPDATE)\n"
+	    "  --status               0 up to date, 1 nothing applied, 2 new patches not applied\n"
+	    "  --check                0 a newer patchset is available, 1 none\n"
+	    "Server:\n"
+	    "  --register KEY [--register-autoretry], --unregister, --license-info\n"
+	    "  --set-monitoring-key KEY, --tag TAG, --doctor\n"
+	    "Settings:\n"
+	    "  --prefix PREFIX        feed for this run: test, a feed name, or a delay "
+	    "12h/24h/48h\n"
+	    "  --test                 same as --prefix test\n"
+	    "  --set-sticky-patch DDMMYY|KEY|''\n"
+	    "  --set-patch-type extra|free|default\n"
+	    "  --import-key PATH      trust the patch server's root key\n"
+	    "  --timeout SECONDS      per process while a thread is in a function to replace\n"
+	    "Other: --version, --help. Kernel commands (--update, --info, --unload,\n"
+	    "--patch-info, --uname) need the kernel back end.\n"
+	    "Config: /etc/sysconfig/kcare/kcare.conf (under --root DIR or $KCARE_ROOT).\n",
+	    f);
 }
 
 enum {
