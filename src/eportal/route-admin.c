@@ -55,12 +55,41 @@ static int body_object(struct kc_http_req *r, struct kc_http_reply *rep, struct 
 	return ret;
 }
 
-static void ok_reply(struct kc_http_reply *rep, int status, const char *what, const char *name)
+/* The reply to a model call: its error, or {what: name} with status. */
+static void named_reply(struct kc_http_reply *rep, int ret, const struct kc_err *err, int status,
+			const char *what, const char *name)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o;
 
+	if (ret < 0) {
+		kc_http_fail(rep, ret, err);
+		return;
+	}
+	o = json_object_new_object();
 	json_object_object_add(o, what, json_object_new_string(name));
 	kc_http_json(rep, status, o);
+}
+
+/* The reply to a model call: its error, or the object encoded from its result. */
+static void object_reply(struct kc_http_reply *rep, int ret, const struct kc_err *err, int status,
+			 struct json_object *(*encode)(const void *), const void *item)
+{
+	if (ret < 0)
+		kc_http_fail(rep, ret, err);
+	else
+		kc_http_json(rep, status, encode(item));
+}
+
+/* A listing: {key: [encode(item) for each of the n items of size bytes]}. */
+static struct json_object *list_json(const char *key, const void *items, size_t n, size_t size,
+				     struct json_object *(*encode)(const void *))
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, encode((const char *)items + i * size));
+	json_object_object_add(o, key, a);
+	return o;
 }
 
 /* Optional non-negative integer query argument; -2 when malformed, -1 when absent. */
@@ -80,6 +109,11 @@ static int64_t arg_num(struct kc_http_req *r, const char *name)
 }
 
 /* ---- servers ------------------------------------------------------- */
+
+static struct json_object *server_json(const void *item)
+{
+	return kc_http_server_json(item);
+}
 
 static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
@@ -118,14 +152,11 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 			kc_http_fail(rep, ret, &err);
 			return;
 		}
-		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(a, kc_http_server_json(&s[i]));
+		struct json_object *o = list_json("servers", s, n, sizeof(*s), server_json);
 		free(s);
 		json_object_object_add(o, "total", json_object_new_int64(total));
 		json_object_object_add(o, "limit", json_object_new_int64(f.limit));
 		json_object_object_add(o, "offset", json_object_new_int64(f.offset));
-		json_object_object_add(o, "servers", a);
 		kc_http_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "DELETE")) {
 		int64_t age = arg_num(r, "inactive_for");
@@ -161,24 +192,15 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		}
 		if (ret == 0)
 			ret = kc_ep_register(ep, key, &c, &s, &err);
-		if (ret == 0)
-			kc_http_json(rep, 201, kc_http_server_json(&s));
-		else
-			kc_http_fail(rep, ret, &err);
+		object_reply(rep, ret, &err, 201, server_json, &s);
 		json_object_put(o);
 	} else if (p->n == 2 && is(r, "GET")) {
 		struct kc_ep_server s;
 		ret = kc_ep_server_get(ep, p->seg[1], &s, &err);
-		if (ret == 0)
-			kc_http_json(rep, 200, kc_http_server_json(&s));
-		else
-			kc_http_fail(rep, ret, &err);
+		object_reply(rep, ret, &err, 200, server_json, &s);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_server_delete(ep, p->seg[1], &err);
-		if (ret == 0)
-			ok_reply(rep, 200, "deleted", p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
 		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
@@ -186,8 +208,9 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 
 /* ---- feeds --------------------------------------------------------- */
 
-static struct json_object *feed_json(const struct kc_ep_feed *f)
+static struct json_object *feed_json(const void *item)
 {
+	const struct kc_ep_feed *f = item;
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "name", json_object_new_string(f->name));
@@ -239,17 +262,11 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		struct kc_ep_feed *fs = NULL;
 		size_t n = 0;
 		ret = kc_ep_feed_list(ep, &fs, &n, &err);
-		if (ret < 0) {
+		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
-			return;
-		}
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(a, feed_json(&fs[i]));
+		else
+			kc_http_json(rep, 200, list_json("feeds", fs, n, sizeof(*fs), feed_json));
 		free(fs);
-		o = json_object_new_object();
-		json_object_object_add(o, "feeds", a);
-		kc_http_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -257,16 +274,12 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		json_object_put(o);
 		if (ret == 0)
 			ret = kc_ep_feed_add(ep, &f, &err);
-		if (ret == 0 && (ret = kc_ep_feed_get(ep, f.name, &f, &err)) == 0)
-			kc_http_json(rep, 201, feed_json(&f));
-		else
-			kc_http_fail(rep, ret, &err);
+		if (ret == 0)
+			ret = kc_ep_feed_get(ep, f.name, &f, &err);
+		object_reply(rep, ret, &err, 201, feed_json, &f);
 	} else if (p->n == 2 && is(r, "GET")) {
 		ret = kc_ep_feed_get(ep, p->seg[1], &f, &err);
-		if (ret == 0)
-			kc_http_json(rep, 200, feed_json(&f));
-		else
-			kc_http_fail(rep, ret, &err);
+		object_reply(rep, ret, &err, 200, feed_json, &f);
 	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -275,16 +288,12 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		snprintf(f.name, sizeof(f.name), "%.64s", p->seg[1]);
 		if (ret == 0)
 			ret = kc_ep_feed_change(ep, &f, &err);
-		if (ret == 0 && (ret = kc_ep_feed_get(ep, f.name, &f, &err)) == 0)
-			kc_http_json(rep, 200, feed_json(&f));
-		else
-			kc_http_fail(rep, ret, &err);
+		if (ret == 0)
+			ret = kc_ep_feed_get(ep, f.name, &f, &err);
+		object_reply(rep, ret, &err, 200, feed_json, &f);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_feed_delete(ep, p->seg[1], &err);
-		if (ret == 0)
-			ok_reply(rep, 200, "deleted", p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
 		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
@@ -292,8 +301,9 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 
 /* ---- keys ---------------------------------------------------------- */
 
-static struct json_object *key_json(const struct kc_ep_key *k)
+static struct json_object *key_json(const void *item)
 {
+	const struct kc_ep_key *k = item;
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	char buf[64];
 	char *save = NULL;
@@ -362,17 +372,11 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		struct kc_ep_key *ks = NULL;
 		size_t n = 0;
 		ret = kc_ep_key_list(ep, &ks, &n, &err);
-		if (ret < 0) {
+		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
-			return;
-		}
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(a, key_json(&ks[i]));
+		else
+			kc_http_json(rep, 200, list_json("keys", ks, n, sizeof(*ks), key_json));
 		free(ks);
-		o = json_object_new_object();
-		json_object_object_add(o, "keys", a);
-		kc_http_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -380,16 +384,12 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		json_object_put(o);
 		if (ret == 0)
 			ret = kc_ep_key_add(ep, &k, &err);
-		if (ret == 0 && (ret = kc_ep_key_get(ep, k.key, &k, &err)) == 0)
-			kc_http_json(rep, 201, key_json(&k));
-		else
-			kc_http_fail(rep, ret, &err);
+		if (ret == 0)
+			ret = kc_ep_key_get(ep, k.key, &k, &err);
+		object_reply(rep, ret, &err, 201, key_json, &k);
 	} else if (p->n == 2 && is(r, "GET")) {
 		ret = kc_ep_key_get(ep, p->seg[1], &k, &err);
-		if (ret == 0)
-			kc_http_json(rep, 200, key_json(&k));
-		else
-			kc_http_fail(rep, ret, &err);
+		object_reply(rep, ret, &err, 200, key_json, &k);
 	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -398,16 +398,12 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		snprintf(k.key, sizeof(k.key), "%.32s", p->seg[1]);
 		if (ret == 0)
 			ret = kc_ep_key_change(ep, &k, mask, &err);
-		if (ret == 0 && (ret = kc_ep_key_get(ep, k.key, &k, &err)) == 0)
-			kc_http_json(rep, 200, key_json(&k));
-		else
-			kc_http_fail(rep, ret, &err);
+		if (ret == 0)
+			ret = kc_ep_key_get(ep, k.key, &k, &err);
+		object_reply(rep, ret, &err, 200, key_json, &k);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_key_delete(ep, p->seg[1], &err);
-		if (ret == 0)
-			ok_reply(rep, 200, "deleted", p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else if (p->n == 3 && !strcmp(p->seg[2], "status") && is(r, "GET")) {
 		key_status(r, rep, p->seg[1]);
 	} else {
@@ -416,6 +412,21 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 }
 
 /* ---- patchsets ----------------------------------------------------- */
+
+static struct json_object *patchset_json(const void *item)
+{
+	const struct kc_ep_patchset *ps = item;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(ps->name));
+	json_object_object_add(o, "product", json_object_new_string(ps->product));
+	json_object_object_add(o, "released", json_object_new_int64(ps->released));
+	json_object_object_add(o, "state", json_object_new_string(ps->state));
+	json_object_object_add(o, "patches", json_object_new_int64(ps->npatches));
+	json_object_object_add(o, "deployed", json_object_new_int64(ps->created));
+	json_object_object_add(o, "origin", json_object_new_string(ps->origin));
+	return o;
+}
 
 static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
@@ -432,22 +443,9 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 			kc_http_fail(rep, ret, &err);
 			return;
 		}
-		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "name", json_object_new_string(ps[i].name));
-			json_object_object_add(e, "product", json_object_new_string(ps[i].product));
-			json_object_object_add(e, "released",
-					       json_object_new_int64(ps[i].released));
-			json_object_object_add(e, "state", json_object_new_string(ps[i].state));
-			json_object_object_add(e, "patches", json_object_new_int64(ps[i].npatches));
-			json_object_object_add(e, "deployed", json_object_new_int64(ps[i].created));
-			json_object_object_add(e, "origin", json_object_new_string(ps[i].origin));
-			json_object_array_add(a, e);
-		}
+		struct json_object *o = list_json("patchsets", ps, n, sizeof(*ps), patchset_json);
 		free(ps);
 		json_object_object_add(o, "feed", json_object_new_string(feed ? feed : "main"));
-		json_object_object_add(o, "patchsets", a);
 		kc_http_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
 		const char *dis = kc_http_arg(r, "disabled");
@@ -455,12 +453,9 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 		ret = kc_ep_deploy_mem(ep, r->body ? r->body : "", r->len,
 				       kc_http_arg(r, "product"), feed,
 				       dis && strcmp(dis, "0") && strcmp(dis, "false"), name, &err);
-		if (ret == 0) {
+		if (ret == 0)
 			atomic_fetch_add(&r->h->st.deploys, 1);
-			ok_reply(rep, 201, "deployed", name);
-		} else {
-			kc_http_fail(rep, ret, &err);
-		}
+		named_reply(rep, ret, &err, 201, "deployed", name);
 	} else if (p->n == 3 && is(r, "POST")) {
 		enum kc_ep_ps_action a;
 		struct json_object *o = NULL;
@@ -482,16 +477,47 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 		}
 		ret = kc_ep_patchset_action(ep, bfeed ? bfeed : feed, p->seg[1], a, &err);
 		json_object_put(o);
-		if (ret == 0)
-			ok_reply(rep, 200, p->seg[2], p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, p->seg[2], p->seg[1]);
 	} else {
 		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
 /* ---- users, api keys, tags ----------------------------------------- */
+
+static struct json_object *user_json(const void *item)
+{
+	const struct kc_ep_user *u = item;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(u->name));
+	json_object_object_add(o, "readonly", json_object_new_boolean(u->readonly));
+	json_object_object_add(o, "created", json_object_new_int64(u->created));
+	return o;
+}
+
+static struct json_object *apikey_json(const void *item)
+{
+	const struct kc_ep_apikey *k = item;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(k->id));
+	json_object_object_add(o, "prefix", json_object_new_string(k->prefix));
+	json_object_object_add(o, "readonly", json_object_new_boolean(k->readonly));
+	json_object_object_add(o, "note", json_object_new_string(k->note));
+	json_object_object_add(o, "created", json_object_new_int64(k->created));
+	return o;
+}
+
+static struct json_object *tag_json(const void *item)
+{
+	const struct kc_ep_tag *t = item;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "tag", json_object_new_string(t->tag));
+	json_object_object_add(o, "servers", json_object_new_int64(t->servers));
+	return o;
+}
 
 static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
@@ -504,23 +530,11 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		struct kc_ep_user *u = NULL;
 		size_t n = 0;
 		ret = kc_ep_user_list(ep, &u, &n, &err);
-		if (ret < 0) {
+		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
-			return;
-		}
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "name", json_object_new_string(u[i].name));
-			json_object_object_add(e, "readonly",
-					       json_object_new_boolean(u[i].readonly));
-			json_object_object_add(e, "created", json_object_new_int64(u[i].created));
-			json_object_array_add(a, e);
-		}
+		else
+			kc_http_json(rep, 200, list_json("users", u, n, sizeof(*u), user_json));
 		free(u);
-		o = json_object_new_object();
-		json_object_object_add(o, "users", a);
-		kc_http_json(rep, 200, o);
 		return;
 	}
 	if ((p->n == 1 && is(r, "POST")) || (p->n == 2 && (is(r, "PATCH") || is(r, "PUT")))) {
@@ -540,23 +554,17 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		if (ret == 0)
 			ret = p->n == 1 ? kc_ep_user_add(ep, name, pw, ro, &err)
 					: kc_ep_user_passwd(ep, p->seg[1], pw, &err);
-		if (ret == 0) {
+		if (ret == 0)
 			kc_http_auth_flush();
-			ok_reply(rep, p->n == 1 ? 201 : 200, p->n == 1 ? "created" : "changed",
-				 p->n == 1 ? name : p->seg[1]);
-		} else {
-			kc_http_fail(rep, ret, &err);
-		}
+		named_reply(rep, ret, &err, p->n == 1 ? 201 : 200,
+			    p->n == 1 ? "created" : "changed", p->n == 1 ? name : p->seg[1]);
 		json_object_put(o);
 		return;
 	}
 	if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_user_delete(ep, p->seg[1], &err);
 		kc_http_auth_flush();
-		if (ret == 0)
-			ok_reply(rep, 200, "deleted", p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 		return;
 	}
 	kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
@@ -573,25 +581,12 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 		struct kc_ep_apikey *k = NULL;
 		size_t n = 0;
 		ret = kc_ep_apikey_list(ep, &k, &n, &err);
-		if (ret < 0) {
+		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
-			return;
-		}
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "id", json_object_new_int64(k[i].id));
-			json_object_object_add(e, "prefix", json_object_new_string(k[i].prefix));
-			json_object_object_add(e, "readonly",
-					       json_object_new_boolean(k[i].readonly));
-			json_object_object_add(e, "note", json_object_new_string(k[i].note));
-			json_object_object_add(e, "created", json_object_new_int64(k[i].created));
-			json_object_array_add(a, e);
-		}
+		else
+			kc_http_json(rep, 200,
+				     list_json("api_keys", k, n, sizeof(*k), apikey_json));
 		free(k);
-		o = json_object_new_object();
-		json_object_object_add(o, "api_keys", a);
-		kc_http_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
 		char token[KC_EP_APIKEY_LEN + 1];
 		const char *note = NULL;
@@ -604,19 +599,13 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 		if (ret == 0)
 			ret = kc_ep_apikey_add(ep, ro, note, token, &err);
 		json_object_put(o);
-		if (ret == 0)
-			ok_reply(rep, 201, "api_key", token);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 201, "api_key", token);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		char *end;
 		long long id = strtoll(p->seg[1], &end, 10);
 		ret = *end || id < 0 ? kc_err_set(&err, -ENOENT, "no api key '%s'", p->seg[1])
 				     : kc_ep_apikey_delete(ep, id, &err);
-		if (ret == 0)
-			ok_reply(rep, 200, "deleted", p->seg[1]);
-		else
-			kc_http_fail(rep, ret, &err);
+		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
 		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
@@ -634,20 +623,11 @@ static void tags(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		return;
 	}
 	ret = kc_ep_tag_list(r->h->ep, &t, &n, &err);
-	if (ret < 0) {
+	if (ret < 0)
 		kc_http_fail(rep, ret, &err);
-		return;
-	}
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "tag", json_object_new_string(t[i].tag));
-		json_object_object_add(e, "servers", json_object_new_int64(t[i].servers));
-		json_object_array_add(a, e);
-	}
+	else
+		kc_http_json(rep, 200, list_json("tags", t, n, sizeof(*t), tag_json));
 	free(t);
-	json_object_object_add(o, "tags", a);
-	kc_http_json(rep, 200, o);
 }
 
 int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
