@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/kcare-build/cmds.h"
+#include "agent/kcare-build/pack-args.h"
 #include "build/deb.h"
 #include "kcare/exitcodes.h"
 
@@ -20,31 +21,10 @@
 	"                       [--cve CVE-YYYY-NNNN]... [--description TEXT] [-q]\n"              \
 	"       kcare-build deb --package PKG --rebuild-only [--cache DIR] [--full] [--fresh]\n"
 
-static int deb_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "kcare-build deb: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see kcare-build deb --help)\n");
-	return KC_EXIT_USAGE;
-}
-
 static void deb_progress(void *ctx, const char *line)
 {
 	(void)ctx;
 	fprintf(stderr, "kcare-build deb: %s\n", line);
-}
-
-static int deb_is_cve(const char *s)
-{
-	return !strncmp(s, "CVE-", 4) && strspn(s + 4, "0123456789") == 4 && s[8] == '-' &&
-	       strspn(s + 9, "0123456789") >= 4 && s[9 + strspn(s + 9, "0123456789")] == '\0';
-}
-
-static int deb_is_id(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	return n >= 1 && n <= 63 && s[n] == '\0';
 }
 
 int cmd_deb(int argc, char **argv)
@@ -58,10 +38,7 @@ int cmd_deb(int argc, char **argv)
 	    {"fresh", no_argument, NULL, 'R'},
 	    {"rebuild-only", no_argument, NULL, 'B'},
 	    {"output", required_argument, NULL, 'o'},
-	    {"id", required_argument, NULL, 'i'},
-	    {"level", required_argument, NULL, 'l'},
-	    {"cve", required_argument, NULL, 'c'},
-	    {"description", required_argument, NULL, 'd'},
+	    KB_PACK_LONGOPTS,
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -70,11 +47,8 @@ int cmd_deb(int argc, char **argv)
 	struct kc_deb_summary sum;
 	struct kc_err err = KC_ERR_INIT;
 	int c, ret, nmodes = 0;
-	char *end;
-	unsigned long lvl;
 
-	o.pack.cves = calloc((size_t)argc, sizeof(*o.pack.cves));
-	if (!o.pack.cves) {
+	if (kb_pack_args_init(&o.pack, argc) < 0) {
 		fprintf(stderr, "kcare-build: out of memory\n");
 		return KC_EXIT_ERROR;
 	}
@@ -108,60 +82,33 @@ int cmd_deb(int argc, char **argv)
 		case 'q':
 			o.progress = NULL;
 			break;
-		case 'd':
-			o.pack.description = optarg;
-			break;
-		case 'i':
-			if (!deb_is_id(optarg)) {
-				ret = deb_usage_error(
-				    "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})", optarg);
-				goto out;
-			}
-			o.pack.id = optarg;
-			break;
-		case 'l':
-			errno = 0;
-			lvl = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || lvl < 1 || lvl > UINT32_MAX ||
-			    optarg[0] == '-') {
-				ret =
-				    deb_usage_error("bad level '%s' (want a number >= 1)", optarg);
-				goto out;
-			}
-			o.pack.level = (uint32_t)lvl;
-			break;
-		case 'c':
-			if (!deb_is_cve(optarg)) {
-				ret =
-				    deb_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)", optarg);
-				goto out;
-			}
-			o.pack.cves[o.pack.ncves++] = optarg;
-			break;
 		case 'h':
 			fputs(DEB_USAGE, stdout);
 			ret = KC_EXIT_OK;
 			goto out;
 		case ':':
-			ret = deb_usage_error("option '%s' needs an argument", argv[optind - 1]);
+			ret = kb_usage_error("deb", "option '%s' needs an argument",
+					     argv[optind - 1]);
 			goto out;
 		default:
-			ret = deb_usage_error("unknown option '%s'", argv[optind - 1]);
-			goto out;
+			if ((ret = kb_pack_arg("deb", c, optarg, argv[optind - 1], &o.pack)))
+				goto out;
+			break;
 		}
 	}
 	if (optind < argc) {
-		ret = deb_usage_error("unexpected argument '%s'", argv[optind]);
+		ret = kb_usage_error("deb", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
 	if (nmodes > 1) {
-		ret = deb_usage_error("%s", "--libs-only and --full exclude each other");
+		ret = kb_usage_error("deb", "%s", "--libs-only and --full exclude each other");
 		goto out;
 	}
 	if (!o.package || (!o.no_patch && (!o.diff || !o.out_dir))) {
-		ret = deb_usage_error("%s is required", !o.package ? "--package"
-							: !o.diff  ? "--diff"
-								   : "-o");
+		ret = kb_usage_error("deb", "%s is required",
+				     !o.package ? "--package"
+				     : !o.diff	? "--diff"
+						: "-o");
 		goto out;
 	}
 	if (kc_deb_build(&o, &sum, &err) < 0) {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "agent/kcare-build/cmds.h"
+#include "agent/kcare-build/pack-args.h"
 #include "kcare/exitcodes.h"
 #include "kcare/patchset.h"
 
@@ -34,14 +35,6 @@ struct ps_arg {
 	const char *path;
 	struct kc_patchset_patch_opts o;
 };
-
-static int ps_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "kcare-build patchset: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see kcare-build patchset --help)\n");
-	return KC_EXIT_USAGE;
-}
 
 /* Hex of @min..@max digits, even count, either case. */
 static int ps_is_hex(const char *s, size_t min, size_t max)
@@ -146,11 +139,10 @@ int cmd_patchset(int argc, char **argv)
 	struct ps_arg *args;
 	const char *name = NULL, *description = NULL, *output = NULL, *pending = NULL;
 	const char *verify = NULL;
-	char *defout = NULL, *end;
+	char *defout = NULL;
 	enum kc_patchset_product product = 0;
 	int64_t released = (int64_t)time(NULL);
 	size_t nargs = 0;
-	unsigned long lvl;
 	int c, li = 0, ret;
 
 	args = calloc((size_t)argc, sizeof(*args));
@@ -175,7 +167,8 @@ int cmd_patchset(int argc, char **argv)
 		case O_PRODUCT:
 			if (kc_patchset_product_parse(optarg, &product) < 0) {
 				ret =
-				    ps_usage_error("unknown product '%s' (want kernel, libs, qemu "
+				    kb_usage_error("patchset",
+						   "unknown product '%s' (want kernel, libs, qemu "
 						   "or db)",
 						   optarg);
 				goto out;
@@ -186,7 +179,7 @@ int cmd_patchset(int argc, char **argv)
 			break;
 		case O_RELEASED:
 			if (kc_patchset_time_parse(optarg, &released, &err) < 0) {
-				ret = ps_usage_error("%s", err.msg);
+				ret = kb_usage_error("patchset", "%s", err.msg);
 				goto out;
 			}
 			break;
@@ -202,7 +195,8 @@ int cmd_patchset(int argc, char **argv)
 		case O_KID:
 		case O_KBID:
 			if (c == O_KID ? !ps_is_hex(optarg, 40, 40) : !ps_is_hex(optarg, 2, 128)) {
-				ret = ps_usage_error(c == O_KID ? "bad kernel id '%s' (want 40 hex "
+				ret = kb_usage_error("patchset",
+						     c == O_KID ? "bad kernel id '%s' (want 40 hex "
 								  "digits)"
 								: "bad build-id '%s' (want hex)",
 						     optarg);
@@ -212,51 +206,52 @@ int cmd_patchset(int argc, char **argv)
 			cur.kernel_build_id = c == O_KBID ? optarg : NULL;
 			break;
 		case O_LEVEL:
-			errno = 0;
-			lvl = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || lvl < 1 || lvl > UINT32_MAX ||
-			    optarg[0] == '-') {
-				ret = ps_usage_error("bad level '%s' (want a number >= 1)", optarg);
+			if (kb_parse_level(optarg, &cur.level) < 0) {
+				ret = kb_usage_error("patchset",
+						     "bad level '%s' (want a number >= 1)", optarg);
 				goto out;
 			}
-			cur.level = (uint32_t)lvl;
 			break;
 		case 'h':
 			fputs(PATCHSET_USAGE, stdout);
 			ret = KC_EXIT_OK;
 			goto out;
 		case ':':
-			ret = ps_usage_error("option '%s' needs an argument", argv[optind - 1]);
+			ret = kb_usage_error("patchset", "option '%s' needs an argument",
+					     argv[optind - 1]);
 			goto out;
 		default:
 			if (c >= O_KPATCH && c < O_KPATCH + KC_KPATCH_NFIELDS) {
 				cur.kpatch[c - O_KPATCH] = optarg;
 				break;
 			}
-			ret = ps_usage_error("unknown option '%s'", argv[optind - 1]);
+			ret = kb_usage_error("patchset", "unknown option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
 	if (verify) {
 		if (product || name || nargs || output || description || pending) {
-			ret = ps_usage_error("%s", "--verify takes an archive and nothing else");
+			ret = kb_usage_error("patchset", "%s",
+					     "--verify takes an archive and nothing else");
 			goto out;
 		}
 		ret = ps_verify(verify);
 		goto out;
 	}
 	if (pending) {
-		ret = ps_usage_error("--%s comes after the last PATCH it could describe", pending);
+		ret = kb_usage_error("patchset",
+				     "--%s comes after the last PATCH it could describe", pending);
 		goto out;
 	}
 	if (!product || !name || !nargs) {
-		ret = ps_usage_error("%s is required", !product ? "--product"
-						       : !name	? "--name"
-								: "a PATCH");
+		ret = kb_usage_error("patchset", "%s is required",
+				     !product ? "--product"
+				     : !name  ? "--name"
+					      : "a PATCH");
 		goto out;
 	}
 	if (kc_patchset_check_name(name, product, &err) < 0) {
-		ret = ps_usage_error("%s", err.msg);
+		ret = kb_usage_error("patchset", "%s", err.msg);
 		goto out;
 	}
 	if (!output) {

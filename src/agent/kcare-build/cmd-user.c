@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent/kcare-build/cmds.h"
+#include "agent/kcare-build/pack-args.h"
 #include "build/differ.h"
 #include "kcare/exitcodes.h"
 
@@ -20,48 +21,6 @@
 	"                        [--build-cmd CMD] [--reference FILE] [--id ID] [--level N]\n"     \
 	"                        [--cve CVE-YYYY-NNNN]... [--description TEXT]\n"                  \
 	"                        [--debug-dir DIR] [--keep-work DIR] [--build-dir DIR] [-v]\n"
-
-static int user_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "kcare-build user: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see kcare-build user --help)\n");
-	return KC_EXIT_USAGE;
-}
-
-static int user_is_cve(const char *s)
-{
-	size_t n;
-
-	if (strncmp(s, "CVE-", 4))
-		return 0;
-	s += 4;
-	if (strspn(s, "0123456789") != 4 || s[4] != '-')
-		return 0;
-	s += 5;
-	n = strspn(s, "0123456789");
-	return n >= 4 && s[n] == '\0';
-}
-
-static int user_is_id(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	return n >= 1 && n <= 63 && s[n] == '\0';
-}
-
-static int user_parse_level(const char *arg, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || *end || end == arg || v < 1 || v > UINT32_MAX || arg[0] == '-')
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static void user_on_signal(int sig)
 {
@@ -91,10 +50,7 @@ int cmd_user(int argc, char **argv)
 	    {"build-cmd", required_argument, NULL, 'b'},
 	    {"reference", required_argument, NULL, 'r'},
 	    {"output", required_argument, NULL, 'o'},
-	    {"id", required_argument, NULL, 'i'},
-	    {"level", required_argument, NULL, 'l'},
-	    {"cve", required_argument, NULL, 'c'},
-	    {"description", required_argument, NULL, 'd'},
+	    KB_PACK_LONGOPTS,
 	    {"debug-dir", required_argument, NULL, 'D'},
 	    {"keep-work", required_argument, NULL, 'k'},
 	    {"build-dir", required_argument, NULL, 'B'},
@@ -107,8 +63,7 @@ int cmd_user(int argc, char **argv)
 	struct kc_err err = KC_ERR_INIT;
 	int c, ret, verbose = 0;
 
-	o.pack.cves = calloc((size_t)argc, sizeof(*o.pack.cves));
-	if (!o.pack.cves) {
+	if (kb_pack_args_init(&o.pack, argc) < 0) {
 		fprintf(stderr, "kcare-build: out of memory\n");
 		return KC_EXIT_ERROR;
 	}
@@ -133,35 +88,6 @@ int cmd_user(int argc, char **argv)
 		case 'o':
 			o.output = optarg;
 			break;
-		case 'i':
-			if (!user_is_id(optarg)) {
-				ret = user_usage_error(
-				    "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})", optarg);
-				goto out;
-			}
-			o.pack.id = optarg;
-			break;
-		case 'l':
-			if (user_parse_level(optarg, &o.pack.level) < 0) {
-				ret =
-				    user_usage_error("bad level '%s' (want a number >= 1)", optarg);
-				goto out;
-			}
-			break;
-		case 'c':
-			if (!user_is_cve(optarg)) {
-				ret = user_usage_error("bad CVE id '%s' (want CVE-YYYY-NNNN)",
-						       optarg);
-				goto out;
-			}
-			o.pack.cves[o.pack.ncves++] = optarg;
-			break;
-		case 'd':
-			o.pack.description = optarg;
-			break;
-		case 'D':
-			o.pack.debug_dir = optarg;
-			break;
 		case 'k':
 			o.work_dir = optarg;
 			break;
@@ -176,26 +102,29 @@ int cmd_user(int argc, char **argv)
 			ret = KC_EXIT_OK;
 			goto out;
 		case ':':
-			ret = user_usage_error("option '%s' needs an argument", argv[optind - 1]);
+			ret = kb_usage_error("user", "option '%s' needs an argument",
+					     argv[optind - 1]);
 			goto out;
 		default:
-			ret = user_usage_error("unknown option '%s'", argv[optind - 1]);
-			goto out;
+			if ((ret = kb_pack_arg("user", c, optarg, argv[optind - 1], &o.pack)))
+				goto out;
+			break;
 		}
 	}
 	if (optind < argc) {
-		ret = user_usage_error("unexpected argument '%s'", argv[optind]);
+		ret = kb_usage_error("user", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
 	if (!o.target || !o.src || !o.diff || !o.output) {
-		ret = user_usage_error("%s is required", !o.target ? "--target"
-							 : !o.src  ? "--src"
-							 : !o.diff ? "--diff"
-								   : "-o");
+		ret = kb_usage_error("user", "%s is required",
+				     !o.target ? "--target"
+				     : !o.src  ? "--src"
+				     : !o.diff ? "--diff"
+					       : "-o");
 		goto out;
 	}
 	if (o.build_cmd && !*o.build_cmd) {
-		ret = user_usage_error("%s", "--build-cmd is empty");
+		ret = kb_usage_error("user", "%s", "--build-cmd is empty");
 		goto out;
 	}
 	user_catch_signals();
