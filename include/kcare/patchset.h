@@ -98,6 +98,12 @@ const char *kc_patchset_kpatch_key(enum kc_patchset_kpatch_field f);
  */
 int kc_patchset_check_name(const char *name, enum kc_patchset_product product, struct kc_err *err);
 
+/* [A-Za-z0-9._-]{1,63}: a patch id (the rule of patchfmt.h). */
+int kc_patchset_id_ok(const char *s);
+
+/* CVE-YYYY-NNNN with 4 to 12 digits in the sequence number. */
+int kc_patchset_cve_ok(const char *s);
+
 /*
  * Parses an ISO-8601 time: YYYY-MM-DD (midnight UTC), or
  * YYYY-MM-DDTHH:MM[:SS] followed by Z or +HH:MM/-HH:MM. -EINVAL otherwise.

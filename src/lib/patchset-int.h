@@ -34,12 +34,6 @@ const char *ps_quote(const char *s, char *buf, size_t bufsz);
 /* [A-Za-z0-9._+-]{1,128}, not starting with '.': a file name under patches/. */
 int ps_file_name_ok(const char *s);
 
-/* [A-Za-z0-9._-]{1,63}: a patch id (the rule of patchfmt.h). */
-int ps_id_ok(const char *s);
-
-/* CVE-YYYY-NNNN with four or more digits in the sequence number. */
-int ps_cve_ok(const char *s);
-
 /* Lowercase hex, even length, 2..@max digits. */
 int ps_hex_ok(const char *s, size_t max);
 

@@ -239,14 +239,14 @@ int ps_file_name_ok(const char *s)
 	return n >= 1 && n <= PS_NAME_MAX && s[n] == '\0' && s[0] != '.';
 }
 
-int ps_id_ok(const char *s)
+int kc_patchset_id_ok(const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
 
 	return n >= 1 && n <= 63 && s[n] == '\0';
 }
 
-int ps_cve_ok(const char *s)
+int kc_patchset_cve_ok(const char *s)
 {
 	size_t n;
 
@@ -364,7 +364,7 @@ int ps_patch_validate(const struct kc_patchset_meta *m, size_t i, struct kc_err 
 	if (!p->target_name || !*p->target_name || strchr(p->target_name, '/') ||
 	    !ps_text_ok(p->target_name, 255, 0))
 		return kc_err_set(err, -EBADMSG, "patch '%s': bad target name", q);
-	if (!p->id || !ps_id_ok(p->id))
+	if (!p->id || !kc_patchset_id_ok(p->id))
 		return kc_err_set(err, -EBADMSG,
 				  "patch '%s': bad patch id (want [A-Za-z0-9._-]{1,63})", q);
 	if (p->level < 1)
@@ -372,7 +372,7 @@ int ps_patch_validate(const struct kc_patchset_meta *m, size_t i, struct kc_err 
 	if (p->ncves > PS_CVES_MAX || (p->ncves && !p->cves))
 		return kc_err_set(err, -EBADMSG, "patch '%s': too many CVE ids", q);
 	for (size_t c = 0; c < p->ncves; c++)
-		if (!p->cves[c] || !ps_cve_ok(p->cves[c]))
+		if (!p->cves[c] || !kc_patchset_cve_ok(p->cves[c]))
 			return kc_err_set(err, -EBADMSG, "patch '%s': bad CVE id '%s'", q,
 					  p->cves[c]
 					      ? ps_quote(p->cves[c], (char[PS_QUOTE_MAX + 8]){0},

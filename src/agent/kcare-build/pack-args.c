@@ -7,6 +7,7 @@
 
 #include "agent/kcare-build/pack-args.h"
 #include "kcare/exitcodes.h"
+#include "kcare/patchset.h"
 
 int kb_usage_error(const char *verb, const char *fmt, const char *arg)
 {
@@ -29,29 +30,6 @@ int kb_parse_level(const char *arg, uint32_t *out)
 	return 0;
 }
 
-/* CVE-YYYY-NNNN with at least four digits in the sequence number. */
-static int is_cve(const char *s)
-{
-	size_t n;
-
-	if (strncmp(s, "CVE-", 4))
-		return 0;
-	s += 4;
-	if (strspn(s, "0123456789") != 4 || s[4] != '-')
-		return 0;
-	s += 5;
-	n = strspn(s, "0123456789");
-	return n >= 4 && s[n] == '\0';
-}
-
-/* A patch id ends up in file names and metadata: a short, plain name. */
-static int is_id(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	return n >= 1 && n <= 63 && s[n] == '\0';
-}
-
 int kb_pack_args_init(struct kc_pack_opts *o, int argc)
 {
 	o->cves = calloc((size_t)argc, sizeof(*o->cves));
@@ -62,7 +40,7 @@ int kb_pack_arg(const char *verb, int c, const char *arg, const char *word, stru
 {
 	switch (c) {
 	case 'i':
-		if (!is_id(arg))
+		if (!kc_patchset_id_ok(arg))
 			return kb_usage_error(verb, "bad patch id '%s' (want [A-Za-z0-9._-]{1,63})",
 					      arg);
 		o->id = arg;
@@ -72,7 +50,7 @@ int kb_pack_arg(const char *verb, int c, const char *arg, const char *word, stru
 			return kb_usage_error(verb, "bad level '%s' (want a number >= 1)", arg);
 		return 0;
 	case 'c':
-		if (!is_cve(arg))
+		if (!kc_patchset_cve_ok(arg))
 			return kb_usage_error(verb, "bad CVE id '%s' (want CVE-YYYY-NNNN)", arg);
 		o->cves[o->ncves++] = arg;
 		return 0;
