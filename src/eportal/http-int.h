@@ -73,7 +73,4 @@ void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep);
 void kc_http_route_doctor_upload(struct kc_http_req *r, struct kc_http_reply *rep);
 void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep, const char *id);
 
-/* Objects of the API, shared by routes. */
-struct json_object *kc_http_server_json(const struct kc_ep_server *s);
-
 #endif

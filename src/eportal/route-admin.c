@@ -13,6 +13,7 @@
 
 #include "eportal/http-int.h"
 #include "eportal/http-json.h"
+#include "eportal/model-json.h"
 #include "eportal/model.h"
 
 void kc_http_auth_flush(void);
@@ -72,23 +73,21 @@ static void named_reply(struct kc_http_reply *rep, int ret, const struct kc_err 
 
 /* The reply to a model call: its error, or the object encoded from its result. */
 static void object_reply(struct kc_http_reply *rep, int ret, const struct kc_err *err, int status,
-			 struct json_object *(*encode)(const void *), const void *item)
+			 kc_ep_json_encoder *encode, const void *record)
 {
 	if (ret < 0)
 		kc_http_fail(rep, ret, err);
 	else
-		kc_http_json(rep, status, encode(item));
+		kc_http_json(rep, status, encode(record));
 }
 
-/* A listing: {key: [encode(item) for each of the n items of size bytes]}. */
-static struct json_object *list_json(const char *key, const void *items, size_t n, size_t size,
-				     struct json_object *(*encode)(const void *))
+/* A listing: {key: [encode(record) for each of the n records of size bytes]}. */
+static struct json_object *list_json(const char *key, const void *records, size_t n, size_t size,
+				     kc_ep_json_encoder *encode)
 {
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct json_object *o = json_object_new_object();
 
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, encode((const char *)items + i * size));
-	json_object_object_add(o, key, a);
+	json_object_object_add(o, key, kc_ep_json_array(records, n, size, encode));
 	return o;
 }
 
@@ -109,11 +108,6 @@ static int64_t arg_num(struct kc_http_req *r, const char *name)
 }
 
 /* ---- servers ------------------------------------------------------- */
-
-static struct json_object *server_json(const void *item)
-{
-	return kc_http_server_json(item);
-}
 
 static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
@@ -152,7 +146,7 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 			kc_http_fail(rep, ret, &err);
 			return;
 		}
-		struct json_object *o = list_json("servers", s, n, sizeof(*s), server_json);
+		struct json_object *o = list_json("servers", s, n, sizeof(*s), kc_ep_server_json);
 		free(s);
 		json_object_object_add(o, "total", json_object_new_int64(total));
 		json_object_object_add(o, "limit", json_object_new_int64(f.limit));
@@ -192,12 +186,12 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		}
 		if (ret == 0)
 			ret = kc_ep_register(ep, key, &c, &s, &err);
-		object_reply(rep, ret, &err, 201, server_json, &s);
+		object_reply(rep, ret, &err, 201, kc_ep_server_json, &s);
 		json_object_put(o);
 	} else if (p->n == 2 && is(r, "GET")) {
 		struct kc_ep_server s;
 		ret = kc_ep_server_get(ep, p->seg[1], &s, &err);
-		object_reply(rep, ret, &err, 200, server_json, &s);
+		object_reply(rep, ret, &err, 200, kc_ep_server_json, &s);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_server_delete(ep, p->seg[1], &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
@@ -207,19 +201,6 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 }
 
 /* ---- feeds --------------------------------------------------------- */
-
-static struct json_object *feed_json(const void *item)
-{
-	const struct kc_ep_feed *f = item;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(f->name));
-	json_object_object_add(o, "auto_update", json_object_new_boolean(f->auto_update));
-	json_object_object_add(o, "deploy_after_hours",
-			       json_object_new_int64(f->deploy_after_hours));
-	json_object_object_add(o, "channel", json_object_new_string(f->channel));
-	return o;
-}
 
 static int feed_decode(struct json_object *o, struct kc_ep_feed *f, int add, struct kc_err *err)
 {
@@ -265,7 +246,8 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200, list_json("feeds", fs, n, sizeof(*fs), feed_json));
+			kc_http_json(rep, 200,
+				     list_json("feeds", fs, n, sizeof(*fs), kc_ep_feed_json));
 		free(fs);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
@@ -276,10 +258,10 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 			ret = kc_ep_feed_add(ep, &f, &err);
 		if (ret == 0)
 			ret = kc_ep_feed_get(ep, f.name, &f, &err);
-		object_reply(rep, ret, &err, 201, feed_json, &f);
+		object_reply(rep, ret, &err, 201, kc_ep_feed_json, &f);
 	} else if (p->n == 2 && is(r, "GET")) {
 		ret = kc_ep_feed_get(ep, p->seg[1], &f, &err);
-		object_reply(rep, ret, &err, 200, feed_json, &f);
+		object_reply(rep, ret, &err, 200, kc_ep_feed_json, &f);
 	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -290,7 +272,7 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 			ret = kc_ep_feed_change(ep, &f, &err);
 		if (ret == 0)
 			ret = kc_ep_feed_get(ep, f.name, &f, &err);
-		object_reply(rep, ret, &err, 200, feed_json, &f);
+		object_reply(rep, ret, &err, 200, kc_ep_feed_json, &f);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_feed_delete(ep, p->seg[1], &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
@@ -300,28 +282,6 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 }
 
 /* ---- keys ---------------------------------------------------------- */
-
-static struct json_object *key_json(const void *item)
-{
-	const struct kc_ep_key *k = item;
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	char buf[64];
-	char *save = NULL;
-
-	json_object_object_add(o, "key", json_object_new_string(k->key));
-	json_object_object_add(o, "feed", json_object_new_string(k->feed));
-	json_object_object_add(o, "server_limit", json_object_new_int64(k->server_limit));
-	json_object_object_add(o, "servers", json_object_new_int64(k->servers));
-	snprintf(buf, sizeof(buf), "%s", k->products);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		json_object_array_add(a, json_object_new_string(t));
-	json_object_object_add(o, "products", a);
-	json_object_object_add(o, "note", json_object_new_string(k->note));
-	json_object_object_add(o, "sticky", json_object_new_string(k->sticky));
-	json_object_object_add(o, "ip_range", json_object_new_string(k->ip_range));
-	json_object_object_add(o, "created", json_object_new_int64(k->created));
-	return o;
-}
 
 static void key_status(struct kc_http_req *r, struct kc_http_reply *rep, const char *key)
 {
@@ -375,7 +335,8 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200, list_json("keys", ks, n, sizeof(*ks), key_json));
+			kc_http_json(rep, 200,
+				     list_json("keys", ks, n, sizeof(*ks), kc_ep_key_json));
 		free(ks);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
@@ -386,10 +347,10 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 			ret = kc_ep_key_add(ep, &k, &err);
 		if (ret == 0)
 			ret = kc_ep_key_get(ep, k.key, &k, &err);
-		object_reply(rep, ret, &err, 201, key_json, &k);
+		object_reply(rep, ret, &err, 201, kc_ep_key_json, &k);
 	} else if (p->n == 2 && is(r, "GET")) {
 		ret = kc_ep_key_get(ep, p->seg[1], &k, &err);
-		object_reply(rep, ret, &err, 200, key_json, &k);
+		object_reply(rep, ret, &err, 200, kc_ep_key_json, &k);
 	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
 		if (body_object(r, rep, &o) < 0)
 			return;
@@ -400,7 +361,7 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 			ret = kc_ep_key_change(ep, &k, mask, &err);
 		if (ret == 0)
 			ret = kc_ep_key_get(ep, k.key, &k, &err);
-		object_reply(rep, ret, &err, 200, key_json, &k);
+		object_reply(rep, ret, &err, 200, kc_ep_key_json, &k);
 	} else if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_key_delete(ep, p->seg[1], &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
@@ -412,21 +373,6 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 }
 
 /* ---- patchsets ----------------------------------------------------- */
-
-static struct json_object *patchset_json(const void *item)
-{
-	const struct kc_ep_patchset *ps = item;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(ps->name));
-	json_object_object_add(o, "product", json_object_new_string(ps->product));
-	json_object_object_add(o, "released", json_object_new_int64(ps->released));
-	json_object_object_add(o, "state", json_object_new_string(ps->state));
-	json_object_object_add(o, "patches", json_object_new_int64(ps->npatches));
-	json_object_object_add(o, "deployed", json_object_new_int64(ps->created));
-	json_object_object_add(o, "origin", json_object_new_string(ps->origin));
-	return o;
-}
 
 static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
@@ -443,7 +389,8 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 			kc_http_fail(rep, ret, &err);
 			return;
 		}
-		struct json_object *o = list_json("patchsets", ps, n, sizeof(*ps), patchset_json);
+		struct json_object *o =
+		    list_json("patchsets", ps, n, sizeof(*ps), kc_ep_patchset_json);
 		free(ps);
 		json_object_object_add(o, "feed", json_object_new_string(feed ? feed : "main"));
 		kc_http_json(rep, 200, o);
@@ -485,40 +432,6 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 
 /* ---- users, api keys, tags ----------------------------------------- */
 
-static struct json_object *user_json(const void *item)
-{
-	const struct kc_ep_user *u = item;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(u->name));
-	json_object_object_add(o, "readonly", json_object_new_boolean(u->readonly));
-	json_object_object_add(o, "created", json_object_new_int64(u->created));
-	return o;
-}
-
-static struct json_object *apikey_json(const void *item)
-{
-	const struct kc_ep_apikey *k = item;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64(k->id));
-	json_object_object_add(o, "prefix", json_object_new_string(k->prefix));
-	json_object_object_add(o, "readonly", json_object_new_boolean(k->readonly));
-	json_object_object_add(o, "note", json_object_new_string(k->note));
-	json_object_object_add(o, "created", json_object_new_int64(k->created));
-	return o;
-}
-
-static struct json_object *tag_json(const void *item)
-{
-	const struct kc_ep_tag *t = item;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "tag", json_object_new_string(t->tag));
-	json_object_object_add(o, "servers", json_object_new_int64(t->servers));
-	return o;
-}
-
 static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -533,7 +446,8 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		if (ret < 0)
 			kc_http_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200, list_json("users", u, n, sizeof(*u), user_json));
+			kc_http_json(rep, 200,
+				     list_json("users", u, n, sizeof(*u), kc_ep_user_json));
 		free(u);
 		return;
 	}
@@ -585,7 +499,7 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 			kc_http_fail(rep, ret, &err);
 		else
 			kc_http_json(rep, 200,
-				     list_json("api_keys", k, n, sizeof(*k), apikey_json));
+				     list_json("api_keys", k, n, sizeof(*k), kc_ep_apikey_json));
 		free(k);
 	} else if (p->n == 1 && is(r, "POST")) {
 		char token[KC_EP_APIKEY_LEN + 1];
@@ -626,7 +540,7 @@ static void tags(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 	if (ret < 0)
 		kc_http_fail(rep, ret, &err);
 	else
-		kc_http_json(rep, 200, list_json("tags", t, n, sizeof(*t), tag_json));
+		kc_http_json(rep, 200, list_json("tags", t, n, sizeof(*t), kc_ep_tag_json));
 	free(t);
 }
 

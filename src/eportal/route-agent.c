@@ -15,34 +15,6 @@
 #include "eportal/keys.h"
 #include "kcare/trust.h"
 
-struct json_object *kc_http_server_json(const struct kc_ep_server *s)
-{
-	struct json_object *o = json_object_new_object(), *tags = json_object_new_array();
-	char buf[sizeof(s->tags)];
-	char *save = NULL;
-
-	json_object_object_add(o, "server_id", json_object_new_string(s->server_id));
-	json_object_object_add(o, "hostname", json_object_new_string(s->hostname));
-	json_object_object_add(o, "ip", json_object_new_string(s->ip));
-	json_object_object_add(o, "key", json_object_new_string(s->key));
-	json_object_object_add(o, "feed", json_object_new_string(s->feed));
-	json_object_object_add(o, "kernel_id", json_object_new_string(s->kernel_id));
-	json_object_object_add(o, "patch_level", json_object_new_int64(s->patch_level));
-	json_object_object_add(o, "effective_version",
-			       json_object_new_string(s->effective_version));
-	json_object_object_add(o, "distro", json_object_new_string(s->distro));
-	json_object_object_add(o, "uptime", json_object_new_int64(s->uptime));
-	json_object_object_add(o, "agent_version", json_object_new_string(s->agent_version));
-	json_object_object_add(o, "is_updated", json_object_new_boolean(s->is_updated));
-	json_object_object_add(o, "registered", json_object_new_int64(s->registered));
-	json_object_object_add(o, "last_seen", json_object_new_int64(s->last_seen));
-	snprintf(buf, sizeof(buf), "%s", s->tags);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		json_object_array_add(tags, json_object_new_string(t));
-	json_object_object_add(o, "tags", tags);
-	return o;
-}
-
 static struct json_object *products_json(const char *list)
 {
 	struct json_object *a = json_object_new_array();

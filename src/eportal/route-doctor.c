@@ -15,18 +15,7 @@
 
 #include "eportal/doctor.h"
 #include "eportal/http-int.h"
-
-static struct json_object *report_json(const struct kc_ep_report *r)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_string(r->id));
-	json_object_object_add(o, "server_id", json_object_new_string(r->server_id));
-	json_object_object_add(o, "ip", json_object_new_string(r->ip));
-	json_object_object_add(o, "received", json_object_new_int64(r->received));
-	json_object_object_add(o, "size", json_object_new_int64(r->size));
-	return o;
-}
+#include "eportal/model-json.h"
 
 static void fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
 {
@@ -106,11 +95,10 @@ void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep
 			kc_http_fail(rep, ret, &err);
 			return;
 		}
-		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(a, report_json(&all[i]));
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "reports",
+				       kc_ep_json_array(all, n, sizeof(*all), kc_ep_report_json));
 		free(all);
-		json_object_object_add(o, "reports", a);
 		kc_http_json(rep, 200, o);
 	} else if (id && get) {
 		download(r, rep, id);

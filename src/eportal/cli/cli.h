@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "eportal/eportal.h"
+#include "eportal/model-json.h"
 #include "kcare/err.h"
 #include "kcare/exitcodes.h"
 
@@ -27,6 +28,12 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses a non-negative integer; -1 when @s is not one. */
 int64_t cli_num(const char *s);
+/*
+ * Prints the records as a pretty JSON array on stdout, encoded as the admin
+ * API encodes them (model-json.h).
+ */
+void cli_print_records(const void *records, size_t n, size_t size, kc_ep_json_encoder *encode);
+
 /* "YYYY-MM-DD HH:MM:SS" UTC, or "-" for 0. @buf of 32 bytes. */
 const char *cli_time(int64_t t, char *buf);
 

@@ -5,7 +5,6 @@
  */
 #include <fcntl.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,19 +30,7 @@ static int list(struct kc_ep *ep, int json)
 	if (kc_ep_report_list(ep, &r, &n, &err) < 0)
 		return cli_fail(&err);
 	if (json) {
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "id", json_object_new_string(r[i].id));
-			json_object_object_add(o, "server_id",
-					       json_object_new_string(r[i].server_id));
-			json_object_object_add(o, "ip", json_object_new_string(r[i].ip));
-			json_object_object_add(o, "received", json_object_new_int64(r[i].received));
-			json_object_object_add(o, "size", json_object_new_int64(r[i].size));
-			json_object_array_add(a, o);
-		}
-		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
-		json_object_put(a);
+		cli_print_records(r, n, sizeof(*r), kc_ep_report_json);
 	} else {
 		printf("%-32s %-19s %-15s %10s %s\n", "ID", "RECEIVED", "IP", "SIZE", "SERVER");
 		for (size_t i = 0; i < n; i++)

@@ -5,7 +5,6 @@
  * documents (-a, -c KEY, -d KEY, -l); "list" is the default.
  */
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -167,29 +166,7 @@ int cmd_key(int argc, char **argv)
 		if (r < 0)
 			break;
 		if (json) {
-			struct json_object *a = json_object_new_array();
-			for (size_t i = 0; i < n; i++) {
-				struct json_object *o = json_object_new_object();
-				json_object_object_add(o, "key",
-						       json_object_new_string(keys[i].key));
-				json_object_object_add(o, "feed",
-						       json_object_new_string(keys[i].feed));
-				json_object_object_add(o, "server_limit",
-						       json_object_new_int64(keys[i].server_limit));
-				json_object_object_add(o, "servers",
-						       json_object_new_int64(keys[i].servers));
-				json_object_object_add(o, "products",
-						       json_object_new_string(keys[i].products));
-				json_object_object_add(o, "note",
-						       json_object_new_string(keys[i].note));
-				json_object_object_add(o, "sticky",
-						       json_object_new_string(keys[i].sticky));
-				json_object_object_add(o, "ip_range",
-						       json_object_new_string(keys[i].ip_range));
-				json_object_array_add(a, o);
-			}
-			printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
-			json_object_put(a);
+			cli_print_records(keys, n, sizeof(*keys), kc_ep_key_json);
 		} else {
 			printf("%-32s %-12s %7s %7s %-16s %-10s %s\n", "KEY", "FEED", "SERVERS",
 			       "LIMIT", "PRODUCTS", "STICKY", "NOTE");
@@ -313,22 +290,7 @@ int cmd_feed(int argc, char **argv)
 		if (r < 0)
 			break;
 		if (json) {
-			struct json_object *a = json_object_new_array();
-			for (size_t i = 0; i < n; i++) {
-				struct json_object *o = json_object_new_object();
-				json_object_object_add(o, "name",
-						       json_object_new_string(fs[i].name));
-				json_object_object_add(o, "auto_update",
-						       json_object_new_boolean(fs[i].auto_update));
-				json_object_object_add(
-				    o, "deploy_after_hours",
-				    json_object_new_int64(fs[i].deploy_after_hours));
-				json_object_object_add(o, "channel",
-						       json_object_new_string(fs[i].channel));
-				json_object_array_add(a, o);
-			}
-			printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
-			json_object_put(a);
+			cli_print_records(fs, n, sizeof(*fs), kc_ep_feed_json);
 		} else {
 			printf("%-20s %-11s %-12s %s\n", "FEED", "AUTO-UPDATE", "DEPLOY-AFTER",
 			       "CHANNEL");

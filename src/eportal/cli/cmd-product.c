@@ -6,7 +6,6 @@
  * the state verbs change what a feed serves; list shows the states.
  */
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,19 +59,7 @@ static int list(struct kc_ep *ep, const char *product, const char *feed, int jso
 	if (r < 0)
 		return r;
 	if (json) {
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "name", json_object_new_string(ps[i].name));
-			json_object_object_add(o, "product", json_object_new_string(ps[i].product));
-			json_object_object_add(o, "released",
-					       json_object_new_int64(ps[i].released));
-			json_object_object_add(o, "state", json_object_new_string(ps[i].state));
-			json_object_object_add(o, "patches", json_object_new_int64(ps[i].npatches));
-			json_object_array_add(a, o);
-		}
-		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
-		json_object_put(a);
+		cli_print_records(ps, n, sizeof(*ps), kc_ep_patchset_json);
 	} else {
 		printf("%-24s %-11s %-20s %7s\n", "PATCHSET", "STATE", "RELEASED", "PATCHES");
 		for (size_t i = 0; i < n; i++)

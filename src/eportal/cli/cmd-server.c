@@ -4,7 +4,6 @@
  * check-ins, and cleaning out the ones that stopped checking in.
  */
 #include <getopt.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,29 +101,7 @@ int cmd_list_servers(int argc, char **argv)
 		return KC_EXIT_ERROR;
 	r = kc_ep_server_list(ep, &f, &s, &n, NULL, &err);
 	if (r == 0 && json) {
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "server_id",
-					       json_object_new_string(s[i].server_id));
-			json_object_object_add(o, "hostname",
-					       json_object_new_string(s[i].hostname));
-			json_object_object_add(o, "ip", json_object_new_string(s[i].ip));
-			json_object_object_add(o, "key", json_object_new_string(s[i].key));
-			json_object_object_add(o, "feed", json_object_new_string(s[i].feed));
-			json_object_object_add(o, "kernel_id",
-					       json_object_new_string(s[i].kernel_id));
-			json_object_object_add(o, "patch_level",
-					       json_object_new_int64(s[i].patch_level));
-			json_object_object_add(o, "is_updated",
-					       json_object_new_boolean(s[i].is_updated));
-			json_object_object_add(o, "last_seen",
-					       json_object_new_int64(s[i].last_seen));
-			json_object_object_add(o, "tags", json_object_new_string(s[i].tags));
-			json_object_array_add(a, o);
-		}
-		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
-		json_object_put(a);
+		cli_print_records(s, n, sizeof(*s), kc_ep_server_json);
 	} else if (r == 0) {
 		printf("%-32s %-24s %-15s %-10s %5s %-7s %s\n", "SERVER", "HOSTNAME", "IP", "FEED",
 		       "LEVEL", "UPDATED", "LAST SEEN");

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -84,6 +85,14 @@ int64_t cli_num(const char *s)
 	if (*end || errno || v < 0)
 		return -1;
 	return v;
+}
+
+void cli_print_records(const void *records, size_t n, size_t size, kc_ep_json_encoder *encode)
+{
+	struct json_object *a = kc_ep_json_array(records, n, size, encode);
+
+	printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
+	json_object_put(a);
 }
 
 const char *cli_time(int64_t t, char *buf)
