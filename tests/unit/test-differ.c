@@ -23,56 +23,19 @@
 #include "build/differ-symtab.h"
 #include "build/differ.h"
 #include "kcare/patch.h"
-
-static char dir[] = "/tmp/kc-test-differ.XXXXXX";
-
-static void run(const char *fmt, ...)
-{
-	char cmd[4096];
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd %s && ", dir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void put(const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static const char *path_of(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
+#include "scratch.h"
 
 /* Compiles @orig and @patched (C text) as one unit and opens them as a kc_dcu. */
 static int unit(struct kc_dcu *cu, const char *orig, const char *patched, struct kc_err *err)
 {
 	int ret;
 
-	put("o.c", orig);
-	put("p.c", patched);
-	run("gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o o.o o.c && "
-	    "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o p.o p.c");
+	scratch_put("o.c", orig);
+	scratch_put("p.c", patched);
+	scratch_run("gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o o.o o.c && "
+		    "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c -o p.o p.c");
 	memset(cu, 0, sizeof(*cu));
-	assert_int_equal(kc_diff_cu_open(cu, path_of("o.o"), path_of("p.o"), err), 0);
+	assert_int_equal(kc_diff_cu_open(cu, scratch_path("o.o"), scratch_path("p.o"), err), 0);
 	assert_int_equal(kc_diff_pair(cu, err), 0);
 	ret = kc_diff_compare(cu, err);
 	return ret;
@@ -237,12 +200,12 @@ static void test_differ__symtab_by_unit(void **state)
 	const struct kc_dsym *a = NULL, *b = NULL, *g = NULL;
 
 	(void)state;
-	put("ua.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
-		    "{ return ++cnt; }\nint ua(void) { return get(); }\n");
-	put("ub.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
-		    "{ return cnt += 2; }\nint ub(void) { return get(); }\n");
-	run("gcc -O2 -fPIC -shared -o libu.so ua.c ub.c");
-	assert_int_equal(kc_dsymtab_open(&st, path_of("libu.so"), &err), 0);
+	scratch_put("ua.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
+			    "{ return ++cnt; }\nint ua(void) { return get(); }\n");
+	scratch_put("ub.c", "static int cnt;\nstatic __attribute__((noinline)) int get(void) "
+			    "{ return cnt += 2; }\nint ub(void) { return get(); }\n");
+	scratch_run("gcc -O2 -fPIC -shared -o libu.so ua.c ub.c");
+	assert_int_equal(kc_dsymtab_open(&st, scratch_path("libu.so"), &err), 0);
 	assert_int_equal(kc_dsymtab_lookup(&st, "ua.c", "get", 1, &a, &err), 0);
 	assert_int_equal(kc_dsymtab_lookup(&st, "ub.c", "get", 1, &b, &err), 0);
 	assert_int_not_equal(a->value, b->value);
@@ -259,17 +222,19 @@ static void test_differ__identity(void **state)
 	char *found = NULL;
 
 	(void)state;
-	put("id.c", "int id(int x) { return x + 1; }\n");
-	run("mkdir -p t r1 r2 && gcc -O2 -fPIC -shared -o t/libid.so id.c && "
-	    "gcc -O2 -g -fPIC -shared -o r1/libid.so id.c && "
-	    "gcc -O1 -fPIC -shared -o r2/libid.so id.c");
+	scratch_put("id.c", "int id(int x) { return x + 1; }\n");
+	scratch_run("mkdir -p t r1 r2 && gcc -O2 -fPIC -shared -o t/libid.so id.c && "
+		    "gcc -O2 -g -fPIC -shared -o r1/libid.so id.c && "
+		    "gcc -O1 -fPIC -shared -o r2/libid.so id.c");
 	/* -g changes the build-id but no loaded byte */
-	assert_int_equal(kc_dsym_find_identical(path_of("r1"), path_of("t/libid.so"), &found, &err),
-			 0);
+	assert_int_equal(
+	    kc_dsym_find_identical(scratch_path("r1"), scratch_path("t/libid.so"), &found, &err),
+	    0);
 	assert_non_null(strstr(found, "r1/libid.so"));
 	free(found);
-	assert_int_equal(kc_dsym_find_identical(path_of("r2"), path_of("t/libid.so"), &found, &err),
-			 -ESRCH);
+	assert_int_equal(
+	    kc_dsym_find_identical(scratch_path("r2"), scratch_path("t/libid.so"), &found, &err),
+	    -ESRCH);
 	assert_null(found);
 	assert_non_null(strstr(err.msg, "do not rebuild"));
 }
@@ -277,19 +242,19 @@ static void test_differ__identity(void **state)
 static void test_differ__diff_sources_only(void **state)
 {
 	(void)state;
-	put("src.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n");
-	put("hdr.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n--- a/x.h\t2024\n+++ "
-			 "b/x.h\t2024\n@@ -1 +1 @@\n-a\n+b\n");
-	assert_true(kc_dbuild_diff_sources_only(path_of("src.patch")));
-	assert_false(kc_dbuild_diff_sources_only(path_of("hdr.patch")));
+	scratch_put("src.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n");
+	scratch_put("hdr.patch", "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n--- a/x.h\t2024\n+++ "
+				 "b/x.h\t2024\n@@ -1 +1 @@\n-a\n+b\n");
+	assert_true(kc_dbuild_diff_sources_only(scratch_path("src.patch")));
+	assert_false(kc_dbuild_diff_sources_only(scratch_path("hdr.patch")));
 }
 
 static void project(const char *lib)
 {
-	run("rm -rf proj tgt && mkdir -p proj");
-	put("proj/Makefile", "libp.so: lib.c\n\t$(CC) -O2 -fPIC -shared -o $@ lib.c\n");
-	put("proj/lib.c", lib);
-	run("cp -a proj tgt && make -s -C tgt");
+	scratch_run("rm -rf proj tgt && mkdir -p proj");
+	scratch_put("proj/Makefile", "libp.so: lib.c\n\t$(CC) -O2 -fPIC -shared -o $@ lib.c\n");
+	scratch_put("proj/lib.c", lib);
+	scratch_run("cp -a proj tgt && make -s -C tgt");
 }
 
 static void test_differ__run(void **state)
@@ -302,16 +267,16 @@ static void test_differ__run(void **state)
 
 	(void)state;
 	project("static int cnt;\nint f(int x) { cnt++; return x * 3 + cnt; }\n");
-	put("fix.patch", "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n static int cnt;\n"
-			 "-int f(int x) { cnt++; return x * 3 + cnt; }\n"
-			 "+int f(int x) { cnt++; return x * 4 + cnt; }\n");
+	scratch_put("fix.patch", "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n static int cnt;\n"
+				 "-int f(int x) { cnt++; return x * 3 + cnt; }\n"
+				 "+int f(int x) { cnt++; return x * 4 + cnt; }\n");
 	char target[512], src[512], diff[512], bad[512], output[512];
 
-	snprintf(target, sizeof(target), "%s", path_of("tgt/libp.so"));
-	snprintf(src, sizeof(src), "%s", path_of("proj"));
-	snprintf(diff, sizeof(diff), "%s", path_of("fix.patch"));
-	snprintf(bad, sizeof(bad), "%s", path_of("bad.patch"));
-	snprintf(output, sizeof(output), "%s", path_of("fix.kpatch"));
+	snprintf(target, sizeof(target), "%s", scratch_path("tgt/libp.so"));
+	snprintf(src, sizeof(src), "%s", scratch_path("proj"));
+	snprintf(diff, sizeof(diff), "%s", scratch_path("fix.patch"));
+	snprintf(bad, sizeof(bad), "%s", scratch_path("bad.patch"));
+	snprintf(output, sizeof(output), "%s", scratch_path("fix.kpatch"));
 	o.target = target;
 	o.src = src;
 	o.diff = diff;
@@ -334,8 +299,9 @@ static void test_differ__run(void **state)
 	unlink(o.output);
 
 	/* a refusal: no file */
-	put("bad.patch", "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n-static int cnt;\n"
-			 "+static long cnt;\n int f(int x) { cnt++; return x * 3 + cnt; }\n");
+	scratch_put("bad.patch",
+		    "--- a/lib.c\n+++ b/lib.c\n@@ -1,2 +1,2 @@\n-static int cnt;\n"
+		    "+static long cnt;\n int f(int x) { cnt++; return x * 3 + cnt; }\n");
 	o.diff = bad;
 	ret = kc_differ_run(&o, NULL, &err);
 	if (ret != -ENOTSUP)
@@ -345,7 +311,7 @@ static void test_differ__run(void **state)
 
 	/* sources that do not rebuild the target */
 	kc_err_clear(&err);
-	run("echo 'int g(void) { return 1; }' >> proj/lib.c");
+	scratch_run("echo 'int g(void) { return 1; }' >> proj/lib.c");
 	o.diff = diff;
 	assert_int_equal(kc_differ_run(&o, NULL, &err), -ESRCH);
 	assert_int_equal(access(o.output, F_OK), -1);
@@ -354,16 +320,13 @@ static void test_differ__run(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	return scratch_make("differ");
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_remove();
 }
 
 int main(void)

@@ -20,44 +20,7 @@
 
 #include "build/pack.h"
 #include "kcare/patch.h"
-
-static char dir[] = "/tmp/kc-test-pack.XXXXXX";
-
-static void run(const char *fmt, ...)
-{
-	char cmd[2048];
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd %s && ", dir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static const char *path_of(const char *name)
-{
-	static char buf[4][256];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
+#include "scratch.h"
 
 static const char tgt_c[] =
     "#include <stdio.h>\n#include <string.h>\n"
@@ -102,20 +65,18 @@ static const char fix_c[] = "#include <stdio.h>\n#include <string.h>\n"
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(dir))
+	if (scratch_make("pack") < 0)
 		return -1;
-	put("tgt.c", tgt_c);
-	put("fix.c", fix_c);
-	run("gcc -O2 -fPIE -pie -o tgt tgt.c && " CFLAGS_FIX " fix.c -o fix.o");
+	scratch_put("tgt.c", tgt_c);
+	scratch_put("fix.c", fix_c);
+	scratch_run("gcc -O2 -fPIE -pie -o tgt tgt.c && " CFLAGS_FIX " fix.c -o fix.o");
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (!getenv("KC_TEST_KEEP"))
-		run("cd / && rm -rf %s", dir);
-	return 0;
+	return scratch_remove();
 }
 
 /* st_value, st_size and the first bytes of @name in @file, read independently of kc_target. */
@@ -169,9 +130,9 @@ static struct kc_patch *pack_ok(const char *target, const char *obj, const char 
 				struct kc_pack_summary *sum)
 {
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_pack_opts o = {.target = path_of(target),
-				 .object = path_of(obj),
-				 .output = path_of("out.kcp"),
+	struct kc_pack_opts o = {.target = scratch_path(target),
+				 .object = scratch_path(obj),
+				 .output = scratch_path("out.kcp"),
 				 .debug_dir = debug_dir};
 	struct kc_pack_summary s;
 	struct kc_patch *p = NULL;
@@ -187,10 +148,10 @@ static void pack_fails_dbg(const char *target, const char *obj, const char *debu
 			   const char *msg)
 {
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_pack_opts o = {.target = path_of(target),
-				 .object = path_of(obj),
-				 .output = path_of("fail.kcp"),
-				 .debug_dir = debug_dir ? path_of(debug_dir) : NULL};
+	struct kc_pack_opts o = {.target = scratch_path(target),
+				 .object = scratch_path(obj),
+				 .output = scratch_path("fail.kcp"),
+				 .debug_dir = debug_dir ? scratch_path(debug_dir) : NULL};
 
 	assert_true(kc_pack(&o, NULL, &err) < 0);
 	if (!strstr(err.msg, msg))
@@ -262,7 +223,7 @@ static void test_pack__pie_target_with_libc_and_statics(void **state)
 	assert_int_equal(p->flags, 0);
 	assert_int_equal(p->level, 1);
 	/* the replaced function: target value, size and entry bytes from the file */
-	elf_sym(path_of("tgt"), "compute", &v, &sz, orig, sizeof(orig));
+	elf_sym(scratch_path("tgt"), "compute", &v, &sz, orig, sizeof(orig));
 	assert_int_equal(p->nfuncs, 1);
 	assert_string_equal(p->funcs[0].name, "compute");
 	assert_int_equal(p->funcs[0].target_value, v);
@@ -270,13 +231,13 @@ static void test_pack__pie_target_with_libc_and_statics(void **state)
 	assert_int_equal(p->funcs[0].orig_len, sz < 16 ? sz : 16);
 	assert_memory_equal(p->funcs[0].orig, orig, p->funcs[0].orig_len);
 	/* static variable and static function of the target, via .symtab */
-	elf_sym(path_of("tgt"), "counter", &v, &sz, NULL, 0);
+	elf_sym(scratch_path("tgt"), "counter", &v, &sz, NULL, 0);
 	s = find_sym(p, "counter", NULL);
 	assert_int_equal(s->kind, KC_PF_SYM_TARGET);
 	assert_int_equal(s->value, v);
 	r = find_reloc(p, KC_PF_R_ABS64, "counter"); /* GOTPCREL: a slot in rodata */
 	assert_true(r->offset >= p->rodata_off && r->offset < p->rodata_off + p->rodata_size);
-	elf_sym(path_of("tgt"), "scale", &v, &sz, NULL, 0);
+	elf_sym(scratch_path("tgt"), "scale", &v, &sz, NULL, 0);
 	s = find_sym(p, "scale", NULL);
 	assert_int_equal(s->kind, KC_PF_SYM_TARGET);
 	assert_int_equal(s->flags, KC_PF_SYMF_FUNC);
@@ -328,18 +289,18 @@ static void test_pack__shared_library_and_exec_targets(void **state)
 	uint64_t v, sz;
 
 	(void)state;
-	run("gcc -O2 -fPIC -shared -Wl,-soname,libtgt.so.1 -o libtgt.so tgt.c && "
-	    "gcc -O2 -no-pie -fno-pie -o tgt-exec tgt.c");
+	scratch_run("gcc -O2 -fPIC -shared -Wl,-soname,libtgt.so.1 -o libtgt.so tgt.c && "
+		    "gcc -O2 -no-pie -fno-pie -o tgt-exec tgt.c");
 	p = pack_ok("libtgt.so", "fix.o", NULL, &sum);
 	assert_string_equal(p->target_name, "libtgt.so.1");
 	assert_string_equal(sum.target_name, "libtgt.so.1");
 	assert_int_equal(p->flags, 0);
-	elf_sym(path_of("libtgt.so"), "compute", &v, &sz, NULL, 0);
+	elf_sym(scratch_path("libtgt.so"), "compute", &v, &sz, NULL, 0);
 	assert_int_equal(p->funcs[0].target_value, v);
 	kc_patch_free(p);
 	p = pack_ok("tgt-exec", "fix.o", NULL, NULL);
 	assert_int_equal(p->flags, KC_PF_F_TARGET_EXEC);
-	elf_sym(path_of("tgt-exec"), "counter", &v, &sz, NULL, 0);
+	elf_sym(scratch_path("tgt-exec"), "counter", &v, &sz, NULL, 0);
 	assert_int_equal(find_sym(p, "counter", NULL)->value, v);
 	kc_patch_free(p);
 }
@@ -354,12 +315,12 @@ static void test_pack__stripped_target_with_debug_file(void **state)
 	p = pack_ok("tgt", "fix.o", NULL, NULL);
 	kc_buildid_to_hex(&p->build_id, hex, sizeof(hex));
 	kc_patch_free(p);
-	elf_sym(path_of("tgt"), "counter", &v, &sz, NULL, 0);
-	run("cp tgt tgt-stripped && objcopy --only-keep-debug tgt tgt.debug && "
-	    "strip tgt-stripped && mkdir -p dbg/.build-id/%.2s && mv tgt.debug "
-	    "dbg/.build-id/%.2s/%s.debug",
-	    hex, hex, hex + 2);
-	p = pack_ok("tgt-stripped", "fix.o", path_of("dbg"), NULL);
+	elf_sym(scratch_path("tgt"), "counter", &v, &sz, NULL, 0);
+	scratch_run("cp tgt tgt-stripped && objcopy --only-keep-debug tgt tgt.debug && "
+		    "strip tgt-stripped && mkdir -p dbg/.build-id/%.2s && mv tgt.debug "
+		    "dbg/.build-id/%.2s/%s.debug",
+		    hex, hex, hex + 2);
+	p = pack_ok("tgt-stripped", "fix.o", scratch_path("dbg"), NULL);
 	assert_int_equal(find_sym(p, "counter", NULL)->kind, KC_PF_SYM_TARGET);
 	assert_int_equal(find_sym(p, "counter", NULL)->value, v);
 	assert_int_equal(find_sym(p, "scale", NULL)->kind, KC_PF_SYM_TARGET);
@@ -368,8 +329,8 @@ static void test_pack__stripped_target_with_debug_file(void **state)
 	/* without the debug file a stripped PIE has no 'compute' to replace */
 	pack_fails_dbg("tgt-stripped", "fix.o", "nodbg", "replaces a function of");
 	/* a stripped library still exports 'compute', but its static variable is unknown */
-	run("gcc -O2 -fPIC -shared -o libs.so tgt.c && strip libs.so");
-	p = pack_ok("libs.so", "fix.o", path_of("nodbg"), NULL);
+	scratch_run("gcc -O2 -fPIC -shared -o libs.so tgt.c && strip libs.so");
+	p = pack_ok("libs.so", "fix.o", scratch_path("nodbg"), NULL);
 	assert_int_equal(find_sym(p, "counter", NULL)->kind, KC_PF_SYM_EXTERN);
 	kc_patch_free(p);
 }
@@ -381,14 +342,16 @@ static void test_pack__tls_models(void **state)
 	uint64_t v, sz, val;
 
 	(void)state;
-	put("tls-gd.c", "extern __thread int tv;\nint compute(int x) { return tv + x; }\n");
-	put("tls-ie.c", "extern __thread int tv __attribute__((tls_model(\"initial-exec\")));\n"
-			"int compute(int x) { return tv * x; }\n");
-	put("tls-le.c", "extern __thread int tv __attribute__((tls_model(\"local-exec\")));\n"
-			"int compute(int x) { return tv - x; }\n");
-	run(CFLAGS_FIX " tls-gd.c && " CFLAGS_FIX " tls-ie.c && "
-		       "gcc -O2 -fPIE -ffunction-sections -fdata-sections -c tls-le.c");
-	elf_sym(path_of("tgt"), "tv", &v, &sz, NULL, 0);
+	scratch_put("tls-gd.c", "extern __thread int tv;\nint compute(int x) { return tv + x; }\n");
+	scratch_put("tls-ie.c",
+		    "extern __thread int tv __attribute__((tls_model(\"initial-exec\")));\n"
+		    "int compute(int x) { return tv * x; }\n");
+	scratch_put("tls-le.c",
+		    "extern __thread int tv __attribute__((tls_model(\"local-exec\")));\n"
+		    "int compute(int x) { return tv - x; }\n");
+	scratch_run(CFLAGS_FIX " tls-gd.c && " CFLAGS_FIX " tls-ie.c && "
+			       "gcc -O2 -fPIE -ffunction-sections -fdata-sections -c tls-le.c");
+	elf_sym(scratch_path("tgt"), "tv", &v, &sz, NULL, 0);
 	/* general dynamic: module id slot + constant offset, __tls_get_addr via a stub */
 	p = pack_ok("tgt", "tls-gd.o", NULL, NULL);
 	assert_int_equal(find_sym(p, "tv", NULL)->kind, KC_PF_SYM_TARGET);
@@ -414,16 +377,17 @@ static void test_pack__tls_models(void **state)
 static void test_pack__refusals(void **state)
 {
 	(void)state;
-	put("short.c", "int tiny(void) { return 1; }\n");
-	put("none.c", "int unrelated(int x) { return x; }\n");
-	put("tdata.c", "__thread int mine = 3;\nint compute(int x) { return mine + x; }\n");
-	put("abs32.c", "int table[4];\nint compute(int x) { return table[x & 3]; }\n");
-	put("amb1.c", "static int counter;\n__attribute__((noipa)) int f1(void) "
-		      "{ return counter++; }\n");
-	put("amb2.c", "static int counter;\n__attribute__((noipa)) int compute(int x) "
-		      "{ return counter += x; }\nint f1(void);\nint main(void) "
-		      "{ return f1() + compute(2); }\n");
-	run(CFLAGS_FIX
+	scratch_put("short.c", "int tiny(void) { return 1; }\n");
+	scratch_put("none.c", "int unrelated(int x) { return x; }\n");
+	scratch_put("tdata.c", "__thread int mine = 3;\nint compute(int x) { return mine + x; }\n");
+	scratch_put("abs32.c", "int table[4];\nint compute(int x) { return table[x & 3]; }\n");
+	scratch_put("amb1.c", "static int counter;\n__attribute__((noipa)) int f1(void) "
+			      "{ return counter++; }\n");
+	scratch_put("amb2.c", "static int counter;\n__attribute__((noipa)) int compute(int x) "
+			      "{ return counter += x; }\nint f1(void);\nint main(void) "
+			      "{ return f1() + compute(2); }\n");
+	scratch_run(
+	    CFLAGS_FIX
 	    " short.c && " CFLAGS_FIX " none.c && " CFLAGS_FIX " tdata.c && "
 	    "gcc -O2 -fno-pic -mcmodel=small -ffunction-sections -fdata-sections -c abs32.c && "
 	    "gcc -O2 -fPIE -pie -o amb amb1.c amb2.c && "
