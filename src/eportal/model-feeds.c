@@ -118,12 +118,20 @@ int kc_ep_feed_delete(struct kc_ep *ep, const char *name, struct kc_err *err)
 	return kc_ep_publish(ep, err);
 }
 
+static void feed_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_feed *f = rec;
+
+	KC_EP_COL(st, 0, f->name);
+	f->auto_update = (int)kc_db_col_int(st, 1);
+	f->deploy_after_hours = kc_db_col_int(st, 2);
+	KC_EP_COL(st, 3, f->channel);
+}
+
 static int feed_select(struct kc_ep *ep, const char *name, struct kc_ep_feed **out, size_t *n,
 		       struct kc_err *err)
 {
 	struct kc_db_stmt *st;
-	struct kc_ep_feed *arr = NULL;
-	size_t cnt = 0, cap = 0;
 	int r;
 
 	r = kc_db_prepare(ep->db,
@@ -136,25 +144,7 @@ static int feed_select(struct kc_ep *ep, const char *name, struct kc_ep_feed **o
 		return r;
 	if (name)
 		kc_db_bind_text(st, 1, name);
-	while ((r = kc_db_step(st, err)) > 0) {
-		struct kc_ep_feed *f = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-		if (!f) {
-			r = kc_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		KC_EP_COL(st, 0, f->name);
-		f->auto_update = (int)kc_db_col_int(st, 1);
-		f->deploy_after_hours = kc_db_col_int(st, 2);
-		KC_EP_COL(st, 3, f->channel);
-	}
-	kc_db_finalize(st);
-	if (r < 0) {
-		free(arr);
-		return r;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	return kc_ep_rows(st, sizeof(**out), feed_row, (void **)out, n, err);
 }
 
 int kc_ep_feed_list(struct kc_ep *ep, struct kc_ep_feed **out, size_t *n, struct kc_err *err)

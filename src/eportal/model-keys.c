@@ -205,12 +205,25 @@ int kc_ep_key_delete(struct kc_ep *ep, const char *key, struct kc_err *err)
 	" k.created, (SELECT COUNT(*) FROM servers s WHERE s.key_id = k.id)"                       \
 	" FROM keys k JOIN feeds f ON f.id = k.feed_id"
 
+static void key_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_key *k = rec;
+
+	KC_EP_COL(st, 0, k->key);
+	KC_EP_COL(st, 1, k->feed);
+	k->server_limit = kc_db_col_int(st, 2);
+	KC_EP_COL(st, 3, k->products);
+	KC_EP_COL(st, 4, k->note);
+	KC_EP_COL(st, 5, k->sticky);
+	KC_EP_COL(st, 6, k->ip_range);
+	k->created = kc_db_col_int(st, 7);
+	k->servers = kc_db_col_int(st, 8);
+}
+
 static int key_select(struct kc_ep *ep, const char *key, struct kc_ep_key **out, size_t *n,
 		      struct kc_err *err)
 {
 	struct kc_db_stmt *st;
-	struct kc_ep_key *arr = NULL;
-	size_t cnt = 0, cap = 0;
 	int r;
 
 	r = kc_db_prepare(ep->db, key ? KEY_COLS " WHERE k.key = ?" : KEY_COLS " ORDER BY k.id",
@@ -219,30 +232,7 @@ static int key_select(struct kc_ep *ep, const char *key, struct kc_ep_key **out,
 		return r;
 	if (key)
 		kc_db_bind_text(st, 1, key);
-	while ((r = kc_db_step(st, err)) > 0) {
-		struct kc_ep_key *k = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-		if (!k) {
-			r = kc_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		KC_EP_COL(st, 0, k->key);
-		KC_EP_COL(st, 1, k->feed);
-		k->server_limit = kc_db_col_int(st, 2);
-		KC_EP_COL(st, 3, k->products);
-		KC_EP_COL(st, 4, k->note);
-		KC_EP_COL(st, 5, k->sticky);
-		KC_EP_COL(st, 6, k->ip_range);
-		k->created = kc_db_col_int(st, 7);
-		k->servers = kc_db_col_int(st, 8);
-	}
-	kc_db_finalize(st);
-	if (r < 0) {
-		free(arr);
-		return r;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	return kc_ep_rows(st, sizeof(**out), key_row, (void **)out, n, err);
 }
 
 int kc_ep_key_list(struct kc_ep *ep, struct kc_ep_key **out, size_t *n, struct kc_err *err)

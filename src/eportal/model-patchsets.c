@@ -29,12 +29,25 @@ int kc_ep_ps_action_parse(const char *s, enum kc_ep_ps_action *a)
 	return -EINVAL;
 }
 
+static void patchset_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_patchset *p = rec;
+
+	KC_EP_COL(st, 0, p->name);
+	KC_EP_COL(st, 1, p->product);
+	p->released = kc_db_col_int(st, 2);
+	p->created = kc_db_col_int(st, 3);
+	KC_EP_COL(st, 4, p->state);
+	p->npatches = kc_db_col_int(st, 5);
+	KC_EP_COL(st, 6, p->origin);
+}
+
 int kc_ep_patchset_list(struct kc_ep *ep, const char *feed, const char *product,
 			struct kc_ep_patchset **out, size_t *n, struct kc_err *err)
 {
 	struct kc_db_stmt *st;
 	struct kc_ep_patchset *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	size_t cnt = 0;
 	int64_t feed_id = 0;
 	int r;
 
@@ -65,21 +78,7 @@ int kc_ep_patchset_list(struct kc_ep *ep, const char *feed, const char *product,
 	kc_db_bind_int(st, 1, feed_id);
 	kc_db_bind_text(st, 2, product ? product : "");
 	kc_db_bind_text(st, 3, product ? product : "");
-	while ((r = kc_db_step(st, err)) > 0) {
-		struct kc_ep_patchset *p = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-		if (!p) {
-			r = kc_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		KC_EP_COL(st, 0, p->name);
-		KC_EP_COL(st, 1, p->product);
-		p->released = kc_db_col_int(st, 2);
-		p->created = kc_db_col_int(st, 3);
-		KC_EP_COL(st, 4, p->state);
-		p->npatches = kc_db_col_int(st, 5);
-		KC_EP_COL(st, 6, p->origin);
-	}
-	kc_db_finalize(st);
+	r = kc_ep_rows(st, sizeof(*arr), patchset_row, (void **)&arr, &cnt, err);
 out:
 	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
 	if (r < 0) {

@@ -91,8 +91,10 @@ static int set_tags(struct kc_ep *ep, int64_t id, const struct kc_ep_checkin *c,
 	" (SELECT @STRAGG@(t.tag, ',') FROM server_tags t WHERE t.server_id = s.id)"               \
 	" FROM servers s JOIN keys k ON k.id = s.key_id JOIN feeds f ON f.id = k.feed_id"
 
-static void server_row(struct kc_db_stmt *st, struct kc_ep_server *s)
+static void server_row(struct kc_db_stmt *st, void *rec)
 {
+	struct kc_ep_server *s = rec;
+
 	KC_EP_COL(st, 0, s->server_id);
 	KC_EP_COL(st, 1, s->key);
 	KC_EP_COL(st, 2, s->feed);
@@ -411,7 +413,7 @@ int kc_ep_server_list(struct kc_ep *ep, const struct kc_ep_server_filter *f,
 {
 	struct kc_db_stmt *st = NULL;
 	struct kc_ep_server *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	size_t cnt = 0;
 	struct where w;
 	char sql[2048];
 	int r;
@@ -444,15 +446,7 @@ int kc_ep_server_list(struct kc_ep *ep, const struct kc_ep_server_filter *f,
 	where_bind(&w, st, 1);
 	kc_db_bind_int(st, w.n + 1, f->limit > 0 ? f->limit : INT64_MAX);
 	kc_db_bind_int(st, w.n + 2, f->offset);
-	while ((r = kc_db_step(st, err)) > 0) {
-		struct kc_ep_server *s = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-		if (!s) {
-			r = kc_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		server_row(st, s);
-	}
-	kc_db_finalize(st);
+	r = kc_ep_rows(st, sizeof(*arr), server_row, (void **)&arr, &cnt, err);
 out:
 	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
 	if (r < 0) {
@@ -464,35 +458,16 @@ out:
 	return 0;
 }
 
+static void tag_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_tag *t = rec;
+
+	KC_EP_COL(st, 0, t->tag);
+	t->servers = kc_db_col_int(st, 1);
+}
+
 int kc_ep_tag_list(struct kc_ep *ep, struct kc_ep_tag **out, size_t *n, struct kc_err *err)
 {
-	struct kc_db_stmt *st;
-	struct kc_ep_tag *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = kc_db_begin(ep->db, 0, err);
-
-	if (r < 0)
-		return r;
-	r = kc_db_prepare(ep->db, "SELECT tag, COUNT(*) FROM server_tags GROUP BY tag ORDER BY tag",
-			  &st, err);
-	if (r == 0) {
-		while ((r = kc_db_step(st, err)) > 0) {
-			struct kc_ep_tag *t = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-			if (!t) {
-				r = kc_err_set(err, -ENOMEM, "out of memory");
-				break;
-			}
-			KC_EP_COL(st, 0, t->tag);
-			t->servers = kc_db_col_int(st, 1);
-		}
-		kc_db_finalize(st);
-	}
-	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
-	if (r < 0) {
-		free(arr);
-		return r;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	return kc_ep_list(ep, "SELECT tag, COUNT(*) FROM server_tags GROUP BY tag ORDER BY tag",
+			  sizeof(**out), tag_row, (void **)out, n, err);
 }

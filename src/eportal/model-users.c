@@ -74,38 +74,19 @@ int kc_ep_user_delete(struct kc_ep *ep, const char *name, struct kc_err *err)
 	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 }
 
+static void user_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_user *u = rec;
+
+	KC_EP_COL(st, 0, u->name);
+	u->readonly = (int)kc_db_col_int(st, 1);
+	u->created = kc_db_col_int(st, 2);
+}
+
 int kc_ep_user_list(struct kc_ep *ep, struct kc_ep_user **out, size_t *n, struct kc_err *err)
 {
-	struct kc_db_stmt *st;
-	struct kc_ep_user *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = kc_db_begin(ep->db, 0, err);
-
-	if (r < 0)
-		return r;
-	r = kc_db_prepare(ep->db, "SELECT name, readonly, created FROM users ORDER BY name", &st,
-			  err);
-	if (r == 0) {
-		while ((r = kc_db_step(st, err)) > 0) {
-			struct kc_ep_user *u = kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-			if (!u) {
-				r = kc_err_set(err, -ENOMEM, "out of memory");
-				break;
-			}
-			KC_EP_COL(st, 0, u->name);
-			u->readonly = (int)kc_db_col_int(st, 1);
-			u->created = kc_db_col_int(st, 2);
-		}
-		kc_db_finalize(st);
-	}
-	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
-	if (r < 0) {
-		free(arr);
-		return r;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	return kc_ep_list(ep, "SELECT name, readonly, created FROM users ORDER BY name",
+			  sizeof(**out), user_row, (void **)out, n, err);
 }
 
 int kc_ep_user_auth(struct kc_ep *ep, const char *name, const char *password, int *readonly,
@@ -198,42 +179,22 @@ int kc_ep_apikey_auth(struct kc_ep *ep, const char *token, int *readonly, struct
 	return found ? 0 : kc_err_set(err, -EACCES, "wrong api key");
 }
 
+static void apikey_row(struct kc_db_stmt *st, void *rec)
+{
+	struct kc_ep_apikey *a = rec;
+
+	a->id = kc_db_col_int(st, 0);
+	KC_EP_COL(st, 1, a->prefix);
+	a->readonly = (int)kc_db_col_int(st, 2);
+	KC_EP_COL(st, 3, a->note);
+	a->created = kc_db_col_int(st, 4);
+}
+
 int kc_ep_apikey_list(struct kc_ep *ep, struct kc_ep_apikey **out, size_t *n, struct kc_err *err)
 {
-	struct kc_db_stmt *st;
-	struct kc_ep_apikey *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = kc_db_begin(ep->db, 0, err);
-
-	if (r < 0)
-		return r;
-	r = kc_db_prepare(ep->db,
+	return kc_ep_list(ep,
 			  "SELECT id, prefix, readonly, note, created FROM api_keys ORDER BY id",
-			  &st, err);
-	if (r == 0) {
-		while ((r = kc_db_step(st, err)) > 0) {
-			struct kc_ep_apikey *a =
-			    kc_ep_grow((void **)&arr, &cnt, &cap, sizeof(*arr));
-			if (!a) {
-				r = kc_err_set(err, -ENOMEM, "out of memory");
-				break;
-			}
-			a->id = kc_db_col_int(st, 0);
-			KC_EP_COL(st, 1, a->prefix);
-			a->readonly = (int)kc_db_col_int(st, 2);
-			KC_EP_COL(st, 3, a->note);
-			a->created = kc_db_col_int(st, 4);
-		}
-		kc_db_finalize(st);
-	}
-	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
-	if (r < 0) {
-		free(arr);
-		return r;
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+			  sizeof(**out), apikey_row, (void **)out, n, err);
 }
 
 int kc_ep_apikey_delete(struct kc_ep *ep, int64_t id, struct kc_err *err)

@@ -48,6 +48,21 @@ static inline void *kc_ep_grow(void **arr, size_t *n, size_t *cap, size_t elem)
 	return e;
 }
 
+/* Decodes the current row of a statement into the (zeroed) record rec. */
+typedef void kc_ep_row_decoder(struct kc_db_stmt *st, void *rec);
+
+/*
+ * Steps the prepared (and bound) st to its end, decoding each row into a
+ * new record of size bytes, and finalizes st. 0 with *out (caller frees)
+ * holding *n records; on error nothing is kept.
+ */
+int kc_ep_rows(struct kc_db_stmt *st, size_t size, kc_ep_row_decoder *row, void **out, size_t *n,
+	       struct kc_err *err);
+
+/* kc_ep_rows() of a query without parameters, in a read transaction of its own. */
+int kc_ep_list(struct kc_ep *ep, const char *sql, size_t size, kc_ep_row_decoder *row, void **out,
+	       size_t *n, struct kc_err *err);
+
 /* Feed id by name inside a transaction: 1 found, 0 not, < 0 error. */
 int kc_ep_feed_id(struct kc_ep *ep, const char *name, int64_t *id, struct kc_err *err);
 
