@@ -310,22 +310,33 @@ static int bind_va(struct kc_db_stmt *st, const char *types, va_list ap)
 	return r;
 }
 
+/* A statement of sql with the parameters of types bound from ap. */
+static int prepare_bound(struct kc_db *db, const char *sql, const char *types, va_list ap,
+			 struct kc_db_stmt **st, struct kc_err *err)
+{
+	int r = kc_db_prepare(db, sql, st, err);
+
+	if (r < 0)
+		return r;
+	r = bind_va(*st, types, ap);
+	if (r < 0) {
+		kc_db_finalize(*st);
+		return kc_err_set(err, r, "cannot bind parameters");
+	}
+	return 0;
+}
+
 int64_t kc_db_run(struct kc_db *db, struct kc_err *err, const char *sql, const char *types, ...)
 {
 	struct kc_db_stmt *st;
 	va_list ap;
 	int r;
 
-	r = kc_db_prepare(db, sql, &st, err);
+	va_start(ap, types);
+	r = prepare_bound(db, sql, types, ap, &st, err);
+	va_end(ap);
 	if (r < 0)
 		return r;
-	va_start(ap, types);
-	r = bind_va(st, types, ap);
-	va_end(ap);
-	if (r < 0) {
-		kc_db_finalize(st);
-		return kc_err_set(err, r, "cannot bind parameters");
-	}
 	while ((r = kc_db_step(st, err)) > 0)
 		;
 	int64_t ch = r < 0 ? r : kc_db_changes(st);
@@ -340,16 +351,11 @@ int kc_db_query_int(struct kc_db *db, int64_t *v, struct kc_err *err, const char
 	va_list ap;
 	int r;
 
-	r = kc_db_prepare(db, sql, &st, err);
+	va_start(ap, types);
+	r = prepare_bound(db, sql, types, ap, &st, err);
+	va_end(ap);
 	if (r < 0)
 		return r;
-	va_start(ap, types);
-	r = bind_va(st, types, ap);
-	va_end(ap);
-	if (r < 0) {
-		kc_db_finalize(st);
-		return kc_err_set(err, r, "cannot bind parameters");
-	}
 	r = kc_db_step(st, err);
 	if (r > 0)
 		*v = kc_db_col_int(st, 0);

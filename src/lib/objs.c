@@ -475,34 +475,45 @@ static const struct obj_rela *obj_own_tls_rela(struct obj_priv *p, uint32_t type
 	return NULL;
 }
 
-int kc_obj_dtpmod_slot(struct kc_obj *obj, uint64_t *slot, struct kc_err *err)
+/*
+ * The TPOFF (@tpoff) or DTPMOD relocation against a TLS symbol of @obj
+ * itself (the relocation types are known once the object is read).
+ */
+static int obj_own_tls_slot(struct kc_obj *obj, int tpoff, const struct obj_rela **r, GElf_Sym *s,
+			    struct kc_err *err)
 {
 	struct obj_priv *p = obj_priv(obj);
-	const struct obj_rela *r;
 	int ret = obj_relas_ready(obj, err);
-	GElf_Sym s;
 
 	if (ret)
 		return ret;
-	r = obj_own_tls_rela(p, p->rt.dtpmod64, &s);
-	if (!r)
-		return kc_err_set(err, -ENOENT, "no module id slot in '%s'", obj->path);
+	*r = obj_own_tls_rela(p, tpoff ? p->rt.tpoff64 : p->rt.dtpmod64, s);
+	if (!*r)
+		return kc_err_set(err, -ENOENT, "no %s slot in '%s'",
+				  tpoff ? "tp offset" : "module id", obj->path);
+	return 0;
+}
+
+int kc_obj_dtpmod_slot(struct kc_obj *obj, uint64_t *slot, struct kc_err *err)
+{
+	const struct obj_rela *r;
+	GElf_Sym s;
+	int ret = obj_own_tls_slot(obj, 0, &r, &s, err);
+
+	if (ret)
+		return ret;
 	*slot = r->offset;
 	return 0;
 }
 
 int kc_obj_tpoff_slot(struct kc_obj *obj, uint64_t *slot, uint64_t *sym_off, struct kc_err *err)
 {
-	struct obj_priv *p = obj_priv(obj);
 	const struct obj_rela *r;
-	int ret = obj_relas_ready(obj, err);
 	GElf_Sym s;
+	int ret = obj_own_tls_slot(obj, 1, &r, &s, err);
 
 	if (ret)
 		return ret;
-	r = obj_own_tls_rela(p, p->rt.tpoff64, &s);
-	if (!r)
-		return kc_err_set(err, -ENOENT, "no tp offset slot in '%s'", obj->path);
 	*slot = r->offset;
 	*sym_off = s.st_value + (uint64_t)r->addend;
 	return 0;
