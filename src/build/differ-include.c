@@ -97,23 +97,6 @@ static int incl_check_aliases(const struct kc_diff *d, const struct kc_dcu *cu, 
 	return 0;
 }
 
-/* Bytes a relocation of @type writes (0: unknown, the rest is compared). */
-static unsigned incl_width(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-	case R_X86_64_DTPOFF64:
-	case R_X86_64_TPOFF64:
-	case R_X86_64_SIZE64:
-		return 8;
-	case R_X86_64_NONE:
-		return 0;
-	default:
-		return 4;
-	}
-}
-
 /*
  * The function about to be overwritten must be the one we compiled: the
  * target's bytes equal the original object's, relocated fields aside. This
@@ -126,8 +109,8 @@ static int incl_check_bytes(const struct kc_diff *d, const struct kc_dcu *cu, si
 	const struct kc_dsec *s = &cu->ps[pi];
 	const struct kc_objfile_sec *os = &cu->o->secs[s->pair];
 	const char *name = cu->o->syms[cu->os[s->pair].entry].name;
-	uint8_t *buf, *mask;
-	int ret = 0;
+	uint64_t at = 0;
+	int ret;
 
 	if (!d->tgt || !os->data)
 		return 0;
@@ -137,35 +120,13 @@ static int incl_check_bytes(const struct kc_diff *d, const struct kc_dcu *cu, si
 				  "the rebuild: it is not the function the sources compile to",
 				  name, cu->file ? cu->file : cu->rel, (unsigned long long)s->tsize,
 				  (unsigned long long)os->sh.sh_size);
-	buf = malloc(s->tsize ? s->tsize : 1);
-	mask = calloc(s->tsize ? s->tsize : 1, 1);
-	if (!buf || !mask) {
-		ret = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((ret = kc_target_read(d->tgt, s->tvalue, buf, s->tsize, err)) < 0)
-		goto out;
-	for (size_t k = 0; k < os->nrelas; k++) {
-		uint64_t off = os->relas[k].r_offset;
-		unsigned w = incl_width((uint32_t)GELF_R_TYPE(os->relas[k].r_info));
-
-		for (unsigned j = 0; j < w && off + j < s->tsize; j++)
-			mask[off + j] = 1;
-	}
-	for (uint64_t i = 0; i < s->tsize; i++)
-		if (!mask[i] && buf[i] != ((const uint8_t *)os->data->d_buf)[i]) {
-			ret =
-			    kc_err_set(err, -ENOTSUP,
-				       "function '%s' of '%s' in the target differs from the "
-				       "rebuild at byte %llu: it is not the function the sources "
-				       "compile to",
-				       name, cu->file ? cu->file : cu->rel, (unsigned long long)i);
-			break;
-		}
-out:
-	free(buf);
-	free(mask);
-	return ret;
+	ret = kc_diff_code_same(d->tgt, s->tvalue, os, 0, s->tsize, &at, err);
+	if (ret == 0)
+		ret = kc_err_set(err, -ENOTSUP,
+				 "function '%s' of '%s' in the target differs from the rebuild at "
+				 "byte %llu: it is not the function the sources compile to",
+				 name, cu->file ? cu->file : cu->rel, (unsigned long long)at);
+	return ret < 0 ? ret : 0;
 }
 
 struct incl_work {

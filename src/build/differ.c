@@ -199,6 +199,142 @@ static int differ_in_target(const struct differ_ctx *x, const struct kc_dcu *cu)
 	return locals || globals;
 }
 
+/*
+ * How many functions of @cu's original object that the target defines do
+ * not have the target's code (size, or bytes outside linker-written
+ * fields), or < 0 on error. Not zero for the right unit either when the
+ * assembler shortened a jump to a function of the same section in the
+ * target (it cannot across the sections of our build), so this only
+ * chooses among units that the symbols cannot tell apart.
+ */
+static int differ_code_mismatches(const struct differ_ctx *x, const struct kc_dcu *cu,
+				  struct kc_err *err)
+{
+	const struct kc_objfile *o = cu->o;
+	int bad = 0;
+
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const struct kc_objfile_sym *os = &o->syms[i];
+		const struct kc_dsym *s;
+		uint64_t at;
+		int ret;
+
+		if (os->type != STT_FUNC || !*os->name || os->sym.st_shndx == SHN_UNDEF ||
+		    os->sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		if (kc_dsymtab_lookup(&x->st, os->bind == STB_LOCAL ? cu->file : NULL, os->name,
+				      os->bind == STB_LOCAL, &s, NULL) < 0)
+			continue;
+		if (s->size != os->sym.st_size) {
+			bad++;
+			continue;
+		}
+		ret = kc_diff_code_same(x->tgt, s->value, &o->secs[os->sym.st_shndx],
+					os->sym.st_value, os->sym.st_size, &at, err);
+		if (ret < 0)
+			return ret;
+		bad += ret == 0;
+	}
+	return bad;
+}
+
+/* Whether @o defines function @name with that binding (clones aside). */
+static int differ_defines(const struct kc_objfile *o, const char *name, int global)
+{
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const struct kc_objfile_sym *s = &o->syms[i];
+
+		if (s->type == STT_FUNC && (s->bind != STB_LOCAL) == global &&
+		    s->sym.st_shndx != SHN_UNDEF && !strcmp(s->name, name))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether units @a and @b are two compilations of one source (say, -fPIC
+ * for the shared library and the default for the static one): the same
+ * STT_FILE and the same named functions. When the code of both is the
+ * target's, either gives the same fix; two would replace each function twice.
+ */
+static int differ_twins(const struct kc_dcu *a, const struct kc_dcu *b)
+{
+	size_t na = 0;
+
+	if (!a->o || !b->o || !a->file || !b->file || strcmp(a->file, b->file))
+		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct kc_objfile *x = pass ? b->o : a->o, *y = pass ? a->o : b->o;
+
+		for (size_t i = 1; i < x->nsyms; i++) {
+			const struct kc_objfile_sym *s = &x->syms[i];
+
+			if (s->type != STT_FUNC || s->sym.st_shndx == SHN_UNDEF || !*s->name ||
+			    strchr(s->name, '.'))
+				continue;
+			if (!differ_defines(y, s->name, s->bind != STB_LOCAL))
+				return 0;
+			na++;
+		}
+	}
+	return na > 0;
+}
+
+static void differ_drop_unit(struct differ_ctx *x, size_t i)
+{
+	kc_diff_cu_release(&x->d.cus[i]);
+	memmove(&x->d.cus[i], &x->d.cus[i + 1], (x->d.ncus - i - 1) * sizeof(x->d.cus[0]));
+	x->d.ncus--;
+}
+
+/*
+ * Changed units that share an STT_FILE name (the static library's second
+ * compilation of a source, another program's unit of the same name): when
+ * some of them have the target's code and others do not, only the former
+ * are linked into the target; of twins with the target's code, one is kept.
+ * Anything else is left for the later checks to refuse.
+ */
+static int differ_same_name_units(struct differ_ctx *x, struct kc_err *err)
+{
+	for (size_t i = 0; i < x->d.ncus; i++) {
+		const char *file = x->d.cus[i].file;
+		int *bad, best = -1, ret = 0, dropped;
+
+		size_t same = 0;
+
+		for (size_t j = i + 1; file && j < x->d.ncus; j++)
+			same +=
+			    x->d.cus[j].o && x->d.cus[j].file && !strcmp(x->d.cus[j].file, file);
+		if (!same || !x->d.cus[i].o)
+			continue;
+		bad = calloc(x->d.ncus, sizeof(*bad));
+		if (!bad)
+			return kc_err_set(err, -ENOMEM, "out of memory");
+		for (size_t j = i; j < x->d.ncus && ret >= 0; j++) {
+			const struct kc_dcu *cu = &x->d.cus[j];
+
+			bad[j] = -1;
+			if (j > i && (!cu->o || !cu->file || strcmp(cu->file, file)))
+				continue;
+			ret = bad[j] = differ_code_mismatches(x, cu, err);
+			if (ret >= 0 && (best < 0 || ret < best))
+				best = ret;
+		}
+		for (size_t j = x->d.ncus; ret >= 0 && best == 0 && j-- > i;) {
+			if (bad[j] > 0 || (bad[j] == 0 && j > i && bad[i] == 0 &&
+					   differ_twins(&x->d.cus[i], &x->d.cus[j])))
+				differ_drop_unit(x, j);
+		}
+		dropped = ret >= 0 && best == 0 && bad[i] > 0;
+		free(bad);
+		if (ret < 0)
+			return ret;
+		if (dropped)
+			i--; /* the next unit moved into place i */
+	}
+	return 0;
+}
+
 static int differ_units(struct differ_ctx *x, struct kc_err *err)
 {
 	size_t cap = 0;
@@ -250,6 +386,8 @@ static int differ_units(struct differ_ctx *x, struct kc_err *err)
 			x->d.ncus--;
 		}
 	}
+	if ((ret = differ_same_name_units(x, err)) < 0)
+		return ret;
 	for (size_t i = 0; i < x->d.ncus; i++)
 		if (x->d.cus[i].o)
 			return 0;
