@@ -248,23 +248,29 @@ static int deb_debug_file(struct deb_run *r, const struct kc_deb_obj *ob, const 
 	return ret < 0 ? kc_err_prefix(err, "debug file for '%s'", ob->installed) : 0;
 }
 
-/* One differ run per checked object; objects the diff leaves alone get no patch. */
+/*
+ * One differ run for every checked object the diff may touch (one build of
+ * the original and one of the patched tree for all); objects the diff
+ * leaves alone get no patch. A refusal for any object fails the whole
+ * package, and then none of its patches is left in the output directory.
+ */
 static int deb_patches(struct deb_run *r, struct kc_err *err)
 {
 	char *pristine = deb_path(r, "src/%s", r->name);
-	char *cmd = kc_deb_recipe_cmd(r->recipe, r->name), out[1024];
+	char *cmd = kc_deb_recipe_cmd(r->recipe, r->name);
 	char *dbg = kc_deb_cache_path(&r->cache, "debug");
+	struct kc_differ_target *t = calloc(r->cache.nobjs ? r->cache.nobjs : 1, sizeof(*t));
+	char(*out)[1024] = calloc(r->cache.nobjs ? r->cache.nobjs : 1, sizeof(*out));
+	struct kc_differ_opts d = {0};
+	size_t n = 0;
 	int ret = 0;
 
-	if (!pristine || !cmd || !dbg) {
+	if (!pristine || !cmd || !dbg || !t || !out) {
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < r->cache.nobjs; i++) {
 		const struct kc_deb_obj *ob = &r->cache.objs[i];
-		const char *base = strrchr(ob->installed, '/') + 1;
-		struct kc_differ_opts d = {0};
-		struct kc_differ_summary ds;
 
 		if (kc_deb_scope_unaffected(r->o->diff, pristine, ob->rebuilt)) {
 			deb_say(r, "not built from the files the diff touches: %s", ob->installed);
@@ -272,40 +278,44 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 		}
 		if ((ret = deb_debug_file(r, ob, dbg, err)) < 0)
 			goto out;
-		snprintf(out, sizeof(out), "%s/%s.kpatch", r->o->out_dir, base);
-		d.target = ob->installed;
-		d.src = pristine;
-		d.diff = r->o->diff;
-		d.build_cmd = cmd;
-		d.reference = ob->rebuilt;
-		d.output = out;
-		d.pack = r->o->pack;
-		if (!d.pack.debug_dir)
-			d.pack.debug_dir = dbg;
+		snprintf(out[n], sizeof(out[n]), "%s/%s.kpatch", r->o->out_dir,
+			 strrchr(ob->installed, '/') + 1);
+		t[n].target = ob->installed;
+		t[n].reference = ob->rebuilt;
+		t[n].output = out[n];
 		deb_say(r, "building the patch for %s", ob->installed);
-		ret = kc_differ_run(&d, &ds, err);
-		if (ret == -ENODATA) {
-			deb_say(r, "unchanged by the diff: %s", ob->installed);
-			kc_err_clear(err);
-			ret = 0;
-			continue;
-		}
-		if (ret < 0) {
-			kc_err_prefix(err, "'%s'", ob->installed);
-			goto out;
-		}
-		ret = deb_add_patch(r->sum, ob->installed, out, &ds);
-		kc_differ_summary_release(&ds);
-		if (ret < 0) {
-			ret = kc_err_set(err, ret, "out of memory");
-			goto out;
+		n++;
+	}
+	d.src = pristine;
+	d.diff = r->o->diff;
+	d.build_cmd = cmd;
+	d.pack = r->o->pack;
+	if (!d.pack.debug_dir)
+		d.pack.debug_dir = dbg;
+	if (n && (ret = kc_differ_run_many(&d, t, n, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (t[i].ret == -ENODATA) {
+			deb_say(r, "unchanged by the diff: %s", t[i].target);
+		} else if (t[i].ret < 0) {
+			*err = t[i].err;
+			ret = kc_err_prefix(err, "'%s'", t[i].target);
+		} else if (deb_add_patch(r->sum, t[i].target, t[i].output, &t[i].sum) < 0) {
+			ret = kc_err_set(err, -ENOMEM, "out of memory");
 		}
 	}
-	if (!r->sum->npatches)
+	if (ret == 0 && !r->sum->npatches)
 		ret =
 		    kc_err_set(err, -ENODATA, "the diff changes none of the shared objects of '%s'",
 			       r->pkg.name);
 out:
+	for (size_t i = 0; i < n; i++) {
+		if (ret < 0 && t[i].ret == 0)
+			unlink(t[i].output);
+		kc_differ_summary_release(&t[i].sum);
+	}
+	free(t);
+	free(out);
 	free(pristine);
 	free(cmd);
 	free(dbg);

@@ -356,14 +356,15 @@ int kc_dbuild_snapshot(struct kc_dbuild *b, const char *name, struct kc_err *err
 	return ret;
 }
 
-int kc_dbuild_save(struct kc_dbuild *b, const char *path, char **out, struct kc_err *err)
+int kc_dbuild_save(struct kc_dbuild *b, const char *path, const char *label, char **out,
+		   struct kc_err *err)
 {
 	const char *base = strrchr(path, '/');
 	char *dst;
 	int ret;
 
 	*out = NULL;
-	if (asprintf(&dst, "%s/ref-%s", b->work, base ? base + 1 : path) < 0)
+	if (asprintf(&dst, "%s/%s-%s", b->work, label, base ? base + 1 : path) < 0)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	char *const cp[] = {"cp", "-a", (char *)path, dst, NULL};
 

@@ -40,8 +40,9 @@ int kc_dbuild_fill(struct kc_dbuild *b, const char *from, struct kc_err *err);
 /* WORK/@name: a copy of the tree as it is now. */
 int kc_dbuild_snapshot(struct kc_dbuild *b, const char *name, struct kc_err *err);
 
-/* Copies the file @path into WORK; *out: its new path (malloc'd). */
-int kc_dbuild_save(struct kc_dbuild *b, const char *path, char **out, struct kc_err *err);
+/* Copies the file @path into WORK as LABEL-BASENAME; *out: its new path (malloc'd). */
+int kc_dbuild_save(struct kc_dbuild *b, const char *path, const char *label, char **out,
+		   struct kc_err *err);
 
 /* Applies the unified diff @diff to the tree (patch -p1). -ECHILD if it does not apply. */
 int kc_dbuild_patch(struct kc_dbuild *b, const char *diff, struct kc_err *err);

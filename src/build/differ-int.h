@@ -80,6 +80,16 @@ struct kc_diff {
 	const struct kc_target *tgt; /* borrowed: its bytes (NULL: not checked) */
 };
 
+/*
+ * Opens the units of the patched build's objects @pobjs (relative to the
+ * tree of @b; the original's are under b's "orig" snapshot) whose bytes
+ * changed and that are linked into the target (d->st and d->tgt set).
+ * -ENODATA naming @target when none is.
+ */
+struct kc_dbuild;
+int kc_diff_units(struct kc_diff *d, const struct kc_dbuild *b, char *const *pobjs, size_t npobjs,
+		  const char *target, struct kc_err *err);
+
 int kc_diff_cu_open(struct kc_dcu *cu, const char *orig, const char *patched, struct kc_err *err);
 void kc_diff_cu_release(struct kc_dcu *cu);
 

@@ -20,15 +20,23 @@
 #include "build/target.h"
 #include "lib/patchfile.h"
 
-struct differ_ctx {
+/* What every target of a run shares: the options and the builds. */
+struct differ_run {
 	const struct kc_differ_opts *o;
 	struct kc_dbuild b;
+	char **oobjs, **pobjs; /* owned: objects of both builds, relative */
+	size_t noobjs, npobjs;
+};
+
+/* One target of the run. */
+struct differ_ctx {
+	struct differ_run *run;
+	struct kc_differ_target *t;
+	size_t index; /* in the run, for the names of its files in the work directory */
 	struct kc_target *tgt;
 	char *ref; /* owned: a file identical to the target */
 	struct kc_dsymtab st;
 	struct kc_diff d;
-	char **oobjs, **pobjs; /* owned: objects of both builds, relative */
-	size_t noobjs, npobjs;
 };
 
 static int differ_is_obj(const char *path)
@@ -38,64 +46,33 @@ static int differ_is_obj(const char *path)
 	return n > 2 && !strcmp(path + n - 2, ".o");
 }
 
-/* 1 if the files hold the same bytes, 0 if not, <0 on error. */
-static int differ_same_file(const char *a, const char *b)
-{
-	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
-	char ba[65536], bb[65536];
-	int ret = -EIO;
-
-	if (fa < 0 || fb < 0)
-		goto out;
-	for (;;) {
-		ssize_t na = read(fa, ba, sizeof(ba)), nb;
-
-		if (na < 0)
-			goto out;
-		nb = read(fb, bb, (size_t)na ? (size_t)na : 1);
-		if (nb < 0)
-			goto out;
-		if (na != nb || memcmp(ba, bb, (size_t)na)) {
-			ret = 0;
-			break;
-		}
-		if (na == 0) {
-			ret = 1;
-			break;
-		}
-	}
-out:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	return ret;
-}
-
 /* Identity first: a patch is only ever made for code that is the target's. */
+/*
+ * Identity first: a patch is only ever made for code that is the target's.
+ * Without a reference, the file of the tree's own build ("ref", built once
+ * for all targets before the run) that has the target's code.
+ */
 static int differ_reference(struct differ_ctx *x, struct kc_err *err)
 {
-	const struct kc_differ_opts *o = x->o;
-	char why[256];
+	const struct kc_differ_target *t = x->t;
+	char why[256], label[32];
 	Elf *e;
 	int fd, same, ret;
 
-	if (!o->reference) {
-		const char *cmd = o->build_cmd ? o->build_cmd : "make";
+	if (!t->reference) {
 		char *found = NULL;
 
-		if ((ret = kc_dbuild_fill(&x->b, o->src, err)) < 0 ||
-		    (ret = kc_dbuild_make(&x->b, "ref", cmd, 0, err)) < 0 ||
-		    (ret = kc_dsym_find_identical(x->b.tree, o->target, &found, err)) < 0)
+		if ((ret = kc_dsym_find_identical(x->run->b.tree, t->target, &found, err)) < 0)
 			return ret;
 		/* the tree is rebuilt next: keep the file for its symbols */
-		ret = kc_dbuild_save(&x->b, found, &x->ref, err);
+		snprintf(label, sizeof(label), x->index ? "ref-%zu" : "ref", x->index);
+		ret = kc_dbuild_save(&x->run->b, found, label, &x->ref, err);
 		free(found);
 		return ret;
 	}
-	fd = open(o->reference, O_RDONLY | O_CLOEXEC);
+	fd = open(t->reference, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return kc_err_set(err, -errno, "cannot open '%s': %s", o->reference,
+		return kc_err_set(err, -errno, "cannot open '%s': %s", t->reference,
 				  strerror(errno));
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	same = e && elf_kind(e) == ELF_K_ELF && kc_dsym_same_code(x->tgt->elf, e, why, sizeof(why));
@@ -104,8 +81,8 @@ static int differ_reference(struct differ_ctx *x, struct kc_err *err)
 	close(fd);
 	if (!same)
 		return kc_err_set(err, -ESRCH, "'%s' is not the same code as target '%s': %s",
-				  o->reference, o->target, e ? why : "not an ELF file");
-	x->ref = strdup(o->reference);
+				  t->reference, t->target, e ? why : "not an ELF file");
+	x->ref = strdup(t->reference);
 	return x->ref ? 0 : kc_err_set(err, -ENOMEM, "out of memory");
 }
 
@@ -125,7 +102,7 @@ static int differ_symbols(struct differ_ctx *x, struct kc_err *err)
 	return ret;
 }
 
-static int differ_build(struct differ_ctx *x, struct kc_err *err)
+static int differ_build(struct differ_run *x, struct kc_err *err)
 {
 	const struct kc_differ_opts *o = x->o;
 	const char *cmd = o->build_cmd ? o->build_cmd : "make";
@@ -143,7 +120,7 @@ static int differ_build(struct differ_ctx *x, struct kc_err *err)
 	return ret;
 }
 
-static int differ_build_patched(struct differ_ctx *x, struct kc_err *err)
+static int differ_build_patched(struct differ_run *x, struct kc_err *err)
 {
 	const struct kc_differ_opts *o = x->o;
 	int ret;
@@ -161,238 +138,6 @@ static int differ_build_patched(struct differ_ctx *x, struct kc_err *err)
 		0)
 		return ret;
 	return kc_dbuild_list(x->b.tree, differ_is_obj, &x->pobjs, &x->npobjs, err);
-}
-
-/*
- * Whether the unit of @cu is linked into the target. Its STT_FILE name is
- * not proof (another program of the tree may have a unit of that name),
- * so every static function and object of the original object must be a
- * static of that unit in the target too, objects with the same size; a
- * unit without statics needs one of its global functions in the target.
- */
-static int differ_in_target(const struct differ_ctx *x, const struct kc_dcu *cu)
-{
-	const struct kc_objfile *o = cu->o;
-	const struct kc_dsym *s;
-	int locals = 0, globals = 0;
-
-	for (size_t i = 1; i < o->nsyms; i++) {
-		const struct kc_objfile_sym *os = &o->syms[i];
-		int ret;
-
-		if ((os->type != STT_FUNC && os->type != STT_OBJECT) || !*os->name ||
-		    os->sym.st_shndx == SHN_UNDEF || os->sym.st_shndx >= SHN_LORESERVE)
-			continue;
-		if (os->bind != STB_LOCAL) {
-			globals += os->type == STT_FUNC &&
-				   kc_dsymtab_lookup(&x->st, NULL, os->name, 0, &s, NULL) == 0;
-			continue;
-		}
-		if (!cu->file)
-			return 0;
-		ret = kc_dsymtab_lookup(&x->st, cu->file, os->name, 1, &s, NULL);
-		if (ret == -ENOENT ||
-		    (ret == 0 && os->type == STT_OBJECT && s->size != os->sym.st_size))
-			return 0;
-		locals++;
-	}
-	return locals || globals;
-}
-
-/*
- * How many functions of @cu's original object that the target defines do
- * not have the target's code (size, or bytes outside linker-written
- * fields), or < 0 on error. Not zero for the right unit either when the
- * assembler shortened a jump to a function of the same section in the
- * target (it cannot across the sections of our build), so this only
- * chooses among units that the symbols cannot tell apart.
- */
-static int differ_code_mismatches(const struct differ_ctx *x, const struct kc_dcu *cu,
-				  struct kc_err *err)
-{
-	const struct kc_objfile *o = cu->o;
-	int bad = 0;
-
-	for (size_t i = 1; i < o->nsyms; i++) {
-		const struct kc_objfile_sym *os = &o->syms[i];
-		const struct kc_dsym *s;
-		uint64_t at;
-		int ret;
-
-		if (os->type != STT_FUNC || !*os->name || os->sym.st_shndx == SHN_UNDEF ||
-		    os->sym.st_shndx >= SHN_LORESERVE)
-			continue;
-		if (kc_dsymtab_lookup(&x->st, os->bind == STB_LOCAL ? cu->file : NULL, os->name,
-				      os->bind == STB_LOCAL, &s, NULL) < 0)
-			continue;
-		if (s->size != os->sym.st_size) {
-			bad++;
-			continue;
-		}
-		ret = kc_diff_code_same(x->tgt, s->value, &o->secs[os->sym.st_shndx],
-					os->sym.st_value, os->sym.st_size, &at, err);
-		if (ret < 0)
-			return ret;
-		bad += ret == 0;
-	}
-	return bad;
-}
-
-/* Whether @o defines function @name with that binding (clones aside). */
-static int differ_defines(const struct kc_objfile *o, const char *name, int global)
-{
-	for (size_t i = 1; i < o->nsyms; i++) {
-		const struct kc_objfile_sym *s = &o->syms[i];
-
-		if (s->type == STT_FUNC && (s->bind != STB_LOCAL) == global &&
-		    s->sym.st_shndx != SHN_UNDEF && !strcmp(s->name, name))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Whether units @a and @b are two compilations of one source (say, -fPIC
- * for the shared library and the default for the static one): the same
- * STT_FILE and the same named functions. When the code of both is the
- * target's, either gives the same fix; two would replace each function twice.
- */
-static int differ_twins(const struct kc_dcu *a, const struct kc_dcu *b)
-{
-	size_t na = 0;
-
-	if (!a->o || !b->o || !a->file || !b->file || strcmp(a->file, b->file))
-		return 0;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct kc_objfile *x = pass ? b->o : a->o, *y = pass ? a->o : b->o;
-
-		for (size_t i = 1; i < x->nsyms; i++) {
-			const struct kc_objfile_sym *s = &x->syms[i];
-
-			if (s->type != STT_FUNC || s->sym.st_shndx == SHN_UNDEF || !*s->name ||
-			    strchr(s->name, '.'))
-				continue;
-			if (!differ_defines(y, s->name, s->bind != STB_LOCAL))
-				return 0;
-			na++;
-		}
-	}
-	return na > 0;
-}
-
-static void differ_drop_unit(struct differ_ctx *x, size_t i)
-{
-	kc_diff_cu_release(&x->d.cus[i]);
-	memmove(&x->d.cus[i], &x->d.cus[i + 1], (x->d.ncus - i - 1) * sizeof(x->d.cus[0]));
-	x->d.ncus--;
-}
-
-/*
- * Changed units that share an STT_FILE name (the static library's second
- * compilation of a source, another program's unit of the same name): when
- * some of them have the target's code and others do not, only the former
- * are linked into the target; of twins with the target's code, one is kept.
- * Anything else is left for the later checks to refuse.
- */
-static int differ_same_name_units(struct differ_ctx *x, struct kc_err *err)
-{
-	for (size_t i = 0; i < x->d.ncus; i++) {
-		const char *file = x->d.cus[i].file;
-		int *bad, best = -1, ret = 0, dropped;
-
-		size_t same = 0;
-
-		for (size_t j = i + 1; file && j < x->d.ncus; j++)
-			same +=
-			    x->d.cus[j].o && x->d.cus[j].file && !strcmp(x->d.cus[j].file, file);
-		if (!same || !x->d.cus[i].o)
-			continue;
-		bad = calloc(x->d.ncus, sizeof(*bad));
-		if (!bad)
-			return kc_err_set(err, -ENOMEM, "out of memory");
-		for (size_t j = i; j < x->d.ncus && ret >= 0; j++) {
-			const struct kc_dcu *cu = &x->d.cus[j];
-
-			bad[j] = -1;
-			if (j > i && (!cu->o || !cu->file || strcmp(cu->file, file)))
-				continue;
-			ret = bad[j] = differ_code_mismatches(x, cu, err);
-			if (ret >= 0 && (best < 0 || ret < best))
-				best = ret;
-		}
-		for (size_t j = x->d.ncus; ret >= 0 && best == 0 && j-- > i;) {
-			if (bad[j] > 0 || (bad[j] == 0 && j > i && bad[i] == 0 &&
-					   differ_twins(&x->d.cus[i], &x->d.cus[j])))
-				differ_drop_unit(x, j);
-		}
-		dropped = ret >= 0 && best == 0 && bad[i] > 0;
-		free(bad);
-		if (ret < 0)
-			return ret;
-		if (dropped)
-			i--; /* the next unit moved into place i */
-	}
-	return 0;
-}
-
-static int differ_units(struct differ_ctx *x, struct kc_err *err)
-{
-	size_t cap = 0;
-	int ret;
-
-	for (size_t i = 0; i < x->npobjs; i++) {
-		char *pp = kc_dbuild_tree_path(&x->b, x->pobjs[i]);
-		char *op = kc_dbuild_path(&x->b, "orig", x->pobjs[i]);
-		struct kc_dcu *cu;
-		int same = -1, exists;
-
-		if (!pp || !op) {
-			free(pp);
-			free(op);
-			return kc_err_set(err, -ENOMEM, "out of memory");
-		}
-		exists = access(op, F_OK) == 0;
-		if (exists)
-			same = differ_same_file(op, pp);
-		if (same == 1) {
-			free(pp);
-			free(op);
-			continue;
-		}
-		if (x->d.ncus == cap) {
-			size_t ncap = cap ? 2 * cap : 8;
-			struct kc_dcu *n = realloc(x->d.cus, ncap * sizeof(*n));
-
-			if (!n) {
-				free(pp);
-				free(op);
-				return kc_err_set(err, -ENOMEM, "out of memory");
-			}
-			x->d.cus = n;
-			cap = ncap;
-		}
-		cu = &x->d.cus[x->d.ncus++];
-		memset(cu, 0, sizeof(*cu));
-		cu->rel = strdup(x->pobjs[i]);
-		ret = cu->rel ? kc_diff_cu_open(cu, exists ? op : NULL, pp, err)
-			      : kc_err_set(err, -ENOMEM, "out of memory");
-		free(pp);
-		free(op);
-		if (ret < 0)
-			return ret;
-		/* a changed unit of another program of the tree is none of our business */
-		if (cu->o && !differ_in_target(x, cu)) {
-			kc_diff_cu_release(cu);
-			x->d.ncus--;
-		}
-	}
-	if ((ret = differ_same_name_units(x, err)) < 0)
-		return ret;
-	for (size_t i = 0; i < x->d.ncus; i++)
-		if (x->d.cus[i].o)
-			return 0;
-	return kc_err_set(err, -ENODATA, "the diff changes no object file linked into '%s'",
-			  x->o->target);
 }
 
 static int differ_summary(struct differ_ctx *x, struct kc_differ_summary *sum, struct kc_err *err)
@@ -424,56 +169,56 @@ static int differ_summary(struct differ_ctx *x, struct kc_differ_summary *sum, s
 
 static int differ_pack(struct differ_ctx *x, struct kc_differ_summary *sum, struct kc_err *err)
 {
+	const struct kc_differ_opts *o = x->run->o;
+	const struct kc_differ_target *t = x->t;
 	struct kc_pack_bind *binds = NULL;
-	struct kc_pack_opts po = x->o->pack;
+	struct kc_pack_opts po = o->pack;
 	struct kc_pack_result res = {0};
 	struct kc_objfile *obj = NULL;
 	size_t nbinds = 0, nrepl = 0;
-	char *fix = kc_dbuild_path(&x->b, "fix.o", NULL), id[64], *dot;
+	char name[32], id[64], *fix, *dot;
 	int ret;
 
-	if (!fix)
+	snprintf(name, sizeof(name), x->index ? "fix-%zu.o" : "fix.o", x->index);
+	if (!(fix = kc_dbuild_path(&x->run->b, name, NULL)))
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t c = 0; c < x->d.ncus; c++)
 		for (size_t i = 1; i < x->d.cus[c].p->nsecs; i++)
 			nrepl += x->d.cus[c].ps[i].replace;
 	if (!nrepl) {
-		ret =
-		    kc_err_set(err, -ENODATA, "the diff changes no function of '%s'", x->o->target);
+		ret = kc_err_set(err, -ENODATA, "the diff changes no function of '%s'", t->target);
 		goto out;
 	}
 	if ((ret = kc_emit_fix(&x->d, fix, &binds, &nbinds, err)) < 0 ||
 	    (ret = kc_objfile_open(fix, &obj, err)) < 0)
 		goto out;
-	po.target = x->o->target;
+	po.target = t->target;
 	po.object = fix;
-	po.output = x->o->output;
+	po.output = t->output;
 	po.binds = binds;
 	po.nbinds = nbinds;
 	po.binds_only = 1;
 	if (!po.id) {
 		/* default id: the diff's file name without its extension */
-		kc_pack_default_id(x->o->diff, id, sizeof(id));
+		kc_pack_default_id(o->diff, id, sizeof(id));
 		if ((dot = strrchr(id, '.')) != NULL && dot != id)
 			*dot = '\0';
 		po.id = id;
 	}
 	if ((ret = kc_pack_build(x->tgt, obj, &po, &res, err)) < 0)
 		goto out;
-	if ((ret = kc_patch_write_file_labels(res.patch, res.labels, res.nlabels, x->o->output,
-					      err)) < 0)
+	if ((ret = kc_patch_write_file_labels(res.patch, res.labels, res.nlabels, t->output, err)) <
+	    0)
 		goto out;
-	if (sum) {
-		struct kc_pack_summary *ps = &sum->pack;
+	struct kc_pack_summary *ps = &sum->pack;
 
-		snprintf(ps->id, sizeof(ps->id), "%s", res.patch->id);
-		ps->level = res.patch->level;
-		snprintf(ps->target_name, sizeof(ps->target_name), "%s", res.patch->target_name);
-		kc_buildid_to_hex(&res.patch->build_id, ps->build_id, sizeof(ps->build_id));
-		ps->nreplaced = res.nreplaced;
-		ps->nnew = res.nnew;
-		ret = differ_summary(x, sum, err);
-	}
+	snprintf(ps->id, sizeof(ps->id), "%s", res.patch->id);
+	ps->level = res.patch->level;
+	snprintf(ps->target_name, sizeof(ps->target_name), "%s", res.patch->target_name);
+	kc_buildid_to_hex(&res.patch->build_id, ps->build_id, sizeof(ps->build_id));
+	ps->nreplaced = res.nreplaced;
+	ps->nnew = res.nnew;
+	ret = differ_summary(x, sum, err);
 out:
 	kc_pack_result_release(&res);
 	kc_objfile_close(obj);
@@ -482,26 +227,64 @@ out:
 	return ret;
 }
 
-void kc_differ_summary_release(struct kc_differ_summary *sum)
+/* Everything after the builds, for one target: its units, the comparison, the patch. */
+static int differ_target(struct differ_ctx *x, struct kc_err *err)
 {
-	if (!sum)
-		return;
-	free(sum->funcs);
-	memset(sum, 0, sizeof(*sum));
+	struct differ_run *run = x->run;
+	int ret = kc_diff_units(&x->d, &run->b, run->pobjs, run->npobjs, x->t->target, err);
+
+	for (size_t i = 0; i < x->d.ncus && ret == 0; i++)
+		if ((ret = kc_diff_pair(&x->d.cus[i], err)) == 0)
+			ret = kc_diff_compare(&x->d.cus[i], err);
+	if (ret == 0)
+		ret = kc_diff_include(&x->d, err);
+	if (ret == 0)
+		ret = differ_pack(x, &x->t->sum, err);
+	return ret;
 }
 
-int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum, struct kc_err *err)
+static void differ_ctx_release(struct differ_ctx *x)
 {
-	struct differ_ctx x = {.o = o};
+	for (size_t i = 0; i < x->d.ncus; i++)
+		kc_diff_cu_release(&x->d.cus[i]);
+	free(x->d.cus);
+	x->d.cus = NULL;
+	x->d.ncus = 0;
+	kc_dsymtab_release(&x->st);
+	free(x->ref);
+	x->ref = NULL;
+	kc_target_close(x->tgt);
+	x->tgt = NULL;
+}
+
+/* A target's failure is its own: recorded, and the run goes on with the others. */
+static void differ_target_failed(struct differ_ctx *x, int ret, struct kc_err *err)
+{
+	x->t->ret = ret;
+	x->t->err = *err;
+	kc_differ_summary_release(&x->t->sum);
+	kc_err_clear(err);
+	differ_ctx_release(x);
+}
+
+int kc_differ_run_many(const struct kc_differ_opts *o, struct kc_differ_target *t, size_t n,
+		       struct kc_err *err)
+{
+	struct differ_run run = {0};
 	struct kc_differ_opts abs;
+	struct differ_ctx *xs = NULL;
 	struct stat st;
 	char *src = NULL;
-	int ret;
+	size_t live = n;
+	int ret = 0;
 
-	KC_BUG_ON(!o || !o->target || !o->src || !o->diff || !o->output);
-	if (sum)
-		memset(sum, 0, sizeof(*sum));
-	x.st.fd = -1;
+	KC_BUG_ON(!o || !o->src || !o->diff || (n && !t));
+	for (size_t i = 0; i < n; i++) {
+		KC_BUG_ON(!t[i].target || !t[i].output);
+		t[i].ret = 0;
+		t[i].err = (struct kc_err)KC_ERR_INIT;
+		memset(&t[i].sum, 0, sizeof(t[i].sum));
+	}
 	if (stat(o->src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return kc_err_set(err, -ENOENT, "source directory '%s' does not exist", o->src);
 	if (access(o->diff, R_OK) < 0)
@@ -512,38 +295,108 @@ int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum,
 		return kc_err_set(err, -errno, "cannot resolve '%s': %s", o->src, strerror(errno));
 	abs = *o;
 	abs.src = src;
-	x.o = o = &abs;
-	if ((ret = kc_target_open(o->target, o->pack.debug_dir, &x.tgt, err)) < 0)
+	run.o = &abs;
+	if (!(xs = calloc(n ? n : 1, sizeof(*xs)))) {
+		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
-	/* phases: identity, symbols, builds, units, comparison, inclusion, packing */
-	if ((ret = kc_dbuild_init(&x.b, o->work_dir, o->build_path, err)) < 0 ||
-	    (ret = differ_reference(&x, err)) < 0 || (ret = differ_symbols(&x, err)) < 0 ||
-	    (ret = differ_build(&x, err)) < 0 || (ret = differ_build_patched(&x, err)) < 0 ||
-	    (ret = differ_units(&x, err)) < 0)
+	}
+	if ((ret = kc_dbuild_init(&run.b, o->work_dir, o->build_path, err)) < 0)
 		goto out;
-	x.d.st = &x.st;
-	x.d.tgt = x.tgt;
-	for (size_t i = 0; i < x.d.ncus && ret == 0; i++)
-		if ((ret = kc_diff_pair(&x.d.cus[i], err)) == 0)
-			ret = kc_diff_compare(&x.d.cus[i], err);
-	if (ret == 0)
-		ret = kc_diff_include(&x.d, err);
-	if (ret == 0)
-		ret = differ_pack(&x, sum, err);
+	/* the tree's own build, once, for the targets that come without a reference */
+	for (size_t i = 0; i < n; i++)
+		if (!t[i].reference) {
+			const char *cmd = o->build_cmd ? o->build_cmd : "make";
+
+			if ((ret = kc_dbuild_fill(&run.b, src, err)) < 0 ||
+			    (ret = kc_dbuild_make(&run.b, "ref", cmd, 0, err)) < 0)
+				goto out;
+			break;
+		}
+	/* phases: identity and symbols of each target, builds, then each target's patch */
+	for (size_t i = 0; i < n; i++) {
+		struct differ_ctx *x = &xs[i];
+
+		x->run = &run;
+		x->t = &t[i];
+		x->index = i;
+		x->st.fd = -1;
+		ret = kc_target_open(t[i].target, o->pack.debug_dir, &x->tgt, err);
+		if (ret == 0)
+			ret = differ_reference(x, err);
+		if (ret == 0)
+			ret = differ_symbols(x, err);
+		if (ret == -ENOMEM || kc_differ_interrupted)
+			goto out;
+		if (ret < 0) {
+			differ_target_failed(x, ret, err);
+			live--;
+		}
+	}
+	ret = 0;
+	if (!live)
+		goto out;
+	if ((ret = differ_build(&run, err)) < 0 || (ret = differ_build_patched(&run, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct differ_ctx *x = &xs[i];
+
+		if (t[i].ret < 0)
+			continue;
+		x->d.st = &x->st;
+		x->d.tgt = x->tgt;
+		ret = differ_target(x, err);
+		if (ret == -ENOMEM || kc_differ_interrupted)
+			goto out;
+		if (ret < 0)
+			differ_target_failed(x, ret, err);
+		else
+			differ_ctx_release(x);
+	}
+	ret = 0;
 out:
 	if (ret < 0 && kc_differ_interrupted)
 		ret = kc_err_set(err, -EINTR, "interrupted");
-	if (ret < 0 && sum)
-		kc_differ_summary_release(sum);
-	for (size_t i = 0; i < x.d.ncus; i++)
-		kc_diff_cu_release(&x.d.cus[i]);
-	free(x.d.cus);
-	kc_dbuild_list_free(x.oobjs, x.noobjs);
-	kc_dbuild_list_free(x.pobjs, x.npobjs);
-	kc_dsymtab_release(&x.st);
-	free(x.ref);
-	kc_dbuild_release(&x.b);
-	kc_target_close(x.tgt);
+	for (size_t i = 0; ret < 0 && i < n; i++) {
+		/* the run failed as a whole: no patch of it is left behind */
+		if (t[i].ret == 0)
+			unlink(t[i].output);
+		kc_differ_summary_release(&t[i].sum);
+	}
+	for (size_t i = 0; xs && i < n; i++)
+		differ_ctx_release(&xs[i]);
+	free(xs);
+	kc_dbuild_list_free(run.oobjs, run.noobjs);
+	kc_dbuild_list_free(run.pobjs, run.npobjs);
+	kc_dbuild_release(&run.b);
 	free(src);
 	return ret;
+}
+
+int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum, struct kc_err *err)
+{
+	struct kc_differ_target t = {
+	    .target = o->target, .reference = o->reference, .output = o->output};
+	int ret;
+
+	KC_BUG_ON(!o->target || !o->output);
+	if (sum)
+		memset(sum, 0, sizeof(*sum));
+	ret = kc_differ_run_many(o, &t, 1, err);
+	if (ret == 0 && t.ret < 0) {
+		*err = t.err;
+		ret = t.ret;
+	}
+	if (ret == 0 && sum)
+		*sum = t.sum;
+	else
+		kc_differ_summary_release(&t.sum);
+	return ret;
+}
+
+void kc_differ_summary_release(struct kc_differ_summary *sum)
+{
+	if (!sum)
+		return;
+	free(sum->funcs);
+	memset(sum, 0, sizeof(*sum));
 }

@@ -72,6 +72,28 @@ int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum,
 
 void kc_differ_summary_release(struct kc_differ_summary *sum);
 
+/* One file to patch in kc_differ_run_many(), and what came of it. */
+struct kc_differ_target {
+	const char *target;    /* as kc_differ_opts.target */
+	const char *reference; /* as kc_differ_opts.reference */
+	const char *output;    /* as kc_differ_opts.output */
+	/* results: */
+	int ret;		      /* 0: patch written; else as kc_differ_run() (-ENODATA...) */
+	struct kc_err err;	      /* why, when ret < 0 */
+	struct kc_differ_summary sum; /* when ret == 0; release with kc_differ_summary_release() */
+};
+
+/*
+ * kc_differ_run() for several files of one tree (libcrypto and libssl, say)
+ * with one original and one patched build for all; @o's target, reference
+ * and output are unused. A failure of one target (no identical rebuild, a
+ * refused change, nothing changed) is its own, in t[i]. Returns < 0 only
+ * when the run as a whole fails (a build, the diff, interrupted), and then
+ * no patch of it is left behind.
+ */
+int kc_differ_run_many(const struct kc_differ_opts *o, struct kc_differ_target *t, size_t n,
+		       struct kc_err *err);
+
 /*
  * Set (to 1) by a front end's SIGINT/SIGTERM handler: the running build
  * is stopped and kc_differ_run() fails with -EINTR, removing its

@@ -317,6 +317,73 @@ static void test_differ__run(void **state)
 	assert_int_equal(access(o.output, F_OK), -1);
 }
 
+/*
+ * Three libraries of one tree in one run: the diff changes two of them and
+ * refuses nothing; the third is unchanged (-ENODATA, its own result), a
+ * fourth target is not built by the tree (-ESRCH, its own result). The
+ * tree is built three times in all (reference, original, patched), not per
+ * target.
+ */
+static void test_differ__run_many(void **state)
+{
+	struct kc_differ_opts o = {0};
+	struct kc_differ_target t[4] = {0};
+	struct kc_err err = KC_ERR_INIT;
+	char path[4][512], out[4][512], src[512], diff[512], cmd[600];
+	const char *lib[] = {"a", "b", "c"};
+
+	(void)state;
+	scratch_run("rm -rf multi multi-tgt && mkdir -p multi");
+	scratch_put("multi/Makefile", "all: liba.so libb.so libc.so\n"
+				      "lib%.so: %.c\n\t$(CC) -O2 -fPIC -shared -o $@ $<\n");
+	for (int i = 0; i < 3; i++) {
+		char name[32], text[128];
+
+		snprintf(name, sizeof(name), "multi/%s.c", lib[i]);
+		snprintf(text, sizeof(text),
+			 "int %s_val(int x)\n{\n\treturn x * %d + 1000000;\n}\n", lib[i], i + 2);
+		scratch_put(name, text);
+	}
+	scratch_run("cp -a multi multi-tgt && make -s -C multi-tgt && gcc -O2 -fPIC -shared "
+		    "-o other.so -x c - </dev/null");
+	scratch_put("multi.patch", "--- a/a.c\n+++ b/a.c\n@@ -1,4 +1,4 @@\n int a_val(int x)\n {\n"
+				   "-\treturn x * 2 + 1000000;\n+\treturn x * 20 + 1000000;\n }\n"
+				   "--- a/b.c\n+++ b/b.c\n@@ -1,4 +1,4 @@\n int b_val(int x)\n {\n"
+				   "-\treturn x * 3 + 1000000;\n+\treturn x * 30 + 1000000;\n }\n");
+	snprintf(src, sizeof(src), "%s", scratch_path("multi"));
+	snprintf(diff, sizeof(diff), "%s", scratch_path("multi.patch"));
+	snprintf(cmd, sizeof(cmd), "echo run >> %s && make", scratch_path("builds"));
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), i < 3 ? "multi-tgt/lib%s.so" : "other.so",
+			 i < 3 ? lib[i] : "");
+		snprintf(path[i], sizeof(path[i]), "%s", scratch_path(name));
+		snprintf(name, sizeof(name), "out-%d.kpatch", i);
+		snprintf(out[i], sizeof(out[i]), "%s", scratch_path(name));
+		t[i].target = path[i];
+		t[i].output = out[i];
+	}
+	o.src = src;
+	o.diff = diff;
+	o.build_cmd = cmd;
+	if (kc_differ_run_many(&o, t, 4, &err) != 0)
+		fail_msg("run: %s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		if (t[i].ret != 0)
+			fail_msg("%s: %d %s", t[i].target, t[i].ret, t[i].err.msg);
+		assert_int_equal(t[i].sum.pack.nreplaced, 1);
+		assert_int_equal(access(out[i], F_OK), 0);
+		kc_differ_summary_release(&t[i].sum);
+	}
+	assert_int_equal(t[2].ret, -ENODATA);
+	assert_non_null(strstr(t[2].err.msg, "libc.so"));
+	assert_int_equal(access(out[2], F_OK), -1);
+	assert_int_equal(t[3].ret, -ESRCH);
+	assert_int_equal(access(out[3], F_OK), -1);
+	scratch_run("test \"$(wc -l < builds)\" -eq 3");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -342,6 +409,7 @@ int main(void)
 	    cmocka_unit_test(test_differ__identity),
 	    cmocka_unit_test(test_differ__diff_sources_only),
 	    cmocka_unit_test(test_differ__run),
+	    cmocka_unit_test(test_differ__run_many),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
