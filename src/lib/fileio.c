@@ -100,9 +100,10 @@ int kc_file_write_atomic(const char *path, const void *buf, size_t len, unsigned
 		tmp = NULL;
 		goto out;
 	}
-	rc = kc_fd_write_all(fd, buf, len);
-	if (!rc && fchmod(fd, mode & 07777) < 0)
-		rc = -errno;
+	/* mkostemp makes 0600: the mode is set before the first byte is in */
+	rc = fchmod(fd, mode & 07777) < 0 ? -errno : 0;
+	if (!rc)
+		rc = kc_fd_write_all(fd, buf, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)

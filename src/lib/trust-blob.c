@@ -34,7 +34,7 @@ int kc_trust_blob_put(const char *dir, const void *buf, size_t len, struct kc_tr
 		return rc;
 	/* same name, same content: a blob already there is only checked for its size */
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
-		rc = kc_trust_write_atomic(path, buf, len, 0644, err);
+		rc = kc_file_write_atomic(path, buf, len, 0644, err);
 		if (rc)
 			return rc;
 	}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kcare/conf.h"
 #include "kcare/trust.h"
 
 #define KC_TRUST_SIG_BYTES    64
@@ -48,10 +49,6 @@ int kc_trust_json_parse(const void *buf, size_t len, struct json_object **out);
 const char *kc_trust_json_str(struct json_object *obj, const char *key);
 
 /* trust-io.c: files. */
-
-/* Writes @buf to @path via a temp file in the same directory, fsync, rename, fsync dir. */
-int kc_trust_write_atomic(const char *path, const void *buf, size_t len, unsigned int mode,
-			  struct kc_err *err);
 /* Reads at most @max bytes (-EFBIG if longer). Caller frees *buf. */
 int kc_trust_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
 		       struct kc_err *err);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The file handling of the trust code: atomic replacement (temp file in the
- * same directory, fsync, rename, fsync of the directory), bounded reads,
- * mkdir -p, advisory locks and removal of old state trees. Nothing here
- * knows about keys or metadata.
+ * The file handling of the trust code: directory syncs, bounded reads,
+ * mkdir -p, advisory locks and removal of old state trees (atomic
+ * replacement is kc_file_write_atomic()). Nothing here knows about keys or
+ * metadata.
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,56 +32,6 @@ int kc_trust_fsync_dir(const char *path, struct kc_err *err)
 	}
 	close(fd);
 	return 0;
-}
-
-int kc_trust_write_atomic(const char *path, const void *buf, size_t len, unsigned int mode,
-			  struct kc_err *err)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
-		return kc_err_set(err, -ENAMETOOLONG, "path too long '%s'", path);
-	if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return kc_err_set(err, -errno, "cannot create a temporary file for '%s': %m", path);
-	/* mkostemp makes 0600; widen only when asked, before any byte is written */
-	if (fchmod(fd, mode) < 0) {
-		rc = kc_err_set(err, -errno, "cannot chmod '%s': %m", tmp);
-		goto fail;
-	}
-	rc = kc_fd_write_all(fd, buf, len);
-	if (rc) {
-		kc_err_set(err, rc, "cannot write '%s': %s", tmp, strerror(-rc));
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		rc = kc_err_set(err, -errno, "cannot sync '%s': %m", tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = kc_err_set(err, -errno, "cannot close '%s': %m", tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = kc_err_set(err, -errno, "cannot rename '%s' to '%s': %m", tmp, path);
-		goto fail;
-	}
-	return kc_trust_fsync_dir(dir, err);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return rc;
 }
 
 int kc_trust_read_fd(int fd, size_t max, unsigned char **buf, size_t *len, struct kc_err *err)

@@ -57,7 +57,7 @@ static int save_line(const char *tag, const unsigned char *bin, size_t n, const 
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	}
 	snprintf(line, len + 1, "%s%s\n", tag, b64);
-	rc = kc_trust_write_atomic(path, line, len, mode, err);
+	rc = kc_file_write_atomic(path, line, len, mode, err);
 	sodium_memzero(b64, strlen(b64));
 	sodium_memzero(line, len);
 	free(b64);

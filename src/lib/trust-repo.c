@@ -50,7 +50,7 @@ static int put(const char *dir, const char *name, const void *buf, size_t len, s
 	*slash = '/';
 	if (rc)
 		return rc;
-	return kc_trust_write_atomic(path, buf, len, 0644, err);
+	return kc_file_write_atomic(path, buf, len, 0644, err);
 }
 
 /* Reads DIR/@name; -ENOENT (with no message) if absent. */

@@ -287,7 +287,7 @@ static int put(const char *gen, const char *name, const struct kc_trust_file *f,
 	rc = kc_trust_mkdirs(path, 0700, err);
 	*slash = '/';
 	if (!rc)
-		rc = kc_trust_write_atomic(path, f->raw, f->len, 0600, err);
+		rc = kc_file_write_atomic(path, f->raw, f->len, 0600, err);
 	return rc;
 }
 
@@ -435,7 +435,7 @@ int kc_trust_client_import_key(const char *state_dir, const struct kc_trust_pubk
 	}
 	rc = path_of(path, state_dir, "anchors", err);
 	if (!rc)
-		rc = kc_trust_write_atomic(path, text, len, 0644, err);
+		rc = kc_file_write_atomic(path, text, len, 0644, err);
 out:
 	free(text);
 	free(anchors);
