@@ -170,33 +170,6 @@ out:
 	return ret;
 }
 
-const char *kc_deb_log_tail(const char *log, char *buf, size_t bufsz)
-{
-	char tail[1024];
-	int fd = open(log, O_RDONLY | O_CLOEXEC);
-	off_t end;
-	ssize_t n;
-	char *s, *nl;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return buf;
-	end = lseek(fd, 0, SEEK_END);
-	n = pread(fd, tail, sizeof(tail) - 1,
-		  end > (off_t)sizeof(tail) - 1 ? end - (off_t)sizeof(tail) + 1 : 0);
-	close(fd);
-	if (n <= 0)
-		return buf;
-	tail[n] = '\0';
-	while (n > 0 && strchr("\n\r \t", tail[n - 1]))
-		tail[--n] = '\0';
-	s = tail;
-	while ((nl = strchr(s, '\n')) != NULL)
-		s = nl + 1;
-	snprintf(buf, bufsz, "%s", s);
-	return buf;
-}
-
 int kc_deb_log_offline(const char *log)
 {
 	/* apt's own words for a network it cannot use (apt 2.6) */

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "build/logtail.h"
 #include "kcare/buildid.h"
 #include "kcare/err.h"
 
@@ -40,9 +41,6 @@ struct kc_deb_cmd {
  * or a negative errno if the command could not be started.
  */
 int kc_deb_exec(const struct kc_deb_cmd *c, struct kc_err *err);
-
-/* The last non-empty line of a log file into @buf ("" if none). */
-const char *kc_deb_log_tail(const char *log, char *buf, size_t bufsz);
 
 /* Whether an apt log says the archive could not be reached. */
 int kc_deb_log_offline(const char *log);

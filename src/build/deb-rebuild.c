@@ -132,7 +132,7 @@ int kc_deb_builddeps(const char *tree, const struct kc_deb_recipe *r, const char
 		return kc_err_set(err, -ENETUNREACH, "apt cannot reach the archive (see '%s')",
 				  log);
 	return kc_err_set(err, -ECHILD, "cannot install the build dependencies: %s (see '%s')",
-			  kc_deb_log_tail(log, tail, sizeof(tail)), log);
+			  kc_log_last_line(log, tail, sizeof(tail)), log);
 }
 
 int kc_deb_rebuild(const char *tree, const char *name, const struct kc_deb_recipe *r,
@@ -158,7 +158,7 @@ int kc_deb_rebuild(const char *tree, const char *name, const struct kc_deb_recip
 		return ret;
 	if (ret)
 		return kc_err_set(err, -ECHILD, "the rebuild failed (exit %d): %s (see '%s')", ret,
-				  kc_deb_log_tail(log, tail, sizeof(tail)), log);
+				  kc_log_last_line(log, tail, sizeof(tail)), log);
 	return 0;
 }
 

@@ -354,7 +354,7 @@ static int src_apt_update(const char *log, struct kc_err *err)
 			return kc_err_set(err, -ENETUNREACH,
 					  "apt cannot reach the archive (see '%s')", log);
 		return kc_err_set(err, -ECHILD, "apt-get update failed: %s (see '%s')",
-				  kc_deb_log_tail(log, tail, sizeof(tail)), log);
+				  kc_log_last_line(log, tail, sizeof(tail)), log);
 	}
 	return 0;
 }
@@ -509,7 +509,7 @@ int kc_deb_src_fetch(const struct kc_deb_pkg *p, const char *dir, const char *lo
 	if (kc_deb_log_offline(log))
 		return kc_err_set(err, -ENETUNREACH, "apt cannot reach the archive (see '%s')",
 				  log);
-	kc_deb_log_tail(log, tail, sizeof(tail));
+	kc_log_last_line(log, tail, sizeof(tail));
 	/* listed in the index but its files are gone (seen for security updates) */
 	if (strstr(tail, "404") || strstr(tail, "Failed to fetch"))
 		return kc_err_set(err, -ENOPKG,

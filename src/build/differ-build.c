@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "build/differ-build.h"
+#include "build/logtail.h"
 #include "build/differ.h"
 
 volatile sig_atomic_t kc_differ_interrupted;
@@ -62,37 +63,6 @@ char *kc_dbuild_path(const struct kc_dbuild *b, const char *name, const char *re
 	if (asprintf(&p, "%s/%s%s%s", b->work, name, rel ? "/" : "", rel ? rel : "") < 0)
 		return NULL;
 	return p;
-}
-
-/* The last non-empty line of @path, for error messages (in @buf). */
-static const char *dbuild_last_line(const char *path, char *buf, size_t bufsz)
-{
-	char tail[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	off_t end;
-	ssize_t n;
-	char *s, *nl;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return buf;
-	end = lseek(fd, 0, SEEK_END);
-	n = pread(fd, tail, sizeof(tail) - 1, end > (off_t)sizeof(tail) - 1 ? end - 511 : 0);
-	close(fd);
-	if (n <= 0)
-		return buf;
-	tail[n] = '\0';
-	while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' '))
-		tail[--n] = '\0';
-	s = tail;
-	while ((nl = strchr(s, '\n')) != NULL)
-		s = nl + 1;
-	n = (ssize_t)strlen(s);
-	if ((size_t)n >= bufsz)
-		n = (ssize_t)bufsz - 1;
-	memcpy(buf, s, (size_t)n);
-	buf[n] = '\0';
-	return buf;
 }
 
 /*
@@ -406,7 +376,7 @@ int kc_dbuild_patch(struct kc_dbuild *b, const char *diff, struct kc_err *err)
 		ret = kc_err_set(err, -EINTR, "interrupted");
 	else if (ret != 0)
 		ret = kc_err_set(err, -ECHILD, "diff '%s' does not apply: %s", diff,
-				 dbuild_last_line(log, line, sizeof(line)));
+				 kc_log_last_line(log, line, sizeof(line)));
 	free(abs);
 	free(log);
 	return ret;
@@ -432,12 +402,12 @@ int kc_dbuild_make(struct kc_dbuild *b, const char *name, const char *cmd, int s
 		    "build '%s' of the %s sources failed (%s %d; --keep-work keeps its "
 		    "log)%s%s",
 		    cmd, name, ret > 255 ? "signal" : "exit", ret > 255 ? ret - 256 : ret,
-		    *dbuild_last_line(log, line, sizeof(line)) ? ": " : "", line);
+		    *kc_log_last_line(log, line, sizeof(line)) ? ": " : "", line);
 	else if (ret != 0)
 		ret = kc_err_set(err, -ECHILD,
 				 "build '%s' of the %s sources failed (%s %d, see %s): %s", cmd,
 				 name, ret > 255 ? "signal" : "exit", ret > 255 ? ret - 256 : ret,
-				 log, dbuild_last_line(log, line, sizeof(line)));
+				 log, kc_log_last_line(log, line, sizeof(line)));
 	free(log);
 	return ret;
 }

@@ -334,7 +334,7 @@ static void test_deb__exec(void **state)
 	assert_int_equal(kc_deb_exec(&c, NULL), 3);
 	assert_string_equal(out, "out\n");
 	free(out);
-	assert_string_equal(kc_deb_log_tail(log, tail, sizeof(tail)), "err");
+	assert_string_equal(kc_log_last_line(log, tail, sizeof(tail)), "err");
 	assert_false(kc_deb_log_offline(log));
 	s.out = &out;
 	assert_int_equal(kc_deb_exec(&s, NULL), 0);
