@@ -294,20 +294,17 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 		d.pack.debug_dir = dbg;
 	if (n && (ret = kc_differ_run_many(&d, t, n, err)) < 0)
 		goto out;
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		if (t[i].ret == -ENODATA) {
+	for (size_t i = 0; i < n; i++)
+		if (t[i].ret == -ENODATA)
 			deb_say(r, "unchanged by the diff: %s", t[i].target);
-		} else if (t[i].ret < 0) {
-			*err = t[i].err;
-			ret = kc_err_prefix(err, "'%s'", t[i].target);
-		} else if (deb_add_patch(r->sum, t[i].target, t[i].output, &t[i].sum) < 0) {
-			ret = kc_err_set(err, -ENOMEM, "out of memory");
-		}
-	}
-	if (ret == 0 && !r->sum->npatches)
+	ret = kc_differ_verdict(t, n, err);
+	if (ret == -ENODATA)
 		ret =
 		    kc_err_set(err, -ENODATA, "the diff changes none of the shared objects of '%s'",
 			       r->pkg.name);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (t[i].ret == 0 && deb_add_patch(r->sum, t[i].target, t[i].output, &t[i].sum) < 0)
+			ret = kc_err_set(err, -ENOMEM, "out of memory");
 out:
 	for (size_t i = 0; i < n; i++) {
 		if (ret < 0 && t[i].ret == 0)

@@ -393,6 +393,30 @@ int kc_differ_run(const struct kc_differ_opts *o, struct kc_differ_summary *sum,
 	return ret;
 }
 
+int kc_differ_verdict(struct kc_differ_target *t, size_t n, struct kc_err *err)
+{
+	size_t written = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (t[i].ret == 0) {
+			written++;
+		} else if (t[i].ret != -ENODATA) {
+			*err = t[i].err;
+			/* most refusals name a function; those that name the file need no prefix */
+			ret = strstr(err->msg, t[i].target)
+				  ? err->code
+				  : kc_err_prefix(err, "'%s'", t[i].target);
+		}
+	}
+	if (ret == 0 && !written)
+		ret = kc_err_set(err, -ENODATA, "the diff changes none of the %zu targets", n);
+	for (size_t i = 0; ret < 0 && i < n; i++)
+		if (t[i].ret == 0)
+			unlink(t[i].output);
+	return ret;
+}
+
 void kc_differ_summary_release(struct kc_differ_summary *sum)
 {
 	if (!sum)

@@ -95,6 +95,15 @@ int kc_differ_run_many(const struct kc_differ_opts *o, struct kc_differ_target *
 		       struct kc_err *err);
 
 /*
+ * The verdict on a kc_differ_run_many() as a whole, for front ends that
+ * make all of a fix's patches or none: 0 when no target was refused and at
+ * least one patch was written; else the first refusal (its message
+ * naming the target) or -ENODATA when the diff changes none of
+ * them, and then the patches that were written are removed.
+ */
+int kc_differ_verdict(struct kc_differ_target *t, size_t n, struct kc_err *err);
+
+/*
  * Set (to 1) by a front end's SIGINT/SIGTERM handler: the running build
  * is stopped and kc_differ_run() fails with -EINTR, removing its
  * temporary work directory like any other failure.

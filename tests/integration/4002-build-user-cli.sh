@@ -6,6 +6,8 @@
 # build that fails, a diff that changes nothing of the target, a work
 # directory that is not empty. Then a good run with --keep-work (the
 # directory holds the three builds and the fix object) and its metadata.
+# Several --target of one tree: one build for all, a patch per target the
+# diff changes, none at all when one target is refused.
 . "$(dirname "$0")/lib.sh"
 need_pack
 "$KC_PACK_BIN" --help 2>&1 | grep -q '^ *user ' || skip "kcare-build has no user command yet"
@@ -100,4 +102,39 @@ step "--build-dir: every build at one given path, removed afterwards"
 user_rc $ok -o "$T/out/q.kpatch" --build-dir "$T/at/this/path"
 [ "$KC_RC" = 0 ] || fail "user --build-dir exited $KC_RC"
 [ ! -e "$T/at/this/path" ] || fail "--build-dir was left behind"
+step "several targets: one build of the tree for all"
+rm -f "$T/out"/*
+mkdir -p "$T/multi"
+printf 'all: liba.so libb.so libc.so\nlib%%.so: %%.c\n\t$(CC) -O2 -fPIC -shared -o $@ $<\n' \
+	>"$T/multi/Makefile"
+for l in a b c; do
+	printf 'int %s_val(int x)\n{\n\treturn x * 3 + 1000000;\n}\n' $l >"$T/multi/$l.c"
+done
+cp -a "$T/multi" "$T/multi-a" && cp -a "$T/multi" "$T/multi-b"
+sed -i 's/x \* 3/x * 4/' "$T/multi-b/a.c" "$T/multi-b/b.c"
+(cd "$T" && diff -ruN multi-a multi-b | sed 's#^--- multi-a/#--- a/#; s#^+++ multi-b/#+++ b/#') \
+	>"$T/multi.patch"
+cp -a "$T/multi" "$T/multi-build" && make -s -C "$T/multi-build" >/dev/null 2>&1 ||
+	fail "cannot build the multi-library tree"
+m="--src $T/multi --diff $T/multi.patch --build-cmd 'echo run >>$T/builds; make'"
+mt="--target $T/multi-build/liba.so --target $T/multi-build/libb.so --target $T/multi-build/libc.so"
+fails 2 "two targets named 'liba.so'" --target "$T/multi-build/liba.so" --target "$T/multi-a/liba.so" \
+	--src "$T/multi" --diff "$T/multi.patch" -o "$T/out"
+fails 2 "reference goes with a single" $mt --reference "$tgt" --src "$T/multi" --diff "$T/multi.patch" \
+	-o "$T/out"
+# one target the tree does not build: refused, and no patch for the others either
+fails 1 "do not rebuild target '$(re_quote "$T/other/libcase.so")'" $mt --target "$T/other/libcase.so" \
+	--src "$T/multi" --diff "$T/multi.patch" -o "$T/out"
+rm -f "$T/builds"
+eval "user_rc $mt $m -o $T/out/multi -v"
+[ "$KC_RC" = 0 ] || fail "several targets: exit $KC_RC"
+[ "$(lines "$T/builds")" = 3 ] || fail "several targets: $(lines "$T/builds") builds, expected 3 (ref, orig, patched)"
+for l in a b; do
+	grep -q "^built $(re_quote "$T/out/multi/lib$l.so.kpatch"): .* 1 replaced function" "$T/user.out" ||
+		fail "no patch for lib$l.so"
+	grep -q "^  changed ${l}_val ($l.c)$" "$T/user.out" || fail "lib$l.so: ${l}_val not listed"
+done
+grep -q "^unchanged $(re_quote "$T/multi-build/libc.so"): " "$T/user.out" || fail "libc.so not reported unchanged"
+[ "$(ls "$T/out/multi")" = "liba.so.kpatch
+libb.so.kpatch" ] || fail "several targets wrote: $(ls "$T/out/multi")"
 echo "ok"

@@ -5,11 +5,13 @@
  * one line (and, with -v, the functions of the patch). The work is in
  * src/build/differ*.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/kcare-build/cmds.h"
 #include "agent/kcare-build/pack-args.h"
@@ -18,6 +20,8 @@
 
 #define USER_USAGE                                                                                 \
 	"usage: kcare-build user --target FILE --src DIR --diff FIX.patch -o PATCH\n"              \
+	"       kcare-build user --target FILE --target FILE... --src DIR --diff FIX.patch -o "    \
+	"DIR\n"                                                                                    \
 	"                        [--build-cmd CMD] [--reference FILE] [--id ID] [--level N]\n"     \
 	"                        [--cve CVE-YYYY-NNNN]... [--description TEXT]\n"                  \
 	"                        [--debug-dir DIR] [--keep-work DIR] [--build-dir DIR] [-v]\n"
@@ -41,6 +45,81 @@ static void user_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static const char *user_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void user_report(const char *output, const struct kc_differ_summary *sum, int verbose)
+{
+	printf("built %s: id %s level %u for %s (build-id %s), %zu replaced functions, %zu new\n",
+	       output, sum->pack.id, sum->pack.level, sum->pack.target_name, sum->pack.build_id,
+	       sum->pack.nreplaced, sum->pack.nnew);
+	for (size_t i = 0; verbose && i < sum->nfuncs; i++)
+		printf("  %s %s (%s)\n", sum->funcs[i].replaced ? "changed" : "new",
+		       sum->funcs[i].name, sum->funcs[i].unit);
+}
+
+/*
+ * Several targets of one tree: one build for all, -o names a directory
+ * (made when missing) that receives BASENAME.kpatch for each target the
+ * diff changes; a refusal for any of them leaves none.
+ */
+static int user_run_many(const struct kc_differ_opts *o, const char **targets, size_t n,
+			 int verbose)
+{
+	struct kc_differ_target *t = calloc(n, sizeof(*t));
+	char(*out)[4096] = calloc(n, sizeof(*out));
+	struct kc_err err = KC_ERR_INIT;
+	struct stat st;
+	int ret = KC_EXIT_ERROR;
+
+	if (!t || !out) {
+		fprintf(stderr, "kcare-build: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *base = user_basename(targets[i]);
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(user_basename(targets[j]), base)) {
+				ret = kb_usage_error("user", "two targets named '%s'", base);
+				goto out;
+			}
+		snprintf(out[i], sizeof(out[i]), "%s/%s.kpatch", o->output, base);
+		t[i].target = targets[i];
+		t[i].output = out[i];
+	}
+	if (mkdir(o->output, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "kcare-build: cannot create '%s': %s\n", o->output,
+			strerror(errno));
+		goto out;
+	}
+	if (stat(o->output, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "kcare-build: '%s' is not a directory (-o with several --target)\n",
+			o->output);
+		goto out;
+	}
+	if (kc_differ_run_many(o, t, n, &err) < 0 || kc_differ_verdict(t, n, &err) < 0) {
+		fprintf(stderr, "kcare-build: %s\n", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t[i].ret == 0)
+			user_report(out[i], &t[i].sum, verbose);
+		else
+			printf("unchanged %s: %s\n", t[i].target, t[i].err.msg);
+	ret = KC_EXIT_OK;
+out:
+	for (size_t i = 0; t && i < n; i++)
+		kc_differ_summary_release(&t[i].sum);
+	free(t);
+	free(out);
+	return ret;
+}
+
 int cmd_user(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -61,9 +140,12 @@ int cmd_user(int argc, char **argv)
 	struct kc_differ_opts o = {0};
 	struct kc_differ_summary sum = {0};
 	struct kc_err err = KC_ERR_INIT;
+	const char **targets = calloc((size_t)argc, sizeof(*targets));
+	size_t ntargets = 0;
 	int c, ret, verbose = 0;
 
-	if (kb_pack_args_init(&o.pack, argc) < 0) {
+	if (!targets || kb_pack_args_init(&o.pack, argc) < 0) {
+		free(targets);
 		fprintf(stderr, "kcare-build: out of memory\n");
 		return KC_EXIT_ERROR;
 	}
@@ -71,7 +153,7 @@ int cmd_user(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":t:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			o.target = optarg;
+			targets[ntargets++] = o.target = optarg;
 			break;
 		case 's':
 			o.src = optarg;
@@ -127,21 +209,25 @@ int cmd_user(int argc, char **argv)
 		ret = kb_usage_error("user", "%s", "--build-cmd is empty");
 		goto out;
 	}
+	if (ntargets > 1 && o.reference) {
+		ret = kb_usage_error("user", "%s", "--reference goes with a single --target");
+		goto out;
+	}
 	user_catch_signals();
+	if (ntargets > 1) {
+		ret = user_run_many(&o, targets, ntargets, verbose);
+		goto out;
+	}
 	if (kc_differ_run(&o, &sum, &err) < 0) {
 		fprintf(stderr, "kcare-build: %s\n", err.msg);
 		ret = KC_EXIT_ERROR;
 		goto out;
 	}
-	printf("built %s: id %s level %u for %s (build-id %s), %zu replaced functions, %zu new\n",
-	       o.output, sum.pack.id, sum.pack.level, sum.pack.target_name, sum.pack.build_id,
-	       sum.pack.nreplaced, sum.pack.nnew);
-	for (size_t i = 0; verbose && i < sum.nfuncs; i++)
-		printf("  %s %s (%s)\n", sum.funcs[i].replaced ? "changed" : "new",
-		       sum.funcs[i].name, sum.funcs[i].unit);
+	user_report(o.output, &sum, verbose);
 	ret = KC_EXIT_OK;
 out:
 	kc_differ_summary_release(&sum);
 	free(o.pack.cves);
+	free(targets);
 	return ret;
 }
