@@ -114,13 +114,7 @@ static int incl_check_bytes(const struct kc_diff *d, const struct kc_dcu *cu, si
 
 	if (!d->tgt || !os->data)
 		return 0;
-	if (s->tsize != os->sh.sh_size)
-		return kc_err_set(err, -ENOTSUP,
-				  "function '%s' of '%s' has %llu bytes in the target and %llu in "
-				  "the rebuild: it is not the function the sources compile to",
-				  name, cu->file ? cu->file : cu->rel, (unsigned long long)s->tsize,
-				  (unsigned long long)os->sh.sh_size);
-	ret = kc_diff_code_same(d->tgt, s->tvalue, os, 0, s->tsize, &at, err);
+	ret = kc_diff_code_same(d->tgt, s->tvalue, s->tsize, os, 0, os->sh.sh_size, &at, err);
 	if (ret == 0)
 		ret = kc_err_set(err, -ENOTSUP,
 				 "function '%s' of '%s' in the target differs from the rebuild at "

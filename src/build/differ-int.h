@@ -116,12 +116,16 @@ int kc_diff_sec_equal(struct kc_dcu *cu, size_t oi, size_t pi);
 int kc_diff_find_global(const struct kc_diff *d, const char *name, size_t *cu, size_t *sym);
 
 /*
- * Whether the @len bytes at link-time address @vaddr of the target are the
- * code at @off in the object's section @os, except where linking writes.
- * 1 equal, 0 not (*at: offset of the first difference), < 0 on error.
+ * Whether the @tlen bytes at link-time address @vaddr of the target are
+ * the code of the @len bytes at @off in the object's section @os: the same
+ * instructions, where linking may have written fields and the assembler
+ * may have encoded a branch to another function shorter (see
+ * differ-code.c). 1 the same, 0 not (*at: offset in the object of the
+ * first difference), < 0 on error.
  */
-int kc_diff_code_same(const struct kc_target *t, uint64_t vaddr, const struct kc_objfile_sec *os,
-		      uint64_t off, uint64_t len, uint64_t *at, struct kc_err *err);
+int kc_diff_code_same(const struct kc_target *t, uint64_t vaddr, uint64_t tlen,
+		      const struct kc_objfile_sec *os, uint64_t off, uint64_t len, uint64_t *at,
+		      struct kc_err *err);
 
 /* The name of a section's entry symbol, or its section name for anonymous ones. */
 const char *kc_diff_sec_name(const struct kc_objfile *f, const struct kc_dsec *s, size_t i);

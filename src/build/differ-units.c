@@ -86,11 +86,8 @@ static int units_in_target(const struct kc_diff *x, const struct kc_dcu *cu)
 
 /*
  * How many functions of @cu's original object that the target defines do
- * not have the target's code (size, or bytes outside linker-written
- * fields), or < 0 on error. Not zero for the right unit either when the
- * assembler shortened a jump to a function of the same section in the
- * target (it cannot across the sections of our build), so this only
- * chooses among units that the symbols cannot tell apart.
+ * not have the target's code (kc_diff_code_same()), or < 0 on error. Only
+ * asked of units that the symbols cannot tell apart.
  */
 static int units_code_mismatches(const struct kc_diff *x, const struct kc_dcu *cu,
 				 struct kc_err *err)
@@ -110,11 +107,7 @@ static int units_code_mismatches(const struct kc_diff *x, const struct kc_dcu *c
 		if (kc_dsymtab_lookup(x->st, os->bind == STB_LOCAL ? cu->file : NULL, os->name,
 				      os->bind == STB_LOCAL, &s, NULL) < 0)
 			continue;
-		if (s->size != os->sym.st_size) {
-			bad++;
-			continue;
-		}
-		ret = kc_diff_code_same(x->tgt, s->value, &o->secs[os->sym.st_shndx],
+		ret = kc_diff_code_same(x->tgt, s->value, s->size, &o->secs[os->sym.st_shndx],
 					os->sym.st_value, os->sym.st_size, &at, err);
 		if (ret < 0)
 			return ret;
