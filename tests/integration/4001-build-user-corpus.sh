@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # kcare-build user over the corpus tests/build-cases/NN-name/: each case is
-# a small C project (src/, built at -O2 by its Makefile), a FIX.patch and an
+# a small C project (src/, built at -O2 by its Makefile, with the driver
+# program of tests/build-cases/driver/ unless it has its own), a FIX.patch and an
 # `expected` file (target: the file to patch; before:/after: regexes of the
 # driver program's output lines; funcs: the exact functions of the patch,
 # NAME if changed, +NAME if new; or refuse: a regex of the one-line error).
@@ -27,10 +28,11 @@ field() { # CASE KEY: the value of "KEY: value" in the case's expected file
 build_case() {
 	w="$T"
 	mkdir -p "$w/out"
-	cp -a "$cases/$1/src" "$w/build"
+	corpus_src "$1" "$w/src"
+	cp -a "$w/src" "$w/build"
 	make -s -C "$w/build" >"$w/make.log" 2>&1 || fail "$1: the original does not build: $(tail -3 "$w/make.log")"
 	timeout "$KC_USER_TIMEOUT" "$KC_PACK_BIN" user --target "$w/build/$(field "$1" target)" \
-		--src "$cases/$1/src" --diff "$cases/$1/FIX.patch" -o "$w/out/fix.kpatch" \
+		--src "$w/src" --diff "$cases/$1/FIX.patch" -o "$w/out/fix.kpatch" \
 		--id "case-$1" -v >"$w/user.out" 2>"$w/user.err"
 	rc=$?
 }

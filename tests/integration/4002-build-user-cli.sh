@@ -13,11 +13,13 @@ need_pack
 "$KC_PACK_BIN" --help 2>&1 | grep -q '^ *user ' || skip "kcare-build has no user command yet"
 
 case1="$KC_TOP/tests/build-cases/01-lib-func"
-cp -a "$case1/src" "$T/build"
+src1="$T/src1"
+corpus_src 01-lib-func "$src1"
+cp -a "$src1" "$T/build"
 make -s -C "$T/build" >/dev/null 2>&1 || fail "cannot build case 01"
 mkdir "$T/out"
 tgt="$T/build/libcase.so"
-ok="--target $tgt --src $case1/src --diff $case1/FIX.patch"
+ok="--target $tgt --src $src1 --diff $case1/FIX.patch"
 o="-o $T/out/p.kpatch"
 
 user_rc() {
@@ -52,7 +54,7 @@ done
 step "usage errors"
 fails 2 'is required' $o
 fails 2 'is required' --target "$tgt" $o
-fails 2 '--diff is required' --target "$tgt" --src "$case1/src" $o
+fails 2 '--diff is required' --target "$tgt" --src "$src1" $o
 fails 2 'is required' $ok
 fails 2 'bad level' $ok $o --level 0
 fails 2 'bad CVE' $ok $o --cve CVE-1
@@ -61,27 +63,23 @@ fails 2 'unknown option' $ok $o --bogus
 
 step "refusals and failures"
 fails 1 "source directory .* does not exist" --target "$tgt" --src "$T/nope" --diff "$case1/FIX.patch" $o
-fails 1 "cannot read diff" --target "$tgt" --src "$case1/src" --diff "$T/nope.patch" $o
+fails 1 "cannot read diff" --target "$tgt" --src "$src1" --diff "$T/nope.patch" $o
 # a target the sources do not rebuild
-cp -a "$case1/src" "$T/other"
+cp -a "$src1" "$T/other"
 sed -i 's/x \* 2 + 2/x * 2 + 9/' "$T/other/lib.c"
 make -s -C "$T/other" >/dev/null 2>&1 || fail "cannot build the other library"
-fails 1 "do not rebuild target" --target "$T/other/libcase.so" --src "$case1/src" \
+fails 1 "do not rebuild target" --target "$T/other/libcase.so" --src "$src1" \
 	--diff "$case1/FIX.patch" $o
 # a diff for another file
 printf -- '--- a/nofile.c\n+++ b/nofile.c\n@@ -1 +1 @@\n-a\n+b\n' >"$T/bad.patch"
 fails 1 "does not apply" $ok --diff "$T/bad.patch" $o
 fails 1 "build 'false' of the ref sources failed" $ok --build-cmd false $o
 # a diff that only touches the driver program: nothing of the library
-cat >"$T/prog.patch" <<'EOF'
---- a/prog.c
-+++ b/prog.c
-@@ -1,2 +1,3 @@
- // SPDX-License-Identifier: GPL-2.0-or-later
-+/* a comment and a new line */
- #include <stdio.h>
-EOF
-fails 1 "changes no (object file|function)" --target "$tgt" --src "$case1/src" --diff "$T/prog.patch" $o
+cp -a "$src1" "$T/prog-a" && cp -a "$src1" "$T/prog-b"
+sed -i '1a /* a comment and a new line */' "$T/prog-b/prog.c"
+(cd "$T" && diff -u prog-a/prog.c prog-b/prog.c | sed 's#^--- prog-a/#--- a/#; s#^+++ prog-b/#+++ b/#') \
+	>"$T/prog.patch"
+fails 1 "changes no (object file|function)" --target "$tgt" --src "$src1" --diff "$T/prog.patch" $o
 mkdir "$T/work" && touch "$T/work/x"
 fails 1 "is not empty" $ok $o --keep-work "$T/work"
 

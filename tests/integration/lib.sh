@@ -235,6 +235,14 @@ err_has() {
 	grep -Eiq -- "$1" "$T/ctl.err" || fail "libcare-ctl error does not match '$1': $(cat "$T/ctl.err")"
 }
 
+# corpus_src CASE DIR: the sources of tests/build-cases/CASE in DIR, with the
+# corpus driver (driver.h, and prog.c when the case has none of its own)
+corpus_src() {
+	cp -a "$KC_TOP/tests/build-cases/$1/src" "$2" || fail "cannot copy case $1"
+	cp "$KC_TOP/tests/build-cases/driver/driver.h" "$2/"
+	[ -e "$2/prog.c" ] || cp "$KC_TOP/tests/build-cases/driver/prog.c" "$2/"
+}
+
 # re_quote STRING: STRING as a literal in an extended regex
 re_quote() {
 	printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
