@@ -79,6 +79,7 @@ if ninja -C build-fuzz >"$out/build-fuzz.log" 2>&1; then
 		seeds="$top/tests/fuzz/corpus/$name"
 		[ -d "$seeds" ] || seeds=""
 		"$f" -max_total_time="${FUZZ_SECONDS:-15}" -max_len=65536 -timeout=10 \
+			-artifact_prefix="$out/$name-" \
 			"$corpus" $seeds >"$out/$name.log" 2>&1
 		st=$?
 		[ $st = 0 ] || tail -30 "$out/$name.log"

@@ -101,10 +101,12 @@ static int bl_type_of(const char *s, size_t len, enum bl_type *type)
  * stacked or nested repetitions ("a+++++...", "((a{99}){99}){99}") can take
  * gigabytes before it fails. This estimates the size of that expansion and
  * refuses patterns past BL_REGEX_COST: no sensible blacklist rule comes
- * near it. Saturating arithmetic; an unbalanced pattern is left for
- * regcomp to reject.
+ * near it. A repetition of a repetition ("a+*", "a?{2}") is refused too:
+ * POSIX leaves it undefined, and glibc's epsilon closures over such chains
+ * take time that grows with the square of the expansion. Saturating
+ * arithmetic; an unbalanced pattern is left for regcomp to reject.
  */
-#define BL_REGEX_COST  20000u
+#define BL_REGEX_COST  2000u
 #define BL_REGEX_DEPTH 32
 
 static size_t bl_sat_mul(size_t a, size_t b)
@@ -172,6 +174,7 @@ static bool bl_regex_too_big(const char *re)
 	size_t sum[BL_REGEX_DEPTH + 1] = {0}, last[BL_REGEX_DEPTH + 1] = {0};
 	unsigned d = 0;
 	const char *p = re;
+	bool repeated = false; /* the previous token was a repetition */
 
 	while (*p) {
 		size_t k = 0;
@@ -181,11 +184,13 @@ static bool bl_regex_too_big(const char *re)
 		case '(':
 			if (d == BL_REGEX_DEPTH)
 				return true;
+			repeated = false;
 			d++;
 			sum[d] = last[d] = 0;
 			p++;
 			continue;
 		case ')':
+			repeated = false;
 			if (d > 0) {
 				size_t g = sum[d];
 
@@ -211,6 +216,9 @@ static bool bl_regex_too_big(const char *re)
 			q = NULL;
 			break;
 		}
+		if (k && repeated)
+			return true;
+		repeated = k != 0;
 		if (k) {
 			/* the last atom (or group) is copied k times in all */
 			size_t more = bl_sat_mul(last[d], k - 1);

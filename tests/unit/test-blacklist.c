@@ -165,15 +165,21 @@ static void test_blacklist__regex_blowup_refused(void **state)
 	parse_fails("regex:pt^px ++++++++++++++++++++++++++++c\n", -EBADMSG,
 		    "line 1: regex 'pt^px +++");
 	parse_fails("regex:((a{99}){99}){99}\n", -EBADMSG, "is too complex");
+	/* short, but glibc's epsilon closures over the chain take seconds (found by fuzz-blacklist) */
+	parse_fails("regex:^/????+++++++++++++++++\n", -EBADMSG, "is too complex");
+	parse_fails("regex:a+*\n", -EBADMSG, "is too complex");
+	parse_fails("regex:a?{2}\n", -EBADMSG, "is too complex");
 	parse_fails("regex:(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\n",
 		    -EBADMSG, "is too complex");
 	/* ordinary rules stay well below the bound */
 	b = parse_ok("regex:^/usr/(s)?bin/[[:alnum:]_.-]{1,64}$\n"
 		     "regex:^/opt/(a|b|c)+/[^/]*(\\.bin)?$\n"
-		     "regex:[]{}()+*]{2,3}x\n");
+		     "regex:[]{}()+*]{2,3}x\n"
+		     "regex:^(/usr(/local)?)+/lib(64)*/x$\n");
 	assert_non_null(kc_blacklist_match(b, "/usr/sbin/sshd"));
 	assert_non_null(kc_blacklist_match(b, "/opt/abca/x.bin"));
 	assert_non_null(kc_blacklist_match(b, "/{}x"));
+	assert_non_null(kc_blacklist_match(b, "/usr/local/usr/lib6464/x"));
 	kc_blacklist_free(b);
 }
 
