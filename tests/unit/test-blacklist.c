@@ -165,7 +165,7 @@ static void test_blacklist__regex_blowup_refused(void **state)
 	parse_fails("regex:pt^px ++++++++++++++++++++++++++++c\n", -EBADMSG,
 		    "line 1: regex 'pt^px +++");
 	parse_fails("regex:((a{99}){99}){99}\n", -EBADMSG, "is too complex");
-	/* short, but glibc's epsilon closures over the chain take seconds (found by fuzz-blacklist) */
+	/* short, but glibc's closures over the chain take seconds (found by fuzz-blacklist) */
 	parse_fails("regex:^/????+++++++++++++++++\n", -EBADMSG, "is too complex");
 	parse_fails("regex:a+*\n", -EBADMSG, "is too complex");
 	parse_fails("regex:a?{2}\n", -EBADMSG, "is too complex");

@@ -384,6 +384,66 @@ static void test_differ__run_many(void **state)
 	scratch_run("test \"$(wc -l < builds)\" -eq 3");
 }
 
+/* kc_diff_code_same() of function @name: the target @lib against object @obj. */
+static int code_same(const char *lib, const char *obj, const char *name, uint64_t *at)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_target *t = NULL;
+	struct kc_objfile *o = NULL;
+	struct kc_dsymtab st;
+	const struct kc_dsym *s = NULL;
+	int ret = -1;
+
+	st.fd = -1;
+	assert_int_equal(kc_target_open(scratch_path(lib), NULL, &t, &err), 0);
+	assert_int_equal(kc_objfile_open(scratch_path(obj), &o, &err), 0);
+	assert_int_equal(kc_dsymtab_open(&st, scratch_path(lib), &err), 0);
+	if (kc_dsymtab_lookup(&st, NULL, name, 0, &s, &err) < 0)
+		assert_int_equal(kc_dsymtab_lookup(&st, "ci.c", name, 1, &s, &err), 0);
+	for (size_t i = 1; i < o->nsyms; i++)
+		if (!strcmp(o->syms[i].name, name) && o->syms[i].type == STT_FUNC) {
+			const GElf_Sym *os = &o->syms[i].sym;
+
+			ret = kc_diff_code_same(t, s->value, s->size, &o->secs[os->st_shndx],
+						os->st_value, os->st_size, at, &err);
+			break;
+		}
+	kc_dsymtab_release(&st);
+	kc_objfile_close(o);
+	kc_target_close(t);
+	return ret;
+}
+
+/*
+ * The target, built without -ffunction-sections, has the 2-byte form of a
+ * tail call to a static helper; the object has a relocated 5-byte jump.
+ * Same code. Another constant, or a branch that lands elsewhere, is not.
+ */
+static void test_differ__code_identity(void **state)
+{
+	static const char src[] = "static __attribute__((noinline)) int helper(int x)\n"
+				  "{ return x * 7 + 3; }\n"
+				  "int compute(int x)\n"
+				  "{ if (x > 100) return helper(x - 1); return x * %d + 2; }\n";
+	char text[512];
+	uint64_t at = 0;
+
+	(void)state;
+	snprintf(text, sizeof(text), src, 2);
+	scratch_put("ci.c", text);
+	snprintf(text, sizeof(text), src, 3);
+	scratch_put("ci3.c", text);
+	scratch_run("gcc -O2 -fPIC -shared -o libci.so ci.c && "
+		    "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c ci.c -o ci.o && "
+		    "gcc -O2 -fPIC -ffunction-sections -fdata-sections -c ci3.c -o ci3.o");
+	/* the premise: the two encodings really differ in length */
+	scratch_run("test \"$(nm -S libci.so | awk '$4 == \"compute\" { print $2 }')\" != "
+		    "\"$(nm -S ci.o | awk '$4 == \"compute\" { print $2 }')\"");
+	assert_int_equal(code_same("libci.so", "ci.o", "compute", &at), 1);
+	assert_int_equal(code_same("libci.so", "ci3.o", "compute", &at), 0);
+	assert_int_equal(code_same("libci.so", "ci.o", "helper", &at), 1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -408,6 +468,7 @@ int main(void)
 	    cmocka_unit_test(test_differ__symtab_by_unit),
 	    cmocka_unit_test(test_differ__identity),
 	    cmocka_unit_test(test_differ__diff_sources_only),
+	    cmocka_unit_test(test_differ__code_identity),
 	    cmocka_unit_test(test_differ__run),
 	    cmocka_unit_test(test_differ__run_many),
 	};
