@@ -292,8 +292,11 @@ static int deb_patches(struct deb_run *r, struct kc_err *err)
 	d.pack = r->o->pack;
 	if (!d.pack.debug_dir)
 		d.pack.debug_dir = dbg;
-	if (n && (ret = kc_differ_run_many(&d, t, n, err)) < 0)
+	/* a failed run removes what it wrote itself: nothing here to take back */
+	if (n && (ret = kc_differ_run_many(&d, t, n, err)) < 0) {
+		n = 0;
 		goto out;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (t[i].ret == -ENODATA)
 			deb_say(r, "unchanged by the diff: %s", t[i].target);

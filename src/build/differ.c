@@ -8,6 +8,7 @@
  * patch is always keyed by the target's own build-id.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@ struct differ_ctx {
 	struct differ_run *run;
 	struct kc_differ_target *t;
 	size_t index; /* in the run, for the names of its files in the work directory */
+	bool written; /* its patch file is this run's */
 	struct kc_target *tgt;
 	char *ref; /* owned: a file identical to the target */
 	struct kc_dsymtab st;
@@ -240,6 +242,8 @@ static int differ_target(struct differ_ctx *x, struct kc_err *err)
 		ret = kc_diff_include(&x->d, err);
 	if (ret == 0)
 		ret = differ_pack(x, &x->t->sum, err);
+	if (ret == 0)
+		x->written = true;
 	return ret;
 }
 
@@ -354,11 +358,12 @@ int kc_differ_run_many(const struct kc_differ_opts *o, struct kc_differ_target *
 	}
 	ret = 0;
 out:
-	if (ret < 0 && kc_differ_interrupted)
+	if (kc_differ_interrupted)
 		ret = kc_err_set(err, -EINTR, "interrupted");
 	for (size_t i = 0; ret < 0 && i < n; i++) {
-		/* the run failed as a whole: no patch of it is left behind */
-		if (t[i].ret == 0)
+		/* the run failed as a whole: no patch of it is left behind (and no older file is
+		 * lost) */
+		if (xs && xs[i].written)
 			unlink(t[i].output);
 		kc_differ_summary_release(&t[i].sum);
 	}
