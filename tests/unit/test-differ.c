@@ -382,6 +382,12 @@ static void test_differ__run_many(void **state)
 	assert_int_equal(t[3].ret, -ESRCH);
 	assert_int_equal(access(out[3], F_OK), -1);
 	scratch_run("test \"$(wc -l < builds)\" -eq 3");
+
+	/* a run that fails as a whole takes back its own patches, never an older file */
+	scratch_run("echo old > out-2.kpatch");
+	o.build_cmd = "false";
+	assert_int_equal(kc_differ_run_many(&o, t, 4, &err), -ECHILD);
+	scratch_run("test \"$(cat out-2.kpatch)\" = old");
 }
 
 /* kc_diff_code_same() of function @name: the target @lib against object @obj. */
