@@ -105,6 +105,10 @@ static char *live_patches(json_object *info, const char *hex)
 			n = snprintf(item, sizeof(item), "%s%s level %lld", len ? ", " : "",
 				     json_object_get_string(id),
 				     (long long)json_object_get_int64(level));
+			if (n < 0)
+				continue;
+			if ((size_t)n >= sizeof(item))
+				n = (int)sizeof(item) - 1; /* ids are at most 63 bytes: never */
 			grown = realloc(out, len + (size_t)n + 1);
 			if (!grown)
 				break;
