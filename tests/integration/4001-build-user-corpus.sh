@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # kcare-build user over the corpus tests/build-cases/NN-name/: each case is
 # a small C project (src/, built at -O2 by its Makefile, with the driver
-# program of tests/build-cases/driver/ unless it has its own), a FIX.patch and an
+# program and the Makefile of tests/build-cases/driver/ unless it has its
+# own), a FIX.patch and an
 # `expected` file (target: the file to patch; before:/after: regexes of the
 # driver program's output lines; funcs: the exact functions of the patch,
 # NAME if changed, +NAME if new; or refuse: a regex of the one-line error).

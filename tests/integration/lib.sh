@@ -236,11 +236,14 @@ err_has() {
 }
 
 # corpus_src CASE DIR: the sources of tests/build-cases/CASE in DIR, with the
-# corpus driver (driver.h, and prog.c when the case has none of its own)
+# corpus driver: driver.h, and the driver's prog.c and the usual Makefile
+# (libcase.so from lib*.c) when the case has none of its own
 corpus_src() {
 	cp -a "$KC_TOP/tests/build-cases/$1/src" "$2" || fail "cannot copy case $1"
 	cp "$KC_TOP/tests/build-cases/driver/driver.h" "$2/"
-	[ -e "$2/prog.c" ] || cp "$KC_TOP/tests/build-cases/driver/prog.c" "$2/"
+	for _kc_f in prog.c Makefile; do
+		[ -e "$2/$_kc_f" ] || cp "$KC_TOP/tests/build-cases/driver/$_kc_f" "$2/"
+	done
 }
 
 # re_quote STRING: STRING as a literal in an extended regex
