@@ -15,6 +15,7 @@
 #include <netdb.h>
 
 #include "kcare/agent.h"
+#include "kcare/kernel.h"
 
 #define REPLY_MAX (64u * 1024)
 
@@ -213,6 +214,8 @@ static json_object *host_body(const struct kc_agent *a)
 	if (sysinfo(&si) == 0)
 		json_object_object_add(o, "uptime", json_object_new_int64(si.uptime));
 	json_object_object_add(o, "agent_version", json_object_new_string(KC_VERSION));
+	/* the server shows which hosts run which kernel patch level */
+	kc_kernel_checkin_fields(a, o);
 	if (tag) {
 		json_object *tags = json_object_new_array();
 
@@ -260,7 +263,6 @@ int kc_reg_register(struct kc_agent *a, const char *key, struct kc_reg *r, struc
 
 	if (key)
 		json_object_object_add(body, "key", json_object_new_string(key));
-	json_object_object_add(body, "patch_level", json_object_new_int(-1));
 	return post_and_save(a, "register", body, r, "registration failed", err);
 }
 

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The kernel plan: which patch level this kernel runs. Remote: a TUF
+ * update of the "kernel" feed file, the entries of kind "module" that name
+ * this kernel (build-id or kernel id), within the delay and sticky date,
+ * the highest level; its module downloaded into /var/cache/kcare/kernel,
+ * verified, and recorded in selected.json there, one record per kernel, so
+ * that LOCAL and LOCAL_FIRST (and the boot unit) load it without the
+ * network. Local: that record, the module verified again.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kcare/kernel.h"
+#include "kcare/trust.h"
+
+#define SELECTED_MAX (4u * 1024 * 1024)
+
+void kc_kernel_plan_release(struct kc_kernel_plan *p)
+{
+	json_object_put(p->e.meta);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool jint(json_object *o, const char *key, int64_t *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+#define SELECTED_PATH_MAX (KC_AGENT_PATH_MAX + 32)
+
+static void selected_path(const struct kc_agent *a, char out[SELECTED_PATH_MAX])
+{
+	snprintf(out, SELECTED_PATH_MAX, "%s/kernel/selected.json", a->paths.cache_dir);
+}
+
+/* Whether the entry (@build_id / @kernel_id as it names its kernel) is for kernel @id. */
+static bool for_kernel(const char *build_id, const char *kernel_id,
+		       const struct kc_kernel_ident *id)
+{
+	return (build_id && *build_id && id->build_id[0] && !strcmp(build_id, id->build_id)) ||
+	       (kernel_id && *kernel_id && id->kernel_id[0] && !strcmp(kernel_id, id->kernel_id));
+}
+
+/* Fills @e from a signed entry (or a selected.json record). -EBADMSG for a bad field. */
+static int entry_from(const struct kc_agent *a, json_object *o, struct kc_kernel_entry *e,
+		      struct kc_err *err)
+{
+	const char *ps = jstr(o, "patchset"), *bid = jstr(o, "build_id");
+	const char *kid = jstr(o, "kernel_id"), *mod = jstr(o, "id"), *sha = jstr(o, "sha256");
+	int64_t level, released;
+
+	memset(e, 0, sizeof(*e));
+	if (!ps || !mod || !jint(o, "level", &level) || level < 1 || level > UINT32_MAX ||
+	    !jint(o, "released", &released) || strlen(ps) >= sizeof(e->patchset) ||
+	    strlen(mod) >= sizeof(e->module) || (bid && strlen(bid) >= sizeof(e->build_id)) ||
+	    (kid && strlen(kid) >= sizeof(e->kernel_id)) || (!bid && !kid) ||
+	    (sha && (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)))
+		return kc_err_set(err, -EBADMSG, "kernel feed entry '%s' lacks a field or has a bad one",
+				  mod ? mod : "?");
+	strcpy(e->patchset, ps);
+	strcpy(e->module, mod);
+	snprintf(e->build_id, sizeof(e->build_id), "%s", bid ? bid : "");
+	snprintf(e->kernel_id, sizeof(e->kernel_id), "%s", kid ? kid : "");
+	if (sha)
+		strcpy(e->sha256, sha);
+	e->level = (uint32_t)level;
+	e->released = released;
+	(void)a;
+	e->meta = json_object_get(o);
+	return 0;
+}
+
+static void entry_set_blob(const struct kc_agent *a, struct kc_kernel_entry *e, const char *sha,
+			   uint64_t length)
+{
+	snprintf(e->sha256, sizeof(e->sha256), "%s", sha);
+	e->length = length;
+	snprintf(e->file, sizeof(e->file), "%s/kernel/%s.ko", a->paths.cache_dir, e->sha256);
+}
+
+/* A better choice than @cur: higher level, then newer. */
+static bool better(const struct kc_kernel_entry *c, const struct kc_kernel_entry *cur, bool have)
+{
+	return !have || c->level > cur->level ||
+	       (c->level == cur->level && c->released > cur->released);
+}
+
+/* The selected.json records, or an empty array. */
+static json_object *selected_read(const struct kc_agent *a)
+{
+	char sel[SELECTED_PATH_MAX];
+	json_object *o = NULL, *arr;
+	char *buf = NULL;
+	size_t len;
+
+	selected_path(a, sel);
+	if (kc_file_read_all(sel, SELECTED_MAX, &buf, &len, NULL) == 0)
+		o = json_tokener_parse(buf);
+	free(buf);
+	if (!o || !json_object_object_get_ex(o, "kernels", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(o);
+		return json_object_new_array();
+	}
+	arr = json_object_get(arr);
+	json_object_put(o);
+	return arr;
+}
+
+/* Records @e as the level of kernel @id, replacing the record of that kernel. */
+static int selected_save(const struct kc_agent *a, const struct kc_kernel_ident *id,
+			 const struct kc_kernel_entry *e, struct kc_err *err)
+{
+	char sel[SELECTED_PATH_MAX];
+	json_object *old = selected_read(a), *arr = json_object_new_array();
+	json_object *o = json_object_new_object(), *rec;
+	const char *text;
+	int ret;
+
+	for (size_t i = 0; i < json_object_array_length(old); i++) {
+		json_object *r = json_object_array_get_idx(old, i);
+
+		if (!for_kernel(jstr(r, "build_id"), jstr(r, "kernel_id"), id))
+			json_object_array_add(arr, json_object_get(r));
+	}
+	rec = json_object_new_object();
+	json_object_object_foreach(e->meta, k, v) json_object_object_add(rec, k, json_object_get(v));
+	json_object_object_add(rec, "sha256", json_object_new_string(e->sha256));
+	json_object_object_add(rec, "length", json_object_new_int64((int64_t)e->length));
+	json_object_object_add(rec, "release", json_object_new_string(id->release));
+	json_object_array_add(arr, rec);
+	json_object_object_add(o, "format", json_object_new_int(1));
+	json_object_object_add(o, "updated", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "kernels", arr);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	selected_path(a, sel);
+	ret = kc_file_write_atomic(sel, text, strlen(text), 0644, err);
+	json_object_put(o);
+	json_object_put(old);
+	return ret;
+}
+
+static int plan_local(struct kc_agent *a, const struct kc_kernel_ident *id,
+		      struct kc_kernel_plan *p, struct kc_err *err)
+{
+	json_object *arr = selected_read(a);
+	int ret = 0;
+
+	for (size_t i = 0; i < json_object_array_length(arr) && ret == 0; i++) {
+		json_object *r = json_object_array_get_idx(arr, i);
+		struct kc_kernel_entry e;
+		int64_t length;
+
+		if (!for_kernel(jstr(r, "build_id"), jstr(r, "kernel_id"), id))
+			continue;
+		if (!jstr(r, "sha256") || !jint(r, "length", &length) || length < 0) {
+			ret = kc_err_set(err, -EBADMSG, "the kernel patch cache record is damaged");
+			break;
+		}
+		ret = entry_from(a, r, &e, err);
+		if (ret < 0)
+			break;
+		entry_set_blob(a, &e, jstr(r, "sha256"), (uint64_t)length);
+		if (better(&e, &p->e, p->found)) {
+			kc_kernel_plan_release(p);
+			p->e = e;
+			p->found = true;
+		} else {
+			json_object_put(e.meta);
+		}
+	}
+	json_object_put(arr);
+	p->from_cache = true;
+	return ret;
+}
+
+/* Downloads the chosen module into the cache unless a verified copy is there. */
+static int blob_fetch(struct kc_http_repo *repo, const struct kc_trust_target *t,
+		      const struct kc_kernel_entry *e, struct kc_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int fd, ret;
+
+	fd = open(e->file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = kc_trust_target_verify_fd(t, fd, NULL);
+		close(fd);
+		if (ret == 0)
+			return 0;
+		unlink(e->file);
+	}
+	ret = kc_trust_client_fetch_target(kc_http_repo_fetch, repo, t, &buf, &len, err);
+	if (ret < 0)
+		return kc_err_prefix(err, "kernel patch '%s' of %s", e->module, e->patchset);
+	ret = kc_file_write_atomic(e->file, buf, len, 0600, err);
+	free(buf);
+	return ret;
+}
+
+static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
+		       const struct kc_kernel_plan_opts *o, struct kc_kernel_plan *p,
+		       struct kc_err *err)
+{
+	struct kc_trust_client *tc = NULL;
+	const struct kc_trust_target *t, *chosen = NULL;
+	struct kc_trust_feed_ref wanted;
+	struct kc_feed_choice fc;
+	struct kc_reg reg, *regp = NULL;
+	struct kc_http_repo repo;
+	struct kc_http *h;
+	int64_t now = (int64_t)time(NULL), cutoff;
+	size_t nt;
+	int ret;
+
+	if (!a->repo_url[0])
+		return kc_err_set(err, -EINVAL,
+				  "no patch server is configured: set PATCH_SERVER in %s",
+				  a->paths.conf);
+	if (kc_reg_load(a, &reg, NULL) == 0)
+		regp = &reg;
+	ret = kc_feed_choice_make(a, o->prefix, regp, &fc, err);
+	if (ret < 0)
+		return ret;
+	snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
+	cutoff = now - fc.delay_seconds;
+	wanted = (struct kc_trust_feed_ref){fc.feed, "kernel"};
+	ret = kc_trust_client_open(a->paths.trust_dir, &tc, err);
+	if (ret == -ENOKEY)
+		return kc_err_set(err, -ENOKEY,
+				  "no trusted key for the patch server: import its root key with "
+				  "kcarectl --import-key PATH");
+	if (ret < 0)
+		return ret;
+	ret = kc_agent_http(a, &h, err);
+	if (ret < 0)
+		goto out;
+	repo = (struct kc_http_repo){h, a->repo_url};
+	ret = kc_trust_client_update(tc, kc_http_repo_fetch, &repo, &wanted, 1, now, err);
+	if (ret < 0) {
+		kc_err_prefix(err, "update from %s refused", a->repo_url);
+		goto out;
+	}
+	ret = kc_trust_client_feed(tc, fc.feed, "kernel", now, &t, &nt, err);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < nt && ret == 0; i++) {
+		struct kc_kernel_entry e;
+		const char *kind = jstr(t[i].custom, "kind");
+
+		if (!kind || strcmp(kind, "module"))
+			continue;
+		if (!for_kernel(jstr(t[i].custom, "build_id"), jstr(t[i].custom, "kernel_id"), id))
+			continue;
+		ret = entry_from(a, t[i].custom, &e, err);
+		if (ret < 0)
+			break;
+		if (e.released > cutoff || (fc.sticky_until && e.released >= fc.sticky_until)) {
+			p->held_back++;
+			json_object_put(e.meta);
+			continue;
+		}
+		if (better(&e, &p->e, p->found)) {
+			kc_kernel_plan_release(p);
+			snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
+			p->e = e;
+			p->found = true;
+			chosen = &t[i];
+		} else {
+			json_object_put(e.meta);
+		}
+	}
+	if (ret == 0 && chosen) {
+		char hex[2 * KC_TRUST_SHA256_BYTES + 1];
+
+		entry_set_blob(a, &p->e, kc_trust_sha256_hex(chosen->sha256, hex), chosen->length);
+		if (!o->metadata_only) {
+			ret = blob_fetch(&repo, chosen, &p->e, err);
+			if (ret == 0)
+				ret = selected_save(a, id, &p->e, err);
+		}
+	}
+out:
+	kc_trust_client_free(tc);
+	return ret;
+}
+
+int kc_kernel_plan_make(struct kc_agent *a, const struct kc_kernel_ident *id,
+			const struct kc_kernel_plan_opts *o, struct kc_kernel_plan *out,
+			bool *fell_back, struct kc_err *err)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	*fell_back = false;
+	if (o->policy == KC_LC_LOCAL || (o->policy == KC_LC_LOCAL_FIRST && !o->metadata_only)) {
+		ret = plan_local(a, id, out, err);
+		if (ret < 0 || out->found || o->policy == KC_LC_LOCAL) {
+			*fell_back = out->found && o->policy == KC_LC_LOCAL_FIRST;
+			goto done;
+		}
+		kc_kernel_plan_release(out);
+	}
+	ret = plan_remote(a, id, o, out, err);
+done:
+	if (ret < 0)
+		kc_kernel_plan_release(out);
+	return ret;
+}
