@@ -80,8 +80,10 @@ vm_base_initramfs() {
 	export KC_VM_BASE
 	[ -f "$KC_VM_BASE" ] && return 0
 	(
-		flock -w 300 9 || vm_die "timed out waiting for the lock on $KC_VM_DIR"
+		flock -w 300 9 || vm_die "timed out waiting for the lock on $KC_VM_DIR/base.lock"
 		[ -f "$KC_VM_BASE" ] && exit 0
+		# bases of older inputs, unused for a while
+		find "$KC_VM_DIR" -maxdepth 1 -name 'base-*.cpio.gz' -mmin +60 -delete
 		_vm_s=$(mktemp -d "$KC_VM_DIR/base.XXXXXX") || vm_die "cannot create a staging dir in $KC_VM_DIR"
 		for _vm_d in bin sbin usr/bin usr/sbin proc sys dev tmp run var etc root mnt lib; do
 			mkdir -p "$_vm_s/$_vm_d"
@@ -108,7 +110,7 @@ vm_base_initramfs() {
 		mv -f "$_vm_s.gz" "$KC_VM_BASE"
 		rm -rf "$_vm_s" "$_vm_s.cpio"
 		vm_log "base initramfs $KC_VM_BASE ($(stat -c %s "$KC_VM_BASE") bytes)"
-	) 9>>"$KC_VM_DIR/lock" || exit $?
+	) 9>>"$KC_VM_DIR/base.lock" || exit $?
 }
 
 # vm_stage_bin STAGE BIN DEST: BIN at STAGE/DEST, and every shared library

@@ -104,8 +104,9 @@ vm_extract_vmlinux() {
 # vm_kernel_prepare: sets and exports KC_VM_ABI, KC_VM_HEADERS, KC_VM_CACHE,
 # KC_VM_DIR (cache for this ABI), KC_VM_DEB, KC_VM_TREE (the dpkg -x root:
 # boot/System.map-<abi>, boot/vmlinuz-<abi>, lib/modules/<abi>/),
-# KC_VM_MODDIR (its lib/modules/<abi>), KC_VM_VMLINUX, KC_VM_SYSTEM_MAP.
-# Idempotent; the first call per ABI takes about 15 s, later ones nothing.
+# KC_VM_MODDIR (its lib/modules/<abi>), KC_VM_VMLINUX, KC_VM_SYSTEM_MAP (a
+# real one: see vm_kernel_identify), KC_VM_BUILD_ID, KC_VM_KERNEL_ID.
+# Idempotent; the first call per ABI takes about 20 s, later ones nothing.
 vm_kernel_prepare() {
 	vm_need_tools
 	vm_find_abi
@@ -138,4 +139,55 @@ vm_kernel_prepare() {
 	fi
 	KC_VM_DEB=$(ls "$KC_VM_DIR"/linux-image-*.deb 2>/dev/null | head -1)
 	export KC_VM_DEB
+	[ -f "$KC_VM_DIR/identity" ] || vm_kernel_identify
+	KC_VM_BUILD_ID=$(sed -n 's/^build_id //p' "$KC_VM_DIR/identity")
+	KC_VM_KERNEL_ID=$(sed -n 's/^kernel_id //p' "$KC_VM_DIR/identity")
+	export KC_VM_BUILD_ID KC_VM_KERNEL_ID
+}
+
+# vm_kernel_identify: boots the kernel once (about 5 s) to learn what only
+# the running kernel tells: Debian's package carries a one-line stub for
+# System.map (the real one is in the -dbg package, about 1 GB), so the map is
+# rebuilt from /proc/kallsyms of a guest booted with nokaslr, where addresses
+# are the link addresses and the order is the one livepatch's sympos counts
+# in; the stub is kept beside it as .debian. Also records in
+# $KC_VM_DIR/identity the GNU build-id of /sys/kernel/notes and the sha1 of
+# /proc/version (kcare's kernel id), and /proc/version itself in
+# $KC_VM_DIR/proc-version. Needs initramfs.sh and run.sh (vm.sh loads them).
+vm_kernel_identify() {
+	(
+		flock -w 300 9 || vm_die "timed out waiting for the lock on $KC_VM_DIR/identity"
+		[ -f "$KC_VM_DIR/identity" ] && exit 0
+		_vm_w=$(mktemp -d "$KC_VM_DIR/identify.XXXXXX") || vm_die "cannot create a temp dir in $KC_VM_DIR"
+		cat >"$_vm_w/test.sh" <<'GUEST'
+echo 0 >/proc/sys/kernel/kptr_restrict
+modprobe virtio_pci && modprobe virtio_blk && guest_wait 10 test -b /dev/vda || exit 1
+# the map first: loading modules later would add their symbols
+{ cat /proc/version; echo KC-END; grep -v '\[' /proc/kallsyms; echo KC-END; } >/dev/vda || exit 1
+sync
+result build_id "$(od -An -tx1 -v /sys/kernel/notes | tr -d ' \n' | sed -n 's/.*040000001400000003000000474e5500\([0-9a-f]\{40\}\).*/\1/p')"
+GUEST
+		truncate -s 64M "$_vm_w/disk" || vm_die "cannot create $_vm_w/disk"
+		vm_initramfs "$_vm_w/initrd" --test "$_vm_w/test.sh"
+		vm_run --initrd "$_vm_w/initrd" --out "$_vm_w/boot" --disk "$_vm_w/disk" --append nokaslr \
+			--timeout 120 || vm_die "the kernel identification boot failed (kept in $_vm_w)"
+		_vm_map=$KC_VM_TREE/boot/System.map-$KC_VM_ABI
+		tr -d '\000' <"$_vm_w/disk" >"$_vm_w/out"
+		awk '/^KC-END$/ { exit } { print }' "$_vm_w/out" >"$_vm_w/proc-version"
+		awk 'n == 1 && /^KC-END$/ { exit } n == 1 { print } /^KC-END$/ { n++ }' "$_vm_w/out" >"$_vm_w/map"
+		[ "$(wc -l <"$_vm_w/map")" -gt 10000 ] || vm_die "the kallsyms of the guest are incomplete (kept in $_vm_w)"
+		_vm_bid=$(vm_result "$_vm_w/boot" build_id)
+		[ ${#_vm_bid} = 40 ] || vm_die "no build-id in the guest's /sys/kernel/notes (kept in $_vm_w)"
+		# the note read in the guest is the one of the vmlinux booted
+		readelf -n "$KC_VM_VMLINUX" 2>/dev/null | grep -q "Build ID: $_vm_bid" ||
+			vm_die "the guest's build-id $_vm_bid is not the one of $KC_VM_VMLINUX"
+		[ -f "$_vm_map.debian" ] || cp -p "$_vm_map" "$_vm_map.debian"
+		mv -f "$_vm_w/map" "$_vm_map"
+		mv -f "$_vm_w/proc-version" "$KC_VM_DIR/proc-version"
+		printf 'build_id %s\nkernel_id %s\n' "$_vm_bid" "$(sha1sum <"$KC_VM_DIR/proc-version" | cut -c1-40)" \
+			>"$KC_VM_DIR/identity.tmp"
+		mv -f "$KC_VM_DIR/identity.tmp" "$KC_VM_DIR/identity"
+		rm -rf "$_vm_w"
+		vm_log "kernel $KC_VM_ABI: build-id $_vm_bid, $(wc -l <"$_vm_map") symbols in $_vm_map"
+	) 9>>"$KC_VM_DIR/identity.lock" || exit $?
 }

@@ -105,7 +105,14 @@ guest_net_up() {
 # guest_disk_mount DIR: the virtio disk (/dev/vda, ext4, made on the host by
 # vm_disk_new) mounted on DIR
 guest_disk_mount() {
-	modprobe virtio_pci && modprobe virtio_blk && modprobe ext4 || return 1
+	# ext4 asks the crypto API for crc32c at mount time; nothing loads it by itself here
+	modprobe virtio_pci && modprobe virtio_blk && modprobe crc32c_generic && modprobe ext4 || return 1
 	guest_wait 10 test -b /dev/vda || { echo "guest_disk_mount: no /dev/vda"; return 1; }
 	mkdir -p "$1" && mount -t ext4 /dev/vda "$1"
+}
+
+# guest_fetch URL FILE [TIMEOUT]: busybox wget under a time limit (its own -T
+# option crashes the Debian build: use this, or timeout(1) around wget)
+guest_fetch() {
+	timeout "${3:-20}" wget -q -O "$2" "$1"
 }

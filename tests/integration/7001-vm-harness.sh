@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The VM harness itself (tests/vm): Debian's kernel boots under QEMU with 1
+# and with 2 vCPUs; a livepatch module built here with kbuild against the
+# installed headers (tests/vm/samples/cmdline) changes /proc/cmdline, and
+# disabling plus rmmod bring the original back; the guest fetches a file from
+# an HTTP server on the host's 127.0.0.1 and keeps a file on its disk image
+# from the first boot to the second; a guest that panics fails vm_run.
+# Prints boot and transition times.
+. "$(dirname "$0")/lib.sh"
+. "$KC_TOP/tests/vm/vm.sh"
+
+step "kernel and base initramfs"
+vm_kernel_prepare
+step "kernel $KC_VM_ABI, build-id $KC_VM_BUILD_ID, kernel id $KC_VM_KERNEL_ID"
+[ "$(wc -l <"$KC_VM_SYSTEM_MAP")" -gt 10000 ] || fail "$KC_VM_SYSTEM_MAP is not a real symbol map"
+grep -q ' t cmdline_proc_show$' "$KC_VM_SYSTEM_MAP" || fail "no cmdline_proc_show in $KC_VM_SYSTEM_MAP"
+
+step "livepatch sample module"
+cp -r "$KC_TOP/tests/vm/samples/cmdline" "$T/mod" || fail "cannot copy the sample"
+t0=$(now_ms)
+make -C "$KC_VM_HEADERS" M="$T/mod" modules >"$T/mod.log" 2>&1 || {
+	tail -20 "$T/mod.log"
+	fail "the sample livepatch module does not build against $KC_VM_HEADERS"
+}
+echo "# module build: $(($(now_ms) - t0)) ms"
+
+step "HTTP server on the host"
+mkdir -p "$T/www"
+token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+echo "hello from the host $token" >"$T/www/hello.txt"
+"$KC_PY" -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/http.log" 2>&1 &
+track $!
+expect_line "$T/http.log" 'Serving HTTP on .* port [0-9]+' 10
+port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http.log" | head -1)
+
+cat >"$T/test.sh" <<'GUEST'
+orig=$(cat /proc/cmdline)
+case "$orig" in *kc.boot=*) ok cmdline-orig ;; *) not_ok cmdline-orig "/proc/cmdline: $orig" ;; esac
+t0=$(guest_ms)
+if insmod /root/kc_vm_cmdline.ko; then ok insmod; else not_ok insmod "insmod failed"; exit 1; fi
+if guest_lp_wait kc_vm_cmdline 30; then ok transition; else not_ok transition "not done in 30 s"; fi
+result transition_ms $(($(guest_ms) - t0))
+check patched-flag guest_file_is /sys/kernel/livepatch/kc_vm_cmdline/vmlinux/patched 1
+check patched guest_file_is /proc/cmdline kc-vm-cmdline-patched
+t0=$(guest_ms)
+if guest_lp_disable kc_vm_cmdline 30; then ok unpatch; else not_ok unpatch "still in sysfs after 30 s"; fi
+result unpatch_ms $(($(guest_ms) - t0))
+check rmmod rmmod kc_vm_cmdline
+check restored guest_file_is /proc/cmdline "$orig"
+check no-module sh -c '! grep -q "^kc_vm_cmdline " /proc/modules'
+
+check disk guest_disk_mount /mnt/state
+token=$(guest_arg token)
+if [ "$(guest_arg boot)" = 1 ]; then
+	check disk-write sh -c "echo $token >/mnt/state/token"
+else
+	check disk-kept guest_file_is /mnt/state/token "$token"
+	check net guest_net_up
+	port=$(guest_arg port)
+	check wget guest_fetch "http://10.0.2.2:$port/hello.txt" /tmp/hello.txt 10
+	check http-body guest_file_is /tmp/hello.txt "hello from the host $token"
+fi
+umount /mnt/state
+GUEST
+vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_cmdline.ko:/root/kc_vm_cmdline.ko"
+vm_disk_new "$T/disk" 32M
+
+boot=0
+for cpus in 1 2; do
+	boot=$((boot + 1))
+	step "boot $boot: $cpus vCPU"
+	vm_run --cpus "$cpus" --initrd "$T/initrd" --out "$T/boot$boot" --disk "$T/disk" --net --timeout 120 \
+		--append "kc.boot=$boot kc.token=$token kc.port=$port" || fail "boot $boot ($cpus vCPU) failed"
+	for c in insmod transition patched restored disk; do
+		grep -q "^KC-RESULT ok $c\$" "$T/boot$boot.results" || fail "boot $boot: no result 'ok $c'"
+	done
+	echo "# $cpus vCPU: whole run $KC_VM_MS ms, guest booted in $(vm_result "$T/boot$boot" boot_ms) ms," \
+		"transition $(vm_result "$T/boot$boot" transition_ms) ms, unpatch $(vm_result "$T/boot$boot" unpatch_ms) ms"
+done
+grep -q '^KC-RESULT ok http-body$' "$T/boot2.results" || fail "the guest did not fetch the host's file"
+grep -q 'GET /hello.txt' "$T/http.log" || fail "the HTTP server saw no request"
+
+step "a guest that panics fails"
+echo 'echo c >/proc/sysrq-trigger; sleep 5; ok not-reached' >"$T/crash.sh"
+vm_initramfs "$T/crash" --test "$T/crash.sh"
+if vm_run --initrd "$T/crash" --out "$T/crash" --timeout 60 2>"$T/crash.err"; then
+	fail "vm_run passed a guest that panicked"
+fi
+grep -q 'without KC-DONE' "$T/crash.err" || fail "vm_run did not say why: $(head -3 "$T/crash.err")"
+grep -q 'kernel logged an error' "$T/crash.err" || fail "vm_run did not report the kernel's error"
+echo "# panic run: $KC_VM_MS ms"
+echo "PASS"
