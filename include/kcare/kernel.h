@@ -24,8 +24,8 @@ struct kc_kernel_entry {
 	char patchset[96];
 	char sha256[65];
 	uint64_t length;
-	char build_id[129];  /* "" when the entry names the kernel by kernel_id */
-	char kernel_id[41];  /* "" when by build_id */
+	char build_id[129]; /* "" when the entry names the kernel by kernel_id */
+	char kernel_id[41]; /* "" when by build_id */
 	char module[KC_KPATCH_NAME_MAX];
 	uint32_t level;
 	int64_t released;

@@ -87,8 +87,7 @@ struct kc_modinfo {
  * (libelf, from memory). -ENOEXEC if it is not an ELF relocatable object
  * with .modinfo, -EBADMSG for a tag too long or a bad kcare_level.
  */
-int kc_kpatch_modinfo_parse(const void *buf, size_t len, struct kc_modinfo *mi,
-			    struct kc_err *err);
+int kc_kpatch_modinfo_parse(const void *buf, size_t len, struct kc_modinfo *mi, struct kc_err *err);
 
 /*
  * Whether @mi is a kcare live patch for the kernel @id, before anything is
@@ -206,7 +205,7 @@ struct kc_kpatch_live {
 	bool transition;		 /* it is still in its transition */
 	bool proc;			 /* /proc/kcare exists */
 	char id[64];			 /* /proc/kcare/id */
-	uint32_t level;	 /* /proc/kcare/level, else the module name's _N suffix; 0 none */
+	uint32_t level;	    /* /proc/kcare/level, else the module name's _N suffix; 0 none */
 	char effective[65]; /* /proc/kcare/effective_version ("" if none) */
 	char others[256];   /* other vendors' livepatches, comma-separated ("" if none) */
 	size_t nothers;

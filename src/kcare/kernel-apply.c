@@ -50,8 +50,7 @@ static int klp_quiet(const char *sysroot, struct kc_err *err)
 }
 
 /* Step 2: the verified bytes. */
-static int module_read(const struct kc_kernel_entry *e, char **buf, size_t *len,
-		       struct kc_err *err)
+static int module_read(const struct kc_kernel_entry *e, char **buf, size_t *len, struct kc_err *err)
 {
 	unsigned char sha[KC_TRUST_SHA256_BYTES];
 	char hex[2 * KC_TRUST_SHA256_BYTES + 1];
@@ -110,7 +109,8 @@ static void remove_leftovers(const char *sysroot, const char *keep, char *remove
 
 		if (!strcmp(mods[i], keep))
 			continue;
-		/* a replaced patch leaves sysfs asynchronously; an enabled one is not ours to drop */
+		/* a replaced patch leaves sysfs asynchronously; an enabled one is not ours to drop
+		 */
 		if (kc_kpatch_klp_get(sysroot, mods[i], &k, NULL) == 0 && k.enabled &&
 		    !k.transition)
 			continue;
@@ -210,10 +210,11 @@ int kc_kernel_apply(struct kc_agent *a, const struct kc_kernel_ident *id,
 		return ret;
 	ret = kc_kpatch_modinfo_parse(buf, len, &mi, err);
 	if (ret == 0 && strcmp(mi.name, e->module))
-		ret = kc_err_set(err, -EILSEQ,
-				 "kernel patch '%s' of %s is module '%s', not what its signed entry "
-				 "says",
-				 e->module, e->patchset, mi.name);
+		ret =
+		    kc_err_set(err, -EILSEQ,
+			       "kernel patch '%s' of %s is module '%s', not what its signed entry "
+			       "says",
+			       e->module, e->patchset, mi.name);
 	if (ret == 0)
 		ret = kc_kpatch_modinfo_check(&mi, id, err);
 	if (ret < 0) {

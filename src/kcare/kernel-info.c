@@ -28,9 +28,9 @@ static void os_name(const struct kc_agent *a, char *out, size_t size, bool *debi
 	    kc_file_read_all(path, 64 * 1024, &buf, &len, NULL) < 0)
 		return;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *dst = !strncmp(line, "ID=", 3)	     ? id
+		char *dst = !strncmp(line, "ID=", 3)		? id
 			    : !strncmp(line, "VERSION_ID=", 11) ? ver
-								 : NULL;
+								: NULL;
 		char *v = strchr(line, '=') + 1;
 
 		if (!dst)
@@ -86,8 +86,8 @@ int kc_kernel_patch_info(struct kc_agent *a, const struct kc_kernel_ident *id, c
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
 	json_object_put(rec);
-	if (live.module[0] && kc_kpatch_path(a->sysroot, "/proc/kcare/patches", path,
-					     sizeof(path), NULL) == 0)
+	if (live.module[0] &&
+	    kc_kpatch_path(a->sysroot, "/proc/kcare/patches", path, sizeof(path), NULL) == 0)
 		kc_file_read_all(path, PATCHES_MAX, &patches, &len, NULL);
 	if (asprintf(&text, "OS: %s\nkernel: %s%s\ntime: %s\nuname: %s\n%s%s%s", os,
 		     debian ? "linux-image-" : "kernel-", id->release, when, eff,
@@ -174,8 +174,9 @@ void kc_kernel_checkin_fields(const struct kc_agent *a, json_object *body)
 	if (id.kernel_id[0])
 		json_object_object_add(body, "kernel_id", json_object_new_string(id.kernel_id));
 	if (kc_kpatch_live_read(a->sysroot, &live, NULL) == 0)
-		json_object_object_add(body, "patch_level",
-				       json_object_new_int64(live.module[0] ? (int64_t)live.level : -1));
+		json_object_object_add(
+		    body, "patch_level",
+		    json_object_new_int64(live.module[0] ? (int64_t)live.level : -1));
 	kc_kpatch_effective(a->sysroot, &id, eff, sizeof(eff));
 	json_object_object_add(body, "effective_version", json_object_new_string(eff));
 }

@@ -75,7 +75,8 @@ static int entry_from(const struct kc_agent *a, json_object *o, struct kc_kernel
 	    strlen(mod) >= sizeof(e->module) || (bid && strlen(bid) >= sizeof(e->build_id)) ||
 	    (kid && strlen(kid) >= sizeof(e->kernel_id)) || (!bid && !kid) ||
 	    (sha && (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)))
-		return kc_err_set(err, -EBADMSG, "kernel feed entry '%s' lacks a field or has a bad one",
+		return kc_err_set(err, -EBADMSG,
+				  "kernel feed entry '%s' lacks a field or has a bad one",
 				  mod ? mod : "?");
 	strcpy(e->patchset, ps);
 	strcpy(e->module, mod);
@@ -144,7 +145,8 @@ static int selected_save(const struct kc_agent *a, const struct kc_kernel_ident 
 			json_object_array_add(arr, json_object_get(r));
 	}
 	rec = json_object_new_object();
-	json_object_object_foreach(e->meta, k, v) json_object_object_add(rec, k, json_object_get(v));
+	json_object_object_foreach(e->meta, k, v)
+	    json_object_object_add(rec, k, json_object_get(v));
 	json_object_object_add(rec, "sha256", json_object_new_string(e->sha256));
 	json_object_object_add(rec, "length", json_object_new_int64((int64_t)e->length));
 	json_object_object_add(rec, "release", json_object_new_string(id->release));

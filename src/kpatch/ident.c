@@ -34,8 +34,7 @@ static uint32_t get32(const unsigned char *p)
 	return v;
 }
 
-int kc_kpatch_notes_buildid(const void *buf, size_t len, char *out, size_t size,
-			    struct kc_err *err)
+int kc_kpatch_notes_buildid(const void *buf, size_t len, char *out, size_t size, struct kc_err *err)
 {
 	const unsigned char *p = buf;
 	size_t off = 0;

@@ -12,8 +12,7 @@
 
 #include "kcare/kpatch.h"
 
-int kc_kpatch_klp_get(const char *sysroot, const char *name, struct kc_klp *out,
-		      struct kc_err *err)
+int kc_kpatch_klp_get(const char *sysroot, const char *name, struct kc_klp *out, struct kc_err *err)
 {
 	char abs[256], v[16];
 	int ret;
@@ -56,9 +55,9 @@ int kc_kpatch_klp_list(const char *sysroot, struct kc_klp **v, size_t *n, struct
 		return ret;
 	d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? 0
-				       : kc_err_set(err, -errno, "cannot list '%s': %s", path,
-						    strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : kc_err_set(err, -errno, "cannot list '%s': %s", path, strerror(errno));
 	while ((de = readdir(d))) {
 		struct kc_klp k, *nv;
 

@@ -54,8 +54,8 @@ static int take(struct kc_modinfo *mi, const char *s, size_t len, struct kc_err 
 		return copy(mi->kcare_kernel_id, sizeof(mi->kcare_kernel_id), v, vlen,
 			    "kcare_kernel_id", err);
 	if (KEY("kcare_release"))
-		return copy(mi->kcare_release, sizeof(mi->kcare_release), v, vlen,
-			    "kcare_release", err);
+		return copy(mi->kcare_release, sizeof(mi->kcare_release), v, vlen, "kcare_release",
+			    err);
 	if (KEY("kcare_effective"))
 		return copy(mi->kcare_effective, sizeof(mi->kcare_effective), v, vlen,
 			    "kcare_effective", err);
@@ -79,8 +79,7 @@ static int take(struct kc_modinfo *mi, const char *s, size_t len, struct kc_err 
 	return 0;
 }
 
-int kc_kpatch_modinfo_parse(const void *buf, size_t len, struct kc_modinfo *mi,
-			    struct kc_err *err)
+int kc_kpatch_modinfo_parse(const void *buf, size_t len, struct kc_modinfo *mi, struct kc_err *err)
 {
 	Elf *elf;
 	Elf_Scn *scn = NULL;
@@ -93,7 +92,8 @@ int kc_kpatch_modinfo_parse(const void *buf, size_t len, struct kc_modinfo *mi,
 	elf = elf_memory((char *)buf, len);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_type != ET_REL ||
 	    elf_getshdrstrndx(elf, &shstrndx) < 0) {
-		ret = kc_err_set(err, -ENOEXEC, "not a kernel module (not an ELF relocatable object)");
+		ret = kc_err_set(err, -ENOEXEC,
+				 "not a kernel module (not an ELF relocatable object)");
 		goto out;
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -140,14 +140,13 @@ int kc_kpatch_modinfo_check(const struct kc_modinfo *mi, const struct kc_kernel_
 				  mi->name);
 	/* vermagic is "RELEASE SMP preempt mod_unload ..." */
 	if (strncmp(mi->vermagic, id->release, rl) || (mi->vermagic[rl] != ' ' && mi->vermagic[rl]))
-		return kc_err_set(err, -EXDEV,
-				  "module '%s' is built for kernel '%.*s', this kernel is '%s'",
-				  mi->name, (int)strcspn(mi->vermagic, " "), mi->vermagic,
-				  id->release);
+		return kc_err_set(
+		    err, -EXDEV, "module '%s' is built for kernel '%.*s', this kernel is '%s'",
+		    mi->name, (int)strcspn(mi->vermagic, " "), mi->vermagic, id->release);
 	if (mi->kcare_build_id[0] && id->build_id[0] && strcmp(mi->kcare_build_id, id->build_id))
-		return kc_err_set(err, -EXDEV,
-				  "module '%s' is built for kernel build-id %s, this kernel's is %s",
-				  mi->name, mi->kcare_build_id, id->build_id);
+		return kc_err_set(
+		    err, -EXDEV, "module '%s' is built for kernel build-id %s, this kernel's is %s",
+		    mi->name, mi->kcare_build_id, id->build_id);
 	if (mi->kcare_kernel_id[0] && id->kernel_id[0] &&
 	    strcmp(mi->kcare_kernel_id, id->kernel_id))
 		return kc_err_set(err, -EXDEV,

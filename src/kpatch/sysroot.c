@@ -12,8 +12,7 @@
 
 #include "kcare/kpatch.h"
 
-int kc_kpatch_path(const char *sysroot, const char *abs, char *out, size_t size,
-		   struct kc_err *err)
+int kc_kpatch_path(const char *sysroot, const char *abs, char *out, size_t size, struct kc_err *err)
 {
 	int n = snprintf(out, size, "%s%s", sysroot ? sysroot : "", abs);
 
@@ -23,8 +22,7 @@ int kc_kpatch_path(const char *sysroot, const char *abs, char *out, size_t size,
 	return 0;
 }
 
-int kc_kpatch_read(const char *sysroot, const char *abs, char *buf, size_t size,
-		   struct kc_err *err)
+int kc_kpatch_read(const char *sysroot, const char *abs, char *buf, size_t size, struct kc_err *err)
 {
 	char path[4096];
 	ssize_t n;

@@ -41,10 +41,11 @@ int kc_kpatch_method_parse(const char *s, enum kc_kpatch_method *out, struct kc_
 	else if (!strcasecmp(s, "none") || !strcasecmp(s, "nofreeze"))
 		*out = KC_KPATCH_NONE;
 	else
-		return kc_err_set(err, -EINVAL,
-				  "freezer '%s' is not none, full or smart (PATCH_METHOD: nofreeze, "
-				  "normal or smart)",
-				  s);
+		return kc_err_set(
+		    err, -EINVAL,
+		    "freezer '%s' is not none, full or smart (PATCH_METHOD: nofreeze, "
+		    "normal or smart)",
+		    s);
 	return 0;
 }
 
@@ -94,8 +95,8 @@ static void task_stack(const char *sysroot, const char *dir, struct kc_kpatch_bl
 		frame_func(line, func, sizeof(func));
 		if (frames == 0)
 			snprintf(b->func, sizeof(b->func), "%s", func);
-		n = snprintf(b->stack + used, sizeof(b->stack) - used, "%s%s",
-			     frames ? " < " : "", func);
+		n = snprintf(b->stack + used, sizeof(b->stack) - used, "%s%s", frames ? " < " : "",
+			     func);
 		if (n < 0 || (size_t)n >= sizeof(b->stack) - used)
 			break;
 		used += (size_t)n;

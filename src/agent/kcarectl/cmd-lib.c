@@ -2,7 +2,8 @@
 /*
  * kcarectl's userspace commands: --lib-update (and --userspace-update,
  * --auto-update), --lib-info, --lib-patch-info, --lib-unload,
- * --disable-libcare/--enable-libcare, --status and --check.
+ * --disable-libcare/--enable-libcare, and userspace's answer to --status
+ * and --check (cmd-kernel.c combines it with the kernel's).
  */
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -323,7 +324,7 @@ static int compare(struct kcctl *k, bool remote, size_t *pending, size_t *applie
 	return 0;
 }
 
-int kcctl_status(struct kcctl *k)
+int kcctl_lib_status(struct kcctl *k)
 {
 	size_t pending, applied;
 
@@ -347,7 +348,7 @@ int kcctl_status(struct kcctl *k)
 	return KCCTL_STATUS_UPTODATE;
 }
 
-int kcctl_check(struct kcctl *k)
+int kcctl_lib_check(struct kcctl *k)
 {
 	size_t pending, applied;
 

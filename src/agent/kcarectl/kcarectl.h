@@ -30,6 +30,16 @@ struct kcctl {
 	const char *prefix;   /* --prefix / --test, NULL: PREFIX */
 	const char *products; /* --userspace-update's list, NULL: USERSPACE_PATCHES */
 	double timeout;	      /* per process, seconds */
+	bool force;	      /* --force: a kernel transition that does not end is forced */
+	const char *freezer;  /* --freezer none|full|smart, NULL: PATCH_METHOD */
+};
+
+/* How a kernel update was asked for. */
+enum kcctl_kmode {
+	KCCTL_KUPDATE, /* --update: the server */
+	KCCTL_KSMART,  /* --smart-update: UPDATE_POLICY */
+	KCCTL_KAUTO,   /* --auto-update: the server, quiet about an unknown kernel if asked */
+	KCCTL_KBOOT,   /* --boot: the cache for LOCAL and LOCAL_FIRST, nothing for REMOTE */
 };
 
 extern volatile int kcctl_cancel;
@@ -47,8 +57,20 @@ int kcctl_lib_info(struct kcctl *k);
 int kcctl_lib_patch_info(struct kcctl *k);
 int kcctl_lib_unload(struct kcctl *k);
 int kcctl_set_libcare(struct kcctl *k, bool enabled);
+int kcctl_lib_status(struct kcctl *k);
+int kcctl_lib_check(struct kcctl *k);
+
+int kcctl_kernel_update(struct kcctl *k, enum kcctl_kmode mode);
+int kcctl_kernel_unload(struct kcctl *k);
+int kcctl_kernel_info(struct kcctl *k);
+int kcctl_kernel_patch_info(struct kcctl *k);
+int kcctl_kernel_uname(struct kcctl *k);
+int kcctl_kernel_status(struct kcctl *k);
+int kcctl_kernel_check(struct kcctl *k);
+/* Over the products this host gets (cmd-kernel.c). */
 int kcctl_status(struct kcctl *k);
 int kcctl_check(struct kcctl *k);
+int kcctl_auto_update(struct kcctl *k);
 
 int kcctl_register(struct kcctl *k, const char *key);
 int kcctl_unregister(struct kcctl *k);

@@ -59,33 +59,49 @@ static void conf_warning(void *ctx, unsigned line, const char *msg)
 
 static void usage(FILE *f)
 {
-	fputs(
-	    "usage: kcarectl [--root DIR] [--json] [--quiet] [SETTINGS...] [ACTION]\n"
-	    "Userspace (LibraryCare, QEMUCare, DatabaseCare):\n"
-	    "  --lib-update, --userspace-update [libs,qemu,db]\n"
-	    "                         fetch the patches for running processes and apply them\n"
-	    "  --lib-info             processes with patches applied (JSON)\n"
-	    "  --lib-patch-info       applied patches with their CVEs (JSON)\n"
-	    "  --lib-unload           unpatch every process\n"
-	    "  --disable-libcare, --enable-libcare\n"
-	    "  --auto-update          what the scheduled job runs (honours AUTO_UPDATE)\n"
-	    "  --status               0 up to date, 1 nothing applied, 2 new patches not applied\n"
-	    "  --check                0 a newer patchset is available, 1 none\n"
-	    "Server:\n"
-	    "  --register KEY [--register-autoretry], --unregister, --license-info\n"
-	    "  --set-monitoring-key KEY, --tag TAG, --doctor\n"
-	    "Settings:\n"
-	    "  --prefix PREFIX        feed for this run: test, a feed name, or a delay "
-	    "12h/24h/48h\n"
-	    "  --test                 same as --prefix test\n"
-	    "  --set-sticky-patch DDMMYY|KEY|''\n"
-	    "  --set-patch-type extra|free|default\n"
-	    "  --import-key PATH      trust the patch server's root key\n"
-	    "  --timeout SECONDS      per process while a thread is in a function to replace\n"
-	    "Other: --version, --help. Kernel commands (--update, --info, --unload,\n"
-	    "--patch-info, --uname) need the kernel back end.\n"
-	    "Config: /etc/sysconfig/kcare/kcare.conf (under --root DIR or $KCARE_ROOT).\n",
-	    f);
+	fputs("usage: kcarectl [--root DIR] [--json] [--quiet] [SETTINGS...] [ACTION]\n"
+	      "Kernel (KernelCare):\n"
+	      "  -u, --update           fetch the newest patch level for this kernel and load it\n"
+	      "  --smart-update         the same, from where UPDATE_POLICY says (REMOTE, LOCAL,\n"
+	      "                         LOCAL_FIRST)\n"
+	      "  --boot                 what the boot unit runs: the cached level, before the "
+	      "network\n"
+	      "  --unload               unload kcare's kernel patches (never another vendor's)\n"
+	      "  -i, --info             the live patch level\n"
+	      "  --patch-info           the applied kernel patches (kpatch-* blocks)\n"
+	      "  --uname                the effective kernel version\n"
+	      "  --force                force a transition that does not finish in time\n"
+	      "  --freezer none|full|smart\n"
+	      "                         how tasks that block a transition are nudged\n"
+	      "Userspace (LibraryCare, QEMUCare, DatabaseCare):\n"
+	      "  --lib-update, --userspace-update [libs,qemu,db]\n"
+	      "                         fetch the patches for running processes and apply them\n"
+	      "  --lib-info             processes with patches applied (JSON)\n"
+	      "  --lib-patch-info       applied patches with their CVEs (JSON)\n"
+	      "  --lib-unload           unpatch every process\n"
+	      "  --disable-libcare, --enable-libcare\n"
+	      "Both:\n"
+	      "  --auto-update          what the scheduled job runs: kernel, then userspace\n"
+	      "                         (honours AUTO_UPDATE, IGNORE_UNKNOWN_KERNEL)\n"
+	      "  --status               0 up to date, 1 nothing applied, 2 new patches not "
+	      "applied,\n"
+	      "                         3 kernel unsupported\n"
+	      "  --check                0 a newer patchset is available, 1 none\n"
+	      "Server:\n"
+	      "  --register KEY [--register-autoretry], --unregister, --license-info\n"
+	      "  --set-monitoring-key KEY, --tag TAG, --doctor\n"
+	      "Settings:\n"
+	      "  --prefix PREFIX        feed for this run: test, a feed name, or a delay "
+	      "12h/24h/48h\n"
+	      "  --test                 same as --prefix test\n"
+	      "  --set-sticky-patch DDMMYY|KEY|''\n"
+	      "  --set-patch-type extra|free|default\n"
+	      "  --import-key PATH      trust the patch server's root key\n"
+	      "  --timeout SECONDS      per process while a thread is in a function to replace;\n"
+	      "                         for the kernel, the transition's deadline (30)\n"
+	      "Other: --version, --help.\n"
+	      "Config: /etc/sysconfig/kcare/kcare.conf (under --root DIR or $KCARE_ROOT).\n",
+	      f);
 }
 
 enum {
@@ -117,7 +133,15 @@ enum {
 	O_QUIET,
 	O_VERSION,
 	O_HELP,
-	O_KERNEL,
+	O_UPDATE,
+	O_SMART_UPDATE,
+	O_BOOT,
+	O_UNLOAD,
+	O_INFO,
+	O_PATCH_INFO,
+	O_UNAME,
+	O_FORCE,
+	O_FREEZER,
 };
 
 static const struct option options[] = {
@@ -149,12 +173,15 @@ static const struct option options[] = {
     {"quiet", no_argument, NULL, O_QUIET},
     {"version", no_argument, NULL, O_VERSION},
     {"help", no_argument, NULL, O_HELP},
-    {"info", no_argument, NULL, O_KERNEL},
-    {"update", no_argument, NULL, O_KERNEL},
-    {"smart-update", no_argument, NULL, O_KERNEL},
-    {"unload", no_argument, NULL, O_KERNEL},
-    {"patch-info", no_argument, NULL, O_KERNEL},
-    {"uname", no_argument, NULL, O_KERNEL},
+    {"info", no_argument, NULL, O_INFO},
+    {"update", no_argument, NULL, O_UPDATE},
+    {"smart-update", no_argument, NULL, O_SMART_UPDATE},
+    {"boot", no_argument, NULL, O_BOOT},
+    {"unload", no_argument, NULL, O_UNLOAD},
+    {"patch-info", no_argument, NULL, O_PATCH_INFO},
+    {"uname", no_argument, NULL, O_UNAME},
+    {"force", no_argument, NULL, O_FORCE},
+    {"freezer", required_argument, NULL, O_FREEZER},
     {NULL, 0, NULL, 0},
 };
 
@@ -186,14 +213,28 @@ static int apply_setting(struct kcctl *k, const struct setting *s)
 	}
 }
 
-static int run_action(struct kcctl *k, int action, const char *arg, const char *name)
+static int run_action(struct kcctl *k, int action, const char *arg)
 {
 	switch (action) {
 	case O_LIB_UPDATE:
 	case O_USER_UPDATE:
 		return kcctl_lib_update(k, false);
 	case O_AUTO_UPDATE:
-		return kcctl_lib_update(k, true);
+		return kcctl_auto_update(k);
+	case O_UPDATE:
+		return kcctl_kernel_update(k, KCCTL_KUPDATE);
+	case O_SMART_UPDATE:
+		return kcctl_kernel_update(k, KCCTL_KSMART);
+	case O_BOOT:
+		return kcctl_kernel_update(k, KCCTL_KBOOT);
+	case O_UNLOAD:
+		return kcctl_kernel_unload(k);
+	case O_INFO:
+		return kcctl_kernel_info(k);
+	case O_PATCH_INFO:
+		return kcctl_kernel_patch_info(k);
+	case O_UNAME:
+		return kcctl_kernel_uname(k);
 	case O_LIB_INFO:
 		return kcctl_lib_info(k);
 	case O_LIB_PATCH_INFO:
@@ -212,10 +253,6 @@ static int run_action(struct kcctl *k, int action, const char *arg, const char *
 		return kcctl_license_info(k);
 	case O_DOCTOR:
 		return kcctl_doctor(k);
-	case O_KERNEL:
-		return kcctl_fail("--%s: kernel live patching is not available in this build "
-				  "(userspace commands: --lib-update, --lib-info, ...)",
-				  name);
 	default:
 		return KC_EXIT_OK;
 	}
@@ -243,7 +280,7 @@ int main(int argc, char **argv)
 		const char *name = idx >= 0 ? options[idx].name : opt == 'i' ? "info" : "update";
 
 		if (opt == 'i' || opt == 'u')
-			opt = O_KERNEL;
+			opt = opt == 'i' ? O_INFO : O_UPDATE;
 		if (opt == 'h')
 			opt = O_HELP;
 		switch (opt) {
@@ -270,6 +307,19 @@ int main(int argc, char **argv)
 			continue;
 		case O_TEST:
 			k.prefix = "test";
+			continue;
+		case O_FORCE:
+			k.force = true;
+			continue;
+		case O_FREEZER:
+			if (strcmp(optarg, "none") && strcmp(optarg, "full") &&
+			    strcmp(optarg, "smart")) {
+				fprintf(stderr,
+					"kcarectl: --freezer '%s' is not none, full or smart\n",
+					optarg);
+				return KC_EXIT_USAGE;
+			}
+			k.freezer = optarg;
 			continue;
 		case O_TIMEOUT:
 			k.timeout = strtod(optarg, &end);
@@ -328,11 +378,13 @@ int main(int argc, char **argv)
 	if (kc_agent_open(&k.agent, k.root, conf_warning, confpath, &err) < 0)
 		return kcctl_fail("%s", err.msg);
 	k.agent.cancel = &kcctl_cancel;
+	/* tests point the kernel side at fake /proc and /sys trees */
+	k.agent.sysroot = getenv("KCARE_SYSROOT");
 	ret = KC_EXIT_OK;
 	for (size_t i = 0; i < nsettings && ret == KC_EXIT_OK; i++)
 		ret = apply_setting(&k, &settings[i]);
 	if (ret == KC_EXIT_OK && action)
-		ret = run_action(&k, action, action_arg, action_name);
+		ret = run_action(&k, action, action_arg);
 	kc_agent_close(&k.agent);
 	return ret;
 }
