@@ -53,15 +53,18 @@ struct kc_patchset_patch {
 	enum kc_patchset_kind kind;
 	/*
 	 * Target identity, lowercase hex. User patches: build_id of the
-	 * target object, kernel_id NULL. Kernel modules: exactly one of
-	 * build_id (the kernel's GNU build-id) and kernel_id (sha1 of
-	 * /proc/version), the other NULL.
+	 * target object, kernel_id NULL. Kernel modules: build_id (the
+	 * kernel's GNU build-id) and, when the module names it, kernel_id
+	 * (sha1 of /proc/version): both exactly the module's kcare_build_id
+	 * and kcare_kernel_id (docs/kernel-patches.md).
 	 */
 	char *build_id;
 	char *kernel_id;
 	char *target_name; /* user: soname or executable name; kernel: "vmlinux" */
-	char *id;	   /* patch id, [A-Za-z0-9._-]{1,63} (module name for kernel) */
-	uint32_t level;	   /* >= 1 */
+	char *id;	   /* patch id, [A-Za-z0-9._-]{1,63} (kernel: series id, kcare_id) */
+	uint32_t level;	   /* >= 1 (kernel: kcare_level) */
+	char *release;	   /* kernel only, optional: kcare_release (uname -r of the target) */
+	char *effective;   /* kernel only, optional: kcare_effective ("effective_version") */
 	char **cves;	   /* CVE ids; array of ncves strings */
 	size_t ncves;
 	char *description;		 /* never NULL, may be "" */
@@ -166,7 +169,9 @@ struct kc_patchset; /* an archive that passed every check; opaque */
  * present with its length and sha256 and no other file, each file of the
  * product's kind (user patches parse with kc_patch_parse() and match the
  * metadata's build-id, target name, id and level; kernel modules are ELF
- * relocatable objects with a .modinfo section whose name= is the id).
+ * relocatable objects whose .modinfo kcare_id, kcare_level, kcare_build_id,
+ * kcare_kernel_id (and kcare_release, kcare_effective when listed) are the
+ * metadata's, named kcare_<id>_<level>).
  *
  * @limits: NULL for the defaults. @extract_dir: NULL to keep the files in
  * memory only; otherwise an existing directory into which, after every
@@ -203,12 +208,22 @@ void kc_patchset_free(struct kc_patchset *ps);
 
 /* ---- writing archives ---------------------------------------------- */
 
-/* What the command line says about one patch; the patch file says the rest. */
+/*
+ * What the command line (or a module's sidecar) says about one patch; the
+ * patch file says the rest. A kernel module names its own identity, id and
+ * level in .modinfo: kernel_id, kernel_build_id and level, when given, must
+ * agree with it.
+ */
 struct kc_patchset_patch_opts {
 	const char *kernel_id;	     /* kernel modules: hex kernel id, or NULL */
-	const char *kernel_build_id; /* kernel modules: hex build-id, or NULL (one of the two) */
-	uint32_t level;		     /* kernel modules: patch level, 0 means 1; user: must be 0 */
+	const char *kernel_build_id; /* kernel modules: hex build-id, or NULL */
+	uint32_t level;		     /* kernel modules: patch level or 0; user: must be 0 */
 	const char *kpatch[KC_KPATCH_NFIELDS]; /* NULL: not given */
+	/* kernel modules only (a user patch carries its own): NULL / 0 when not given */
+	const char *id; /* the series id (kcare_id) the module must carry */
+	const char *description;
+	const char *const *cves;
+	size_t ncves;
 };
 
 enum kc_patchset_compression {
@@ -237,9 +252,27 @@ int kc_patchset_writer_new(const char *name, enum kc_patchset_product product, i
 int kc_patchset_writer_add(struct kc_patchset_writer *w, const char *file_name, const void *buf,
 			   size_t len, const struct kc_patchset_patch_opts *o, struct kc_err *err);
 
-/* Reads @path and adds it under its base name. Errors as above, plus -errno. */
+/*
+ * Reads @path and adds it under its base name; a kernel module goes in as
+ * patches/kcare_<id>_<level>-<build-id>.ko (its name= and at most 40 hex
+ * digits of its kcare_build_id), so that one patchset carries the same level
+ * for several kernels. For a kernel patchset it also reads the module's sidecar,
+ * kcare_<id>_<level>.json next to it
+ * (@path with ".ko" replaced by ".json", docs/kernel-patches.md), when
+ * there is one: its CVEs, description and fixes fill what @o leaves
+ * unset, and its id, level and identity must be the module's. Errors as
+ * above, plus -errno.
+ */
 int kc_patchset_writer_add_file(struct kc_patchset_writer *w, const char *path,
 				const struct kc_patchset_patch_opts *o, struct kc_err *err);
+
+/*
+ * The module name of kernel patch level @level of series @id:
+ * kcare_<id with every byte outside [A-Za-z0-9_] as '_'>_<level>, into
+ * @buf. -ENAMETOOLONG past 55 characters (the kernel's limit), -EINVAL for
+ * an id that kc_patchset_id_ok() refuses.
+ */
+int kc_patchset_module_name(const char *id, uint32_t level, char *buf, size_t bufsz);
 
 /* The metadata so far; borrowed, valid until the next call on @w. */
 const struct kc_patchset_meta *kc_patchset_writer_meta(const struct kc_patchset_writer *w);

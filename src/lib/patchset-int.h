@@ -37,6 +37,9 @@ int ps_file_name_ok(const char *s);
 /* Lowercase hex, even length, 2..@max digits. */
 int ps_hex_ok(const char *s, size_t max);
 
+/* A kernel release (uname -r): [A-Za-z0-9._+~-]{1,64}. */
+int ps_release_ok(const char *s);
+
 /*
  * Valid UTF-8 of at most @max bytes without control characters (tab and
  * newline allowed when @multiline).
@@ -46,26 +49,53 @@ int ps_text_ok(const char *s, size_t max, int multiline);
 /* What a patch file says about itself; strings borrowed from the parsed file. */
 struct ps_inspect {
 	enum kc_patchset_kind kind;
-	char build_id[2 * 64 + 1]; /* user patches */
-	const char *target_name;   /* user patches */
-	const char *id;		   /* user: patch id; module: .modinfo name= */
-	uint32_t level;		   /* user patches */
+	char build_id[2 * 64 + 1]; /* user: the target's; module: kcare_build_id */
+	const char *kernel_id;	   /* module: kcare_kernel_id, or NULL */
+	const char *target_name;   /* user patches; "vmlinux" for modules */
+	const char *id;		   /* user: patch id; module: kcare_id (the series) */
+	uint32_t level;		   /* user: the patch's; module: kcare_level */
+	const char *module;	   /* module: its name= (kcare_<id>_<level>) */
+	const char *release;	   /* module: kcare_release, or NULL */
+	const char *effective;	   /* module: kcare_effective, or NULL when absent or empty */
 	char *const *cves;	   /* user patches */
 	size_t ncves;
 	const char *description; /* user patches */
-	void *owner;		 /* the parsed patch or module name; ps_inspect_release() */
+	void *owner;		 /* the parsed patch or module tags; ps_inspect_release() */
 };
 
 /*
  * Parses @buf as a patch of @kind: a user patch through kc_patch_parse(),
- * a kernel module as ELF ET_REL with a .modinfo "name=" entry. -EBADMSG
- * with a message saying what it is instead (a module offered as a user
- * patch and the reverse are named as such). @buf is not modified.
+ * a kernel module as ELF ET_REL whose .modinfo holds the kcare tags of
+ * docs/kernel-patches.md (kcare_id, kcare_level, kcare_build_id, optional
+ * kcare_kernel_id, kcare_release, kcare_effective) and name= the module
+ * name they imply. -EBADMSG with a message saying what it is instead (a
+ * module offered as a user patch and the reverse are named as such, and
+ * so is a module without kcare tags). @buf is not modified.
  */
 int ps_inspect(enum kc_patchset_kind kind, const void *buf, size_t len, struct ps_inspect *out,
 	       struct kc_err *err);
 
 void ps_inspect_release(struct ps_inspect *in);
+
+/* What the sidecar of a module (kcare_<id>_<level>.json) says; strings borrowed from doc. */
+struct ps_sidecar {
+	int found; /* 0: there is no sidecar, nothing else is set */
+	void *doc; /* the parsed JSON (json_object) */
+	const char *id, *build_id, *kernel_id, *description;
+	uint32_t level;
+	const char **cves; /* sorted, no duplicates */
+	size_t ncves;
+	char *kpatch[KC_KPATCH_NFIELDS]; /* from the fixes; owned */
+};
+
+/*
+ * Reads the sidecar of the module at @ko_path (".ko" replaced by ".json").
+ * No sidecar is not an error (sc->found 0). -EINVAL for one that is not
+ * what kcare-build kmod writes, -errno, -ENOMEM.
+ */
+int ps_sidecar_load(const char *ko_path, struct ps_sidecar *sc, struct kc_err *err);
+
+void ps_sidecar_release(struct ps_sidecar *sc);
 
 /* The kind of patch a product carries. */
 enum kc_patchset_kind ps_product_kind(enum kc_patchset_product p);

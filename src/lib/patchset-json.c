@@ -17,9 +17,9 @@
 
 static const char *const ps_top_keys[] = {"format",	 "name",    "product", "released",
 					  "description", "patches", NULL};
-static const char *const ps_patch_keys[] = {"file",	   "length",   "sha256",      "kind",
-					    "target_name", "build_id", "kernel_id",   "id",
-					    "level",	   "cves",     "description", NULL};
+static const char *const ps_patch_keys[] = {
+    "file", "length", "sha256", "kind",	       "target_name", "build_id",	   "kernel_id",
+    "id",   "level",  "cves",	"description", "release",     "effective_version", NULL};
 
 /* Refuses keys outside @known (plus the kpatch-* keys when @kpatch), except "x-..." ones. */
 static int ps_known_keys(struct json_object *o, const char *const *known, int kpatch,
@@ -133,6 +133,10 @@ static int ps_parse_patch(struct json_object *o, struct kc_patchset_patch *p, si
 		p->level = (uint32_t)n;
 	if (!ret)
 		ret = ps_get_str(o, "description", 1, &p->description, where, err);
+	if (!ret)
+		ret = ps_get_str(o, "release", 0, &p->release, where, err);
+	if (!ret)
+		ret = ps_get_str(o, "effective_version", 0, &p->effective, where, err);
 	for (int f = 0; !ret && f < KC_KPATCH_NFIELDS; f++)
 		ret = ps_get_str(o, kc_patchset_kpatch_key(f), 0, &p->kpatch[f], where, err);
 	if (!ret && !json_object_object_get_ex(o, "cves", &cves))
@@ -306,6 +310,10 @@ static struct json_object *ps_encode_patch(const struct kc_patchset_patch *p, in
 		ps_add(o, "kernel_id", json_object_new_string(p->kernel_id), oom);
 	ps_add(o, "id", json_object_new_string(p->id), oom);
 	ps_add(o, "level", json_object_new_int64(p->level), oom);
+	if (p->release)
+		ps_add(o, "release", json_object_new_string(p->release), oom);
+	if (p->effective)
+		ps_add(o, "effective_version", json_object_new_string(p->effective), oom);
 	for (size_t c = 0; c < p->ncves; c++) {
 		struct json_object *v = json_object_new_string(p->cves[c]);
 

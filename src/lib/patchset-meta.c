@@ -260,6 +260,13 @@ int kc_patchset_cve_ok(const char *s)
 	return n >= 4 && n <= 12 && s[n] == '\0';
 }
 
+int ps_release_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+~-");
+
+	return n >= 1 && n <= 64 && s[n] == '\0';
+}
+
 int ps_hex_ok(const char *s, size_t max)
 {
 	size_t n = strspn(s, "0123456789abcdef");
@@ -314,13 +321,16 @@ int ps_text_ok(const char *s, size_t max, int multiline)
 	return 1;
 }
 
-/* The target identity and id as one key, for the duplicate check. */
+/*
+ * Whether two entries are the same patch for the same target: same id and
+ * the same build-id, or (modules) the same kernel id.
+ */
 static int ps_same_target(const struct kc_patchset_patch *a, const struct kc_patchset_patch *b)
 {
-	const char *ta = a->build_id ? a->build_id : a->kernel_id;
-	const char *tb = b->build_id ? b->build_id : b->kernel_id;
-
-	return !!a->build_id == !!b->build_id && !strcmp(ta, tb) && !strcmp(a->id, b->id);
+	if (strcmp(a->id, b->id))
+		return 0;
+	return (a->build_id && b->build_id && !strcmp(a->build_id, b->build_id)) ||
+	       (a->kernel_id && b->kernel_id && !strcmp(a->kernel_id, b->kernel_id));
 }
 
 int ps_patch_validate(const struct kc_patchset_meta *m, size_t i, struct kc_err *err)
@@ -349,10 +359,20 @@ int ps_patch_validate(const struct kc_patchset_meta *m, size_t i, struct kc_err 
 	if (p->kind == KC_PATCHSET_USER && (!p->build_id || p->kernel_id))
 		return kc_err_set(err, -EBADMSG,
 				  "patch '%s': a user patch needs a build_id and no kernel_id", q);
-	if (p->kind == KC_PATCHSET_MODULE && !p->build_id == !p->kernel_id)
+	if (p->kind == KC_PATCHSET_MODULE && !p->build_id)
+		return kc_err_set(err, -EBADMSG,
+				  "patch '%s': a kernel patch needs the kernel's build_id", q);
+	if (p->kind == KC_PATCHSET_USER && (p->release || p->effective))
 		return kc_err_set(
 		    err, -EBADMSG,
-		    "patch '%s': a kernel patch needs exactly one of build_id and kernel_id", q);
+		    "patch '%s': release and effective_version are for kernel patches", q);
+	if ((p->release && !ps_release_ok(p->release)) ||
+	    (p->effective && !ps_release_ok(p->effective)))
+		return kc_err_set(
+		    err, -EBADMSG,
+		    "patch '%s': release or effective_version is not a kernel release "
+		    "([A-Za-z0-9._+~-]{1,64})",
+		    q);
 	if (p->build_id && !ps_hex_ok(p->build_id, PS_HEXID_MAX))
 		return kc_err_set(err, -EBADMSG,
 				  "patch '%s': build_id is not lowercase hex (2-128 digits, even)",
@@ -451,6 +471,8 @@ void ps_patch_release(struct kc_patchset_patch *p)
 		free(p->cves[c]);
 	free(p->cves);
 	free(p->description);
+	free(p->release);
+	free(p->effective);
 	for (int f = 0; f < KC_KPATCH_NFIELDS; f++)
 		free(p->kpatch[f]);
 	memset(p, 0, sizeof(*p));

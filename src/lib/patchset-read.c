@@ -396,24 +396,76 @@ static struct ps_member *ps_find(struct ps_reader *r, const char *name)
 	return NULL;
 }
 
-/* The member of a user patch agrees with its patchset.json entry. */
+/* An optional string for a message. */
+static const char *ps_or_none(const char *s)
+{
+	return s ? s : "none";
+}
+
+/* A module's kcare tags agree with its patchset.json entry (docs/kernel-patches.md). */
+static int ps_check_module(const struct kc_patchset_patch *p, const struct ps_inspect *in,
+			   const char *q, struct kc_err *err)
+{
+	char v[PS_QUOTE_MAX + 8];
+
+	if (strcmp(p->id, in->id))
+		return kc_err_set(err, -EBADMSG,
+				  "patchset: member '%s': the module's kcare_id is %s, %s says %s",
+				  q, in->id, KC_PATCHSET_JSON, p->id);
+	if (p->level != in->level)
+		return kc_err_set(
+		    err, -EBADMSG,
+		    "patchset: member '%s': the module's kcare_level is %u, %s says %u", q,
+		    in->level, KC_PATCHSET_JSON, p->level);
+	if (strcmp(p->build_id, in->build_id))
+		return kc_err_set(
+		    err, -EBADMSG,
+		    "patchset: member '%s': the module is for build-id %s, %s says %s", q,
+		    in->build_id, KC_PATCHSET_JSON, p->build_id);
+	if (!p->kernel_id != !in->kernel_id ||
+	    (p->kernel_id && strcmp(p->kernel_id, in->kernel_id)))
+		return kc_err_set(err, -EBADMSG,
+				  "patchset: member '%s': the module's kcare_kernel_id is %s, %s "
+				  "says %s",
+				  q, ps_or_none(in->kernel_id), KC_PATCHSET_JSON,
+				  ps_or_none(p->kernel_id));
+	if (p->release && (!in->release || strcmp(p->release, in->release)))
+		return kc_err_set(
+		    err, -EBADMSG,
+		    "patchset: member '%s': the module's kcare_release is %s, %s says %s", q,
+		    ps_or_none(in->release), KC_PATCHSET_JSON, p->release);
+	if (p->effective && (!in->effective || strcmp(p->effective, in->effective)))
+		return kc_err_set(
+		    err, -EBADMSG,
+		    "patchset: member '%s': the module's kcare_effective is %s, %s says "
+		    "%s",
+		    q, ps_or_none(in->effective), KC_PATCHSET_JSON, p->effective);
+	if (strcmp(p->target_name, "vmlinux"))
+		return kc_err_set(err, -EBADMSG,
+				  "patchset: member '%s': target name '%s' (a module's is vmlinux)",
+				  q, ps_quote(p->target_name, v, sizeof(v)));
+	return 0;
+}
+
+/* The member agrees with its patchset.json entry. */
 static int ps_check_identity(const struct kc_patchset_patch *p, const struct ps_inspect *in,
 			     const char *q, struct kc_err *err)
 {
-	if (p->kind == KC_PATCHSET_USER && strcmp(p->build_id, in->build_id))
+	if (p->kind == KC_PATCHSET_MODULE)
+		return ps_check_module(p, in, q, err);
+	if (strcmp(p->build_id, in->build_id))
 		return kc_err_set(err, -EBADMSG,
 				  "patchset: member '%s': patch is for build-id %s, patchset.json "
 				  "says %s",
 				  q, in->build_id, p->build_id);
-	if (p->kind == KC_PATCHSET_USER && strcmp(p->target_name, in->target_name))
+	if (strcmp(p->target_name, in->target_name))
 		return kc_err_set(err, -EBADMSG,
 				  "patchset: member '%s': target name differs from patchset.json",
 				  q);
 	if (strcmp(p->id, in->id))
 		return kc_err_set(err, -EBADMSG,
-				  "patchset: member '%s': %s id differs from patchset.json", q,
-				  p->kind == KC_PATCHSET_USER ? "patch" : "module");
-	if (p->kind == KC_PATCHSET_USER && p->level != in->level)
+				  "patchset: member '%s': patch id differs from patchset.json", q);
+	if (p->level != in->level)
 		return kc_err_set(err, -EBADMSG,
 				  "patchset: member '%s': patch level %u, patchset.json says %u", q,
 				  in->level, p->level);

@@ -81,24 +81,65 @@ static int ps_check_opts(enum kc_patchset_kind kind, const struct kc_patchset_pa
 			return kc_err_set(err, -EINVAL,
 					  "a kernel id is for kernel modules; a userspace patch "
 					  "carries its target's build-id");
-		if (o->level)
+		if (o->level || o->id)
 			return kc_err_set(
 			    err, -EINVAL,
-			    "a level is for kernel modules; a userspace patch carries "
-			    "its own");
-		return 0;
+			    "a level or series id is for kernel modules; a userspace patch "
+			    "carries its own");
+		if (o->description || o->ncves)
+			return kc_err_set(err, -EINVAL,
+					  "a userspace patch carries its own description and CVEs");
 	}
-	if (!o->kernel_id == !o->kernel_build_id)
-		return kc_err_set(err, -EINVAL,
-				  "a kernel module needs exactly one of a kernel id and a kernel "
-				  "build-id");
 	return 0;
+}
+
+/* Hex strings equal but for case. */
+static int ps_hex_same(const char *a, const char *b)
+{
+	return strlen(a) == strlen(b) && !strcasecmp(a, b);
+}
+
+/* What the options say of a module agrees with what its .modinfo says. */
+static int ps_check_module(const struct ps_inspect *in, const struct kc_patchset_patch_opts *o,
+			   struct kc_err *err)
+{
+	if (o->id && strcmp(o->id, in->id))
+		return kc_err_set(
+		    err, -EINVAL,
+		    "series id %s is given (option or sidecar), the module's kcare_id is %s", o->id,
+		    in->id);
+	if (o->level && o->level != in->level)
+		return kc_err_set(
+		    err, -EINVAL,
+		    "level %u is given (option or sidecar), the module's kcare_level is %u",
+		    o->level, in->level);
+	if (o->kernel_build_id && !ps_hex_same(o->kernel_build_id, in->build_id))
+		return kc_err_set(
+		    err, -EINVAL,
+		    "build-id %s is given (option or sidecar), the module's kcare_build_id is %s",
+		    o->kernel_build_id, in->build_id);
+	if (o->kernel_id && (!in->kernel_id || !ps_hex_same(o->kernel_id, in->kernel_id)))
+		return kc_err_set(
+		    err, -EINVAL,
+		    "kernel id %s is given (option or sidecar), the module's kcare_kernel_id is %s",
+		    o->kernel_id, in->kernel_id ? in->kernel_id : "absent");
+	return 0;
+}
+
+static char *ps_dup_opt(const char *s, int *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*oom |= s && !d;
+	return d;
 }
 
 /* Fills @p from the inspected file and the options; strings are copied. */
 static int ps_fill(struct kc_patchset_patch *p, const char *file_name, const struct ps_inspect *in,
 		   const struct kc_patchset_patch_opts *o)
 {
+	char *const *cves = in->cves;
+	size_t ncves = in->ncves;
 	int oom = 0;
 
 	p->kind = in->kind;
@@ -106,26 +147,27 @@ static int ps_fill(struct kc_patchset_patch *p, const char *file_name, const str
 		p->file = NULL;
 		return -ENOMEM;
 	}
-	if (in->kind == KC_PATCHSET_USER) {
-		p->build_id = strdup(in->build_id);
-		p->level = in->level;
-		oom |= !p->build_id;
-	} else {
-		if (o->kernel_id)
-			oom |= !(p->kernel_id = ps_dup_lower(o->kernel_id));
-		else
-			oom |= !(p->build_id = ps_dup_lower(o->kernel_build_id));
-		p->level = o->level ? o->level : 1;
+	p->build_id = ps_dup_lower(in->build_id);
+	p->level = in->level;
+	oom |= !p->build_id;
+	if (in->kind == KC_PATCHSET_MODULE) {
+		p->kernel_id = ps_dup_opt(in->kernel_id, &oom);
+		p->release = ps_dup_opt(in->release, &oom);
+		p->effective = ps_dup_opt(in->effective, &oom);
+		cves = (char *const *)o->cves;
+		ncves = o->ncves;
 	}
 	p->target_name = strdup(in->target_name);
 	p->id = strdup(in->id);
-	p->description = strdup(in->description ? in->description : "");
+	p->description = strdup(in->kind == KC_PATCHSET_MODULE && o->description ? o->description
+				: in->description				 ? in->description
+										 : "");
 	oom |= !p->target_name || !p->id || !p->description;
-	if (in->ncves) {
-		p->cves = calloc(in->ncves, sizeof(*p->cves));
+	if (ncves) {
+		p->cves = calloc(ncves, sizeof(*p->cves));
 		oom |= !p->cves;
-		for (size_t c = 0; p->cves && c < in->ncves; c++) {
-			p->cves[c] = strdup(in->cves[c]);
+		for (size_t c = 0; p->cves && c < ncves; c++) {
+			p->cves[c] = strdup(cves[c]);
 			oom |= !p->cves[c];
 			p->ncves++;
 		}
@@ -182,6 +224,11 @@ int kc_patchset_writer_add(struct kc_patchset_writer *w, const char *file_name, 
 		w->cap = cap;
 	}
 	ret = ps_inspect(kind, buf, len, &in, err);
+	if (!ret && kind == KC_PATCHSET_MODULE) {
+		ret = ps_check_module(&in, o, err);
+		if (ret < 0)
+			ps_inspect_release(&in);
+	}
 	if (ret < 0) {
 		if (err)
 			err->code = -EINVAL;
@@ -214,6 +261,67 @@ int kc_patchset_writer_add(struct kc_patchset_writer *w, const char *file_name, 
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * kc_patchset_writer_add() of a module, as patches/<module name>-<build-id>.ko,
+ * with what its sidecar says: the options given win over the sidecar's
+ * fields, and the sidecar's id, level and identity become options the
+ * module must agree with.
+ */
+static int ps_add_with_sidecar(struct kc_patchset_writer *w, const char *path,
+			       const char *file_name, const void *buf, size_t len,
+			       const struct kc_patchset_patch_opts *o, struct kc_err *err)
+{
+	static const struct kc_patchset_patch_opts none;
+	struct kc_patchset_patch_opts so;
+	char member[PS_NAME_MAX + 1];
+	struct ps_sidecar sc;
+	struct ps_inspect in;
+	int ret;
+
+	if (!o)
+		o = &none;
+	if (w->meta.product != KC_PATCHSET_KERNEL)
+		return kc_patchset_writer_add(w, file_name, buf, len, o, err);
+	/* every kernel's level N is kcare_<id>_<N>.ko: the build-id tells them apart */
+	if (ps_inspect(KC_PATCHSET_MODULE, buf, len, &in, NULL) == 0) {
+		snprintf(member, sizeof(member), "%s-%.40s.ko", in.module, in.build_id);
+		file_name = member;
+		ps_inspect_release(&in);
+	}
+	ret = ps_sidecar_load(path, &sc, err);
+	if (ret < 0 || !sc.found)
+		return ret < 0 ? ret : kc_patchset_writer_add(w, file_name, buf, len, o, err);
+	so = *o;
+	for (int f = 0; f < KC_KPATCH_NFIELDS; f++)
+		if (!so.kpatch[f])
+			so.kpatch[f] = sc.kpatch[f];
+	if (!so.description)
+		so.description = sc.description;
+	if (!so.ncves) {
+		so.cves = sc.cves;
+		so.ncves = sc.ncves;
+	}
+	ret = 0;
+	if (so.id && strcmp(so.id, sc.id))
+		ret = kc_err_set(err, -EINVAL,
+				 "patch '%s': the series id given is %s, its sidecar says %s",
+				 file_name, so.id, sc.id);
+	else if (so.level && so.level != sc.level)
+		ret = kc_err_set(err, -EINVAL,
+				 "patch '%s': the level given is %u, its sidecar says %u",
+				 file_name, so.level, sc.level);
+	so.id = sc.id;
+	so.level = sc.level;
+	if (!so.kernel_build_id)
+		so.kernel_build_id = sc.build_id;
+	if (!so.kernel_id)
+		so.kernel_id = sc.kernel_id;
+	if (!ret)
+		ret = kc_patchset_writer_add(w, file_name, buf, len, &so, err);
+	ps_sidecar_release(&sc);
+	return ret;
 }
 
 int kc_patchset_writer_add_file(struct kc_patchset_writer *w, const char *path,
@@ -254,7 +362,7 @@ int kc_patchset_writer_add_file(struct kc_patchset_writer *w, const char *path,
 		}
 		got += (size_t)n;
 	}
-	ret = kc_patchset_writer_add(w, basename(copy), buf, got, o, err);
+	ret = ps_add_with_sidecar(w, path, basename(copy), buf, got, o, err);
 out:
 	if (fd >= 0)
 		close(fd);

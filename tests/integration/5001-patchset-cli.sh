@@ -62,14 +62,22 @@ cp "$T/p/ok.kpatch" "$T/p/same.kpatch"
 tid=$(buildid "$T/target")
 tid2=$(buildid "$T/target2")
 [ "$tid" != "$tid2" ] || fail "the two targets have the same build-id"
-# a kernel module as far as a patchset cares: ELF relocatable with .modinfo name=
-cat >"$T/mod.c" <<'EOF'
-static const char kc_name[] __attribute__((section(".modinfo"), used, aligned(1))) = "name=kpatch_fix";
+kid=0123456789abcdef0123456789abcdef01234567
+# a kernel module as far as a patchset cares: ELF relocatable whose .modinfo has the
+# kcare tags of docs/kernel-patches.md (and one without them, another vendor's)
+cat >"$T/mod.c" <<EOF
+#define TAG(n, s) static const char n[] __attribute__((section(".modinfo"), used, aligned(1))) = s;
+TAG(t1, "name=kcare_fix_3") TAG(t2, "kcare_id=fix") TAG(t3, "kcare_level=3")
+TAG(t4, "kcare_build_id=abcdef12") TAG(t5, "kcare_kernel_id=$kid")
 int kpatch_fix_init(void) { return 0; }
 EOF
 gcc -c -o "$T/p/fix.ko" "$T/mod.c" || fail "cannot compile the module"
+cat >"$T/plain.c" <<'EOF'
+static const char kc_name[] __attribute__((section(".modinfo"), used, aligned(1))) = "name=kpatch_fix";
+int kpatch_fix_init(void) { return 0; }
+EOF
+gcc -c -o "$T/p/plain.ko" "$T/plain.c" || fail "cannot compile the plain module"
 echo "not a patch" >"$T/p/text.kpatch"
-kid=0123456789abcdef0123456789abcdef01234567
 
 step "help"
 "$KC_PACK_BIN" --help | grep -q '^ *patchset ' || fail "kcare-build --help does not list patchset"
@@ -138,12 +146,13 @@ step "a kernel patchset"
 ps_ok --product kernel --name K20260115_01 --released 2026-01-15 --kernel-id $kid --level 3 \
 	--kpatch-name 6.1/fix.patch "$T/p/fix.ko" -o "$T/out/K20260115_01.tar.bz2"
 ps_ok --verify "$T/out/K20260115_01.tar.bz2"
-grep -q "^patches/fix.ko: kernel kpatch_fix level 3 for vmlinux (kernel-id $kid)" "$T/ps.out" ||
+grep -q "^patches/kcare_fix_3-abcdef12.ko: kernel fix level 3 for vmlinux (build-id abcdef12, kernel-id $kid)" "$T/ps.out" ||
 	fail "--verify does not list the module"
-ps_ok --product kernel --name K20260115_02 --kernel-build-id ABCDEF12 "$T/p/fix.ko" \
+ps_ok --product kernel K20260115_02 --kernel-build-id ABCDEF12 "$T/p/fix.ko" \
 	-o "$T/out/K20260115_02.tar.bz2"
 tar xjf "$T/out/K20260115_02.tar.bz2" -C "$T/cwd" patchset.json
-json "$T/cwd/patchset.json" "j['patches'][0]['build_id'] == 'abcdef12' and 'kernel_id' not in j['patches'][0]"
+json "$T/cwd/patchset.json" "j['patches'][0]['build_id'] == 'abcdef12' and j['patches'][0]['kernel_id'] == '$kid'"
+json "$T/cwd/patchset.json" "j['patches'][0]['id'] == 'fix' and j['patches'][0]['level'] == 3"
 rm -f "$T/out/"*
 
 q="--product qemu --name U20210818_01-qemu"
@@ -181,7 +190,10 @@ ps_fails 1 $q $o "$T/p/fix.ko"
 grep -q "a kernel module, not a userspace patch" "$T/ps.err" || fail "the module is not called one"
 ps_fails 1 --product kernel --name K20260115_01 --kernel-id $kid $o "$T/p/ok.kpatch"
 grep -q "a userspace patch, not a kernel module" "$T/ps.err" || fail "the user patch is not called one"
-ps_fails 1 --product kernel --name K20260115_01 $o "$T/p/fix.ko"
+ps_fails 1 --product kernel --name K20260115_01 $o "$T/p/plain.ko"
+grep -q "not a kcare module" "$T/ps.err" || fail "a module without kcare tags is not refused as such"
+ps_fails 1 --product kernel --name K20260115_01 --level 2 $o "$T/p/fix.ko"
+grep -q "the module's kcare_level is 3" "$T/ps.err" || fail "a level the module does not carry"
 ps_fails 1 $q --kernel-id $kid $o "$T/p/ok.kpatch"
 ps_fails 1 $q $o "$T/p/ok.kpatch" "$T/p/same.kpatch"
 grep -q "same target and id 'ok-1'" "$T/ps.err" || fail "the duplicate target+id is not named"

@@ -71,13 +71,10 @@ static void make_user(const char *id, uint32_t level, uint8_t seed, const char *
 	kc_patch_free(p);
 }
 
-/* A minimal kernel module: ELF64 ET_REL with .modinfo "name=@name". */
-static void make_module(const char *name, uint8_t **buf, size_t *len)
+/* A minimal kernel module: ELF64 ET_REL whose .modinfo is @modinfo (@mlen bytes). */
+static void make_module_raw(const char *modinfo, size_t mlen, uint8_t **buf, size_t *len)
 {
-	char modinfo[128];
 	static const char shstr[] = "\0.modinfo\0.shstrtab";
-	size_t mlen =
-	    (size_t)snprintf(modinfo, sizeof(modinfo), "license=GPL%cname=%s", 0, name) + 1;
 	size_t shoff = (64 + mlen + sizeof(shstr) + 7) & ~(size_t)7;
 	Elf64_Ehdr eh = {0};
 	Elf64_Shdr sh[3] = {{0}};
@@ -112,6 +109,27 @@ static void make_module(const char *name, uint8_t **buf, size_t *len)
 	memcpy(*buf + 64, modinfo, mlen);
 	memcpy(*buf + 64 + mlen, shstr, sizeof(shstr));
 	memcpy(*buf + shoff, sh, sizeof(sh));
+}
+
+/*
+ * A kcare module (docs/kernel-patches.md) of series @id, level @level, for
+ * the kernel of build-id @bid and kernel id @kid (NULL: no such tag).
+ */
+static void make_module(const char *id, uint32_t level, const char *bid, const char *kid,
+			uint8_t **buf, size_t *len)
+{
+	char name[64], modinfo[512];
+	int n;
+
+	assert_int_equal(kc_patchset_module_name(id, level, name, sizeof(name)), 0);
+	n = snprintf(modinfo, sizeof(modinfo),
+		     "license=GPL%cname=%s%ckcare_id=%s%ckcare_level=%u%ckcare_build_id=%s%c"
+		     "kcare_release=6.1.0-57-amd64%ckcare_effective=%c",
+		     0, name, 0, id, 0, level, 0, bid, 0, 0, 0);
+	if (kid)
+		n += snprintf(modinfo + n, sizeof(modinfo) - (size_t)n, "kcare_kernel_id=%s%c", kid,
+			      0);
+	make_module_raw(modinfo, (size_t)n, buf, len);
 }
 
 static const int64_t released = 1629288000; /* 2021-08-18T12:00:00Z */
@@ -469,6 +487,31 @@ static void test_patchset__reproducible(void **state)
 	free(b);
 }
 
+#define KBID1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define KBID2 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define KKID1 "0123456789abcdef0123456789abcdef01234567"
+
+/* @json with @from replaced by @to, packed with module @mod as patches/m.ko, must be refused. */
+static void kernel_refused(const char *json, const char *from, const char *to, const uint8_t *mod,
+			   size_t modlen, const char *want)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patchset *ps = NULL;
+	char *edit = replace(xstrdup(json), from, to);
+	struct mem m[2] = {{.name = "patchset.json", .data = edit, .len = strlen(edit)},
+			   {.name = "patches/m.ko", .data = mod, .len = modlen}};
+	uint8_t *buf;
+	size_t len;
+
+	craft(m, 2, 'b', &buf, &len);
+	assert_int_equal(kc_patchset_open_mem(buf, len, NULL, NULL, &ps, &err), -EBADMSG);
+	assert_null(ps);
+	if (!strstr(err.msg, want))
+		fail_msg("'%s' lacks '%s'", err.msg, want);
+	free(buf);
+	free(edit);
+}
+
 static void test_patchset__kernel(void **state)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -476,64 +519,168 @@ static void test_patchset__kernel(void **state)
 	struct kc_patchset_patch_opts o = {0};
 	struct kc_patchset *ps;
 	const struct kc_patchset_meta *m;
-	uint8_t *mod, *mod2, *user, *buf;
-	size_t modlen, mod2len, userlen, len;
+	const char *cves[] = {"CVE-2026-0001"};
+	uint8_t *mod, *mod2, *mod1b, *user, *buf;
+	size_t modlen, mod2len, mod1blen, userlen, len, jlen;
+	char *json;
 
 	(void)state;
-	make_module("kpatch_fix1", &mod, &modlen);
-	make_module("kpatch_fix2", &mod2, &mod2len);
+	make_module("debian-6.1.0-57", 1, KBID1, KKID1, &mod, &modlen);
+	make_module("debian-6.1.0-57", 2, KBID1, KKID1, &mod2, &mod2len);
+	make_module("debian-6.1.0-57", 1, KBID2, NULL, &mod1b, &mod1blen);
 	make_user("fix-a", 1, 0x11, "libc.so.6", &user, &userlen);
 	assert_int_equal(
 	    kc_patchset_writer_new("K20260115_01", KC_PATCHSET_KERNEL, released, NULL, &w, &err),
 	    0);
-	/* a module needs a kernel identity */
-	assert_int_equal(kc_patchset_writer_add(w, "fix1.ko", mod, modlen, &o, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "exactly one of a kernel id"));
-	o.kernel_id = "0123456789ABCDEF0123456789abcdef01234567";
+	/* what the options say must be what the module says */
 	o.level = 3;
+	assert_int_equal(kc_patchset_writer_add(w, "m1.ko", mod, modlen, &o, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "the module's kcare_level is 1"));
+	o.level = 0;
+	o.kernel_id = "1123456789abcdef0123456789abcdef01234567";
+	assert_int_equal(kc_patchset_writer_add(w, "m1.ko", mod, modlen, &o, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "kcare_kernel_id"));
+	o.kernel_id = "0123456789ABCDEF0123456789abcdef01234567";
+	o.id = "debian-6.1.0-58";
+	assert_int_equal(kc_patchset_writer_add(w, "m1.ko", mod, modlen, &o, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "kcare_id is debian-6.1.0-57"));
+	o.id = NULL;
 	o.kpatch[KC_KPATCH_NAME] = "6.1/fix1.patch";
-	assert_int_equal(kc_patchset_writer_add(w, "fix1.ko", mod, modlen, &o, &err), 0);
+	o.description = "first fix";
+	o.cves = cves;
+	o.ncves = 1;
+	assert_int_equal(kc_patchset_writer_add(w, "m1.ko", mod, modlen, &o, &err), 0);
 	/* a userspace patch in a kernel patchset */
+	memset(&o, 0, sizeof(o));
 	assert_int_equal(kc_patchset_writer_add(w, "user.kpatch", user, userlen, &o, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "a userspace patch, not a kernel module"));
-	/* the same module for the same kernel twice */
-	assert_int_equal(kc_patchset_writer_add(w, "fix1-again.ko", mod, modlen, &o, &err),
-			 -EINVAL);
+	/* a second level of the series for the same kernel belongs in a later patchset */
+	assert_int_equal(kc_patchset_writer_add(w, "m2.ko", mod2, mod2len, &o, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "same target and id"));
-	o.kernel_id = NULL;
-	o.kernel_build_id = "abcdef";
-	o.level = 0;
-	memset(o.kpatch, 0, sizeof(o.kpatch));
-	assert_int_equal(kc_patchset_writer_add(w, "fix2.ko", mod2, mod2len, &o, &err), 0);
+	/* the same series for another kernel: one patchset carries both */
+	assert_int_equal(kc_patchset_writer_add(w, "m1b.ko", mod1b, mod1blen, &o, &err), 0);
 	assert_int_equal(
 	    kc_patchset_writer_write_mem(w, KC_PATCHSET_BZIP2, (void **)&buf, &len, &err), 0);
+	assert_int_equal(kc_patchset_meta_encode(kc_patchset_writer_meta(w), &json, &jlen, &err),
+			 0);
 	kc_patchset_writer_free(w);
 	if (kc_patchset_open_mem(buf, len, NULL, NULL, &ps, &err) < 0)
 		fail_msg("open: %s", err.msg);
+	free(buf);
 	m = kc_patchset_meta(ps);
 	assert_int_equal(m->npatches, 2);
 	assert_int_equal(m->patches[0].kind, KC_PATCHSET_MODULE);
-	assert_string_equal(m->patches[0].kernel_id, "0123456789abcdef0123456789abcdef01234567");
-	assert_null(m->patches[0].build_id);
-	assert_string_equal(m->patches[0].id, "kpatch_fix1");
+	assert_string_equal(m->patches[0].id, "debian-6.1.0-57");
+	assert_int_equal(m->patches[0].level, 1);
+	assert_string_equal(m->patches[0].build_id, KBID1);
+	assert_string_equal(m->patches[0].kernel_id, KKID1);
+	assert_string_equal(m->patches[0].release, "6.1.0-57-amd64");
+	assert_null(m->patches[0].effective); /* kcare_effective= empty */
 	assert_string_equal(m->patches[0].target_name, "vmlinux");
-	assert_int_equal(m->patches[0].level, 3);
+	assert_string_equal(m->patches[0].description, "first fix");
+	assert_int_equal(m->patches[0].ncves, 1);
+	assert_string_equal(m->patches[0].cves[0], "CVE-2026-0001");
 	assert_string_equal(m->patches[0].kpatch[KC_KPATCH_NAME], "6.1/fix1.patch");
-	assert_string_equal(m->patches[1].build_id, "abcdef");
-	assert_int_equal(m->patches[1].level, 1);
+	assert_string_equal(m->patches[1].build_id, KBID2);
+	assert_null(m->patches[1].kernel_id);
 	kc_patchset_free(ps);
-	free(buf);
+
+	/* patchset.json that lies about the module: refused, naming the tag */
+	{
+		char *one = replace(xstrdup(json), "\"file\": \"patches/m1.ko\"",
+				    "\"file\": \"patches/m.ko\"");
+		char *cut = strstr(one, "    },\n    {");
+
+		assert_non_null(cut);
+		strcpy(cut, "    }\n  ]\n}\n");
+		kernel_refused(one, "\"level\": 1", "\"level\": 2", mod, modlen,
+			       "kcare_level is 1, patchset.json says 2");
+		kernel_refused(one, "\"id\": \"debian-6.1.0-57\"", "\"id\": \"debian-6.1.0-58\"",
+			       mod, modlen, "kcare_id is debian-6.1.0-57");
+		kernel_refused(one, "\"build_id\": \"a", "\"build_id\": \"c", mod, modlen,
+			       "the module is for build-id " KBID1);
+		kernel_refused(one, "\"kernel_id\": \"" KKID1 "\",", "", mod, modlen,
+			       "kcare_kernel_id is " KKID1 ", patchset.json says none");
+		kernel_refused(one, "\"release\": \"6.1.0-57-amd64\"",
+			       "\"release\": \"6.1.0-99-amd64\"", mod, modlen, "kcare_release");
+		kernel_refused(one, "\"target_name\": \"vmlinux\"", "\"target_name\": \"ext4\"",
+			       mod, modlen, "a module's is vmlinux");
+		kernel_refused(one, "\"build_id\": \"" KBID1 "\",", "", mod, modlen,
+			       "needs the kernel's build_id");
+		free(one);
+	}
+	free(json);
 
 	/* modules in a userspace patchset are named as such */
 	assert_int_equal(
 	    kc_patchset_writer_new("U20260115_01", KC_PATCHSET_LIBS, released, NULL, &w, &err), 0);
-	assert_int_equal(kc_patchset_writer_add(w, "fix1.ko", mod, modlen, NULL, &err), -EINVAL);
+	assert_int_equal(kc_patchset_writer_add(w, "m1.ko", mod, modlen, NULL, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "a kernel module, not a userspace patch"));
 	kc_patchset_writer_free(w);
 	free(mod);
 	free(mod2);
+	free(mod1b);
 	free(user);
+}
+
+/* Modules without the kcare tags, or whose tags do not hold together. */
+static void test_patchset__kernel_tags(void **state)
+{
+	static const struct {
+		const char *modinfo;
+		size_t len;
+		const char *want;
+	} bad[] = {
+#define MI(s) s, sizeof(s)
+	    {MI("license=GPL\0name=kpatch_fix"), "not a kcare module"},
+	    {MI("license=GPL"), "no name="},
+	    {MI("name=kcare_x_1\0kcare_level=1\0kcare_build_id=ab"), "no kcare_id"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_build_id=ab"), "no kcare_level"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=1"), "no kcare_build_id"},
+	    {MI("name=kcare_x_2\0kcare_id=x\0kcare_level=1\0kcare_build_id=ab"),
+	     "make the name kcare_x_1"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=01\0kcare_build_id=ab"),
+	     "bad kcare_level"},
+	    {MI("name=kcare_x_0\0kcare_id=x\0kcare_level=0\0kcare_build_id=ab"), "bad kcare_level"},
+	    {MI("name=kcare_x_1\0kcare_id=x y\0kcare_level=1\0kcare_build_id=ab"), "bad kcare_id"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=1\0kcare_build_id=AB"), "kcare_build_id"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=1\0kcare_build_id=ab\0kcare_kernel_id=ab"),
+	     "kcare_kernel_id"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=1\0kcare_build_id=ab\0kcare_release=a b"),
+	     "kcare_release"},
+	    {MI("name=kcare_x_1\0kcare_id=x\0kcare_level=1\0kcare_build_id=ab\0kcare_level=2"),
+	     "appears twice"},
+#undef MI
+	};
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patchset_writer *w;
+	char name[64];
+	uint8_t *mod;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(
+	    kc_patchset_writer_new("K20260115_01", KC_PATCHSET_KERNEL, released, NULL, &w, &err),
+	    0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		make_module_raw(bad[i].modinfo, bad[i].len, &mod, &len);
+		assert_int_equal(kc_patchset_writer_add(w, "m.ko", mod, len, NULL, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].want);
+		free(mod);
+	}
+	assert_int_equal(kc_patchset_writer_meta(w)->npatches, 0);
+	kc_patchset_writer_free(w);
+	/* the module name of the contract */
+	assert_int_equal(kc_patchset_module_name("debian-6.1.0-57", 2, name, sizeof(name)), 0);
+	assert_string_equal(name, "kcare_debian_6_1_0_57_2");
+	assert_int_equal(kc_patchset_module_name("a.b", 4294967295u, name, sizeof(name)), 0);
+	assert_string_equal(name, "kcare_a_b_4294967295");
+	assert_int_equal(kc_patchset_module_name("012345678901234567890123456789012345678901234567",
+						 1, name, sizeof(name)),
+			 -ENAMETOOLONG);
+	assert_int_equal(kc_patchset_module_name("a b", 1, name, sizeof(name)), -EINVAL);
 }
 
 static void test_patchset__writer_refusals(void **state)
@@ -639,6 +786,8 @@ static void test_patchset__json(void **state)
 	JSON_REFUSED("\"id\": \"fix-a\"", "\"id\": \"fix a\"", -EBADMSG, "bad patch id");
 	JSON_REFUSED("\"level\": 2", "\"level\": 0", -EBADMSG, "level must be at least 1");
 	JSON_REFUSED("\"level\": 2", "\"level\": 2.5", -EBADMSG, "not an integer");
+	JSON_REFUSED("\"level\": 2", "\"level\": 2, \"release\": \"6.1.0-57-amd64\"", -EBADMSG,
+		     "are for kernel patches");
 	JSON_REFUSED("CVE-2024-1234", "CVE-24-1", -EBADMSG, "bad CVE id");
 	JSON_REFUSED("\"cves\": [", "\"cves\": [ 1, ", -EBADMSG, "not a string");
 	JSON_REFUSED("\"1111", "\"X111", -EBADMSG, "build_id");
@@ -1246,6 +1395,7 @@ int main(void)
 	    cmocka_unit_test(test_patchset__round_trip),
 	    cmocka_unit_test(test_patchset__reproducible),
 	    cmocka_unit_test(test_patchset__kernel),
+	    cmocka_unit_test(test_patchset__kernel_tags),
 	    cmocka_unit_test(test_patchset__writer_refusals),
 	    cmocka_unit_test(test_patchset__json),
 	    cmocka_unit_test(test_patchset__extract),

@@ -22,10 +22,15 @@
 	"usage: kcare-build patchset --product kernel|libs|qemu|db --name NAME [-o FILE]\n"        \
 	"                            [--released ISO-TIME] [--description TEXT]\n"                 \
 	"                            [[PATCH-OPTION]... PATCH]...\n"                               \
+	"       kcare-build patchset --product kernel NAME MODULE.ko... (NAME without --name)\n"   \
 	"       kcare-build patchset --verify ARCHIVE\n"                                           \
+	"A kernel MODULE.ko names its series, level and kernel in .modinfo (kcare_* tags);\n"      \
+	"its sidecar MODULE.json (kcare-build kmod) adds CVEs, description and kpatch fields.\n"   \
 	"patch options (before the PATCH they describe):\n"                                        \
-	"  --kernel-id HEX, --kernel-build-id HEX   kernel modules; apply to every later PATCH\n"  \
-	"  --level N                                kernel modules; the next PATCH only\n"         \
+	"  --kernel-id HEX, --kernel-build-id HEX   kernel modules: must be the module's;\n"       \
+	"                                           apply to every later PATCH\n"                  \
+	"  --level N                                kernel modules: must be the module's;\n"       \
+	"                                           the next PATCH only\n"                         \
 	"  --kpatch-name, --kpatch-description, --kpatch-cve, --kpatch-cvss,\n"                    \
 	"  --kpatch-cve-url, --kpatch-patch-url TEXT   the next PATCH only\n"                      \
 	"NAME is K<YYYYMMDD>_<NN> (kernel), U<YYYYMMDD>_<NN> (libs), U<YYYYMMDD>_<NN>-qemu,\n"     \
@@ -64,11 +69,11 @@ static int ps_verify(const char *path)
 	for (size_t i = 0; i < m->npatches; i++) {
 		const struct kc_patchset_patch *p = &m->patches[i];
 
-		printf("%s: %s %s level %u for %s (%s %s), %llu bytes, sha256 %s\n", p->file,
-		       p->kind == KC_PATCHSET_USER ? "user" : "kernel", p->id, p->level,
-		       p->target_name, p->kernel_id ? "kernel-id" : "build-id",
-		       p->kernel_id ? p->kernel_id : p->build_id, (unsigned long long)p->length,
-		       p->sha256);
+		printf("%s: %s %s level %u for %s (build-id %s%s%s%s%s), %llu bytes, sha256 %s\n",
+		       p->file, p->kind == KC_PATCHSET_USER ? "user" : "kernel", p->id, p->level,
+		       p->target_name, p->build_id, p->kernel_id ? ", kernel-id " : "",
+		       p->kernel_id ? p->kernel_id : "", p->release ? ", release " : "",
+		       p->release ? p->release : "", (unsigned long long)p->length, p->sha256);
 	}
 	kc_patchset_free(ps);
 	return KC_EXIT_OK;
@@ -242,6 +247,12 @@ int cmd_patchset(int argc, char **argv)
 		ret = kb_usage_error("patchset",
 				     "--%s comes after the last PATCH it could describe", pending);
 		goto out;
+	}
+	/* `patchset --product kernel NAME mod.ko...`: a first PATCH that is a patchset name */
+	if (!name && nargs > 1 && (args[0].path[0] == 'K' || args[0].path[0] == 'U') &&
+	    !strpbrk(args[0].path, "/.")) {
+		name = args[0].path;
+		memmove(args, args + 1, --nargs * sizeof(*args));
 	}
 	if (!product || !name || !nargs) {
 		ret = kb_usage_error("patchset", "%s is required",
