@@ -55,6 +55,8 @@ int kc_ep_update(struct kc_ep *ep, const char *product, const char *feed, int64_
 		r = enable_new(ep, feed_id, product, INT64_MAX, err);
 	if (r >= 0 && enabled)
 		*enabled = r;
+	if (r >= 0 && !strcmp(product, "kernel"))
+		r = kc_ep_servers_reassess(ep, err);
 	r = kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 	return r < 0 ? (int)r : kc_ep_publish(ep, err);
 }
@@ -90,6 +92,8 @@ int kc_ep_auto_update(struct kc_ep *ep, const char *product, int64_t *enabled, s
 	}
 	if (enabled)
 		*enabled = total;
+	if (r >= 0 && !strcmp(product, "kernel"))
+		r = kc_ep_servers_reassess(ep, err);
 	r = kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 	return r < 0 ? (int)r : kc_ep_publish(ep, err);
 }

@@ -52,6 +52,18 @@ static char *entry_custom(const struct kc_patchset_meta *m, const struct kc_patc
 	json_object_object_add(o, "target", json_object_new_string(p->target_name));
 	json_object_object_add(o, "id", json_object_new_string(p->id));
 	json_object_object_add(o, "level", json_object_new_int64(p->level));
+	if (p->kind == KC_PATCHSET_MODULE) {
+		char module[64];
+
+		/* what the agent looks for in /sys/kernel/livepatch; the reader checked name= */
+		if (kc_patchset_module_name(p->id, p->level, module, sizeof(module)) == 0)
+			json_object_object_add(o, "module", json_object_new_string(module));
+		if (p->release)
+			json_object_object_add(o, "release", json_object_new_string(p->release));
+		if (p->effective)
+			json_object_object_add(o, "effective_version",
+					       json_object_new_string(p->effective));
+	}
 	for (size_t i = 0; i < p->ncves; i++)
 		json_object_array_add(cves, json_object_new_string(p->cves[i]));
 	json_object_object_add(o, "cves", cves);
@@ -128,6 +140,8 @@ static int store_rows(struct kc_ep *ep, const struct kc_patchset_meta *m, const 
 			goto out;
 	}
 	r = kc_ep_ps_set_state(ep, feed_id, ps_id, disabled ? "disabled" : "enabled", err);
+	if (r >= 0 && m->product == KC_PATCHSET_KERNEL)
+		r = kc_ep_servers_reassess(ep, err);
 out:
 	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 }

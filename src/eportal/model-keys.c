@@ -184,6 +184,9 @@ int kc_ep_key_change(struct kc_ep *ep, const struct kc_ep_key *k, unsigned mask,
 		      (int64_t) !!(mask & KC_EP_KEY_IPRANGE), k->ip_range, k->key);
 	if (r == 0)
 		r = kc_err_set(err, -ENOENT, "no key '%.40s'", k->key);
+	/* another feed, products or sticky date: what "updated" means changed */
+	if (r > 0)
+		r = kc_ep_servers_reassess(ep, err);
 out:
 	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 }

@@ -164,6 +164,8 @@ int kc_ep_patchset_action(struct kc_ep *ep, const char *feed, const char *name,
 		r = kc_ep_ps_set_state(ep, feed_id, ps_id, single[a], err);
 		break;
 	}
+	if (r >= 0 && !strcmp(product, "kernel"))
+		r = kc_ep_servers_reassess(ep, err);
 out:
 	r = kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
 	if (r < 0)

@@ -3,10 +3,13 @@
  * Servers: registration (by key, or by address), check-ins that record what
  * an agent reports plus the time and address it came from, unregistering,
  * listing with filters, cleaning inactive servers, and the tag counts.
- * "Updated" is decided at each check-in: the server's patch level is at
- * least the highest level its feed serves for its kernel.
+ * "Updated" means the server's patch level is at least the highest level
+ * its feed serves for its kernel; it is decided at each check-in and again
+ * whenever what feeds serve or what keys allow changes
+ * (kc_ep_servers_reassess()).
  */
 #include <string.h>
+#include <time.h>
 
 #include "eportal/model.h"
 
@@ -52,21 +55,110 @@ int kc_ep_checkin_validate(const struct kc_ep_checkin *c, struct kc_err *err)
 	return r;
 }
 
-/* Recomputes is_updated of server row @id from its feed's enabled kernel patches. */
+/* The end of a key's sticky day: patchsets released before it count. */
+static int64_t sticky_cutoff(const char *sticky)
+{
+	struct tm tm = {0};
+	int y, m, d;
+
+	if (!sticky[0] || sscanf(sticky, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return INT64_MAX;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return (int64_t)timegm(&tm) + 86400;
+}
+
+/* Whether a key's comma list of products ("" = all) gives its servers kernel patches. */
+static int key_has_kernel(const char *products)
+{
+	size_t n = strlen("kernel");
+
+	if (!products[0])
+		return 1;
+	for (const char *p = products; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, "kernel", n) && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* What decides is_updated for the servers of one key. */
+struct key_view {
+	int64_t id, feed_id;
+	char products[64], sticky[16];
+};
+
+static void key_view_row(struct kc_db_stmt *st, void *rec)
+{
+	struct key_view *k = rec;
+
+	k->id = kc_db_col_int(st, 0);
+	k->feed_id = kc_db_col_int(st, 1);
+	KC_EP_COL(st, 2, k->products);
+	KC_EP_COL(st, 3, k->sticky);
+}
+
+/*
+ * Recomputes is_updated of the servers of key @k (only server row @id
+ * when not 0): a server is updated when its patch level is at least the
+ * highest level of the kernel patches its feed serves for its kernel (the
+ * kernel id it reports, sha1 of /proc/version or the build-id, either
+ * case), counting only patchsets released up to the key's sticky date.
+ * A server that reports no kernel, or whose key gives no kernel patches,
+ * is updated.
+ */
+static int update_key(struct kc_ep *ep, const struct key_view *k, int64_t id, struct kc_err *err)
+{
+	int64_t r =
+	    kc_db_run(ep->db, err,
+		      "UPDATE servers SET is_updated = CASE WHEN kernel_id = '' OR ? = 0 THEN 1"
+		      " WHEN patch_level >= COALESCE((SELECT MAX(p.level) FROM patches p"
+		      "  JOIN patchsets ps ON ps.id = p.patchset_id"
+		      "  JOIN feed_patchsets fp ON fp.patchset_id = ps.id AND fp.state = 'enabled'"
+		      "  WHERE fp.feed_id = ? AND ps.product = 'kernel' AND ps.released < ?"
+		      "  AND (p.kernel_id = LOWER(servers.kernel_id) OR p.build_id = "
+		      "LOWER(servers.kernel_id))),"
+		      " -1) THEN 1 ELSE 0 END WHERE key_id = ? AND (? = 0 OR id = ?)",
+		      "iiiiii", (int64_t)key_has_kernel(k->products), k->feed_id,
+		      sticky_cutoff(k->sticky), k->id, id, id);
+	return r < 0 ? (int)r : 0;
+}
+
+#define KEY_VIEW_COLS "SELECT k.id, k.feed_id, k.products, k.sticky FROM keys k"
+
+/* Recomputes is_updated of server row @id (inside the caller's write transaction). */
 static int update_state(struct kc_ep *ep, int64_t id, struct kc_err *err)
 {
-	int64_t r = kc_db_run(
-	    ep->db, err,
-	    "UPDATE servers SET is_updated = CASE WHEN kernel_id = '' THEN 1"
-	    " WHEN patch_level >= COALESCE((SELECT MAX(p.level) FROM patches p"
-	    "  JOIN patchsets ps ON ps.id = p.patchset_id"
-	    "  JOIN feed_patchsets fp ON fp.patchset_id = ps.id AND fp.state = 'enabled'"
-	    "  JOIN keys k ON k.feed_id = fp.feed_id"
-	    "  WHERE k.id = servers.key_id AND ps.product = 'kernel'"
-	    "  AND (p.kernel_id = servers.kernel_id OR p.build_id = servers.kernel_id)), -1)"
-	    " THEN 1 ELSE 0 END WHERE id = ?",
-	    "i", id);
-	return r < 0 ? (int)r : 0;
+	struct key_view *k = NULL;
+	struct kc_db_stmt *st;
+	size_t n = 0;
+	int r = kc_db_prepare(
+	    ep->db, KEY_VIEW_COLS " JOIN servers s ON s.key_id = k.id WHERE s.id = ?", &st, err);
+
+	if (r < 0)
+		return r;
+	kc_db_bind_int(st, 1, id);
+	r = kc_ep_rows(st, sizeof(*k), key_view_row, (void **)&k, &n, err);
+	if (r == 0 && n == 1)
+		r = update_key(ep, k, id, err);
+	free(k);
+	return r;
+}
+
+int kc_ep_servers_reassess(struct kc_ep *ep, struct kc_err *err)
+{
+	struct key_view *k = NULL;
+	struct kc_db_stmt *st;
+	size_t n = 0;
+	int r = kc_db_prepare(ep->db, KEY_VIEW_COLS " ORDER BY k.id", &st, err);
+
+	if (r < 0)
+		return r;
+	r = kc_ep_rows(st, sizeof(*k), key_view_row, (void **)&k, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = update_key(ep, &k[i], 0, err);
+	free(k);
+	return r;
 }
 
 static int set_tags(struct kc_ep *ep, int64_t id, const struct kc_ep_checkin *c, struct kc_err *err)

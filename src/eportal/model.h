@@ -48,6 +48,13 @@ static inline void *kc_ep_grow(void **arr, size_t *n, size_t *cap, size_t elem)
 	return e;
 }
 
+/*
+ * Recomputes is_updated of every server from what its key's feed serves
+ * now; inside the caller's write transaction, after any change of what a
+ * feed serves for kernels or of a key.
+ */
+int kc_ep_servers_reassess(struct kc_ep *ep, struct kc_err *err);
+
 /* Decodes the current row of a statement into the (zeroed) record rec. */
 typedef void kc_ep_row_decoder(struct kc_db_stmt *st, void *rec);
 

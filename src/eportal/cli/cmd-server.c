@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * kc.eportal server and list-servers: registered servers, their last
- * check-ins, and cleaning out the ones that stopped checking in.
+ * check-ins (kernel, applied patch level, whether it is the latest their
+ * feed has), and cleaning out the ones that stopped checking in.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,11 +16,18 @@ int cmd_server(int argc, char **argv)
 	int64_t days = 30, r;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: kc.eportal server clean --inactive [DAYS]\n"
-		       "       kc.eportal server delete SERVER_ID\n"
-		       "  clean removes servers that have not checked in for DAYS (default 30).\n");
+		printf(
+		    "usage: kc.eportal server list [--hostname H] [--ip IP] [--feed F] [--key K]\n"
+		    "                              [--tag T] [--json]\n"
+		    "       kc.eportal server clean --inactive [DAYS]\n"
+		    "       kc.eportal server delete SERVER_ID\n"
+		    "  list is list-servers: kernel id, applied patch level, effective version\n"
+		    "  and whether the level is the highest the server's feed has for its kernel.\n"
+		    "  clean removes servers that have not checked in for DAYS (default 30).\n");
 		return argc < 2 ? KC_EXIT_USAGE : KC_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "list"))
+		return cmd_list_servers(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "clean")) {
 		if (argc < 3 || strcmp(argv[2], "--inactive"))
 			return cli_usage("server clean needs --inactive [DAYS]");
@@ -103,11 +111,14 @@ int cmd_list_servers(int argc, char **argv)
 	if (r == 0 && json) {
 		cli_print_records(s, n, sizeof(*s), kc_ep_server_json);
 	} else if (r == 0) {
-		printf("%-32s %-24s %-15s %-10s %5s %-7s %s\n", "SERVER", "HOSTNAME", "IP", "FEED",
-		       "LEVEL", "UPDATED", "LAST SEEN");
+		printf("%-32s %-24s %-15s %-10s %-40s %5s %-20s %-7s %s\n", "SERVER", "HOSTNAME",
+		       "IP", "FEED", "KERNEL ID", "LEVEL", "EFFECTIVE", "UPDATED", "LAST SEEN");
 		for (size_t i = 0; i < n; i++)
-			printf("%-32s %-24s %-15s %-10s %5lld %-7s %s\n", s[i].server_id,
-			       s[i].hostname, s[i].ip, s[i].feed, (long long)s[i].patch_level,
+			printf("%-32s %-24s %-15s %-10s %-40s %5lld %-20s %-7s %s\n",
+			       s[i].server_id, s[i].hostname, s[i].ip, s[i].feed,
+			       s[i].kernel_id[0] ? s[i].kernel_id : "-",
+			       (long long)s[i].patch_level,
+			       s[i].effective_version[0] ? s[i].effective_version : "-",
 			       s[i].is_updated ? "yes" : "no", cli_time(s[i].last_seen, t));
 	}
 	free(s);
