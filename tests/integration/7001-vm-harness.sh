@@ -35,20 +35,10 @@ expect_line "$T/http.log" 'Serving HTTP on .* port [0-9]+' 10
 port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http.log" | head -1)
 
 cat >"$T/test.sh" <<'GUEST'
-orig=$(cat /proc/cmdline)
-case "$orig" in *kc.boot=*) ok cmdline-orig ;; *) not_ok cmdline-orig "/proc/cmdline: $orig" ;; esac
-t0=$(guest_ms)
-if insmod /root/kc_vm_cmdline.ko; then ok insmod; else not_ok insmod "insmod failed"; exit 1; fi
-if guest_lp_wait kc_vm_cmdline 30; then ok transition; else not_ok transition "not done in 30 s"; fi
-result transition_ms $(($(guest_ms) - t0))
-check patched-flag guest_file_is /sys/kernel/livepatch/kc_vm_cmdline/vmlinux/patched 1
-check patched guest_file_is /proc/cmdline kc-vm-cmdline-patched
-t0=$(guest_ms)
-if guest_lp_disable kc_vm_cmdline 30; then ok unpatch; else not_ok unpatch "still in sysfs after 30 s"; fi
-result unpatch_ms $(($(guest_ms) - t0))
-check rmmod rmmod kc_vm_cmdline
-check restored guest_file_is /proc/cmdline "$orig"
-check no-module sh -c '! grep -q "^kc_vm_cmdline " /proc/modules'
+case "$(cat /proc/cmdline)" in *kc.boot=*) ok cmdline-orig ;; *) not_ok cmdline-orig "$(cat /proc/cmdline)" ;; esac
+. /root/guest-check.sh
+check boot-module grep -q '^dummy ' /proc/modules
+check host-program sh -c '[ "$(kc-hello 3)" = "kc-hello 1.7321" ]'
 
 check disk guest_disk_mount /mnt/state
 token=$(guest_arg token)
@@ -63,7 +53,20 @@ else
 fi
 umount /mnt/state
 GUEST
-vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_cmdline.ko:/root/kc_vm_cmdline.ko"
+# a dynamically linked host program (libc, libm) runs in the guest
+cat >"$T/hello.c" <<'C'
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+	printf("kc-hello %.4f\n", sqrt(atof(argc > 1 ? argv[1] : "0")));
+	return 0;
+}
+C
+cc_prog "$T/kc-hello" "$T/hello.c" -lm
+vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_cmdline.ko:/root/kc_vm_cmdline.ko" \
+	--file "$KC_TOP/tests/vm/samples/cmdline/guest-check.sh:/root/guest-check.sh" --bin "$T/kc-hello" --module dummy
 vm_disk_new "$T/disk" 32M
 
 boot=0
@@ -72,7 +75,7 @@ for cpus in 1 2; do
 	step "boot $boot: $cpus vCPU"
 	vm_run --cpus "$cpus" --initrd "$T/initrd" --out "$T/boot$boot" --disk "$T/disk" --net --timeout 120 \
 		--append "kc.boot=$boot kc.token=$token kc.port=$port" || fail "boot $boot ($cpus vCPU) failed"
-	for c in insmod transition patched restored disk; do
+	for c in insmod transition patched restored disk boot-module host-program; do
 		grep -q "^KC-RESULT ok $c\$" "$T/boot$boot.results" || fail "boot $boot: no result 'ok $c'"
 	done
 	echo "# $cpus vCPU: whole run $KC_VM_MS ms, guest booted in $(vm_result "$T/boot$boot" boot_ms) ms," \
@@ -82,12 +85,13 @@ grep -q '^KC-RESULT ok http-body$' "$T/boot2.results" || fail "the guest did not
 grep -q 'GET /hello.txt' "$T/http.log" || fail "the HTTP server saw no request"
 
 step "a guest that panics fails"
-echo 'echo c >/proc/sysrq-trigger; sleep 5; ok not-reached' >"$T/crash.sh"
+echo 'not_ok deliberate "a failed check"; echo c >/proc/sysrq-trigger; sleep 5; ok not-reached' >"$T/crash.sh"
 vm_initramfs "$T/crash" --test "$T/crash.sh"
 if vm_run --initrd "$T/crash" --out "$T/crash" --timeout 60 2>"$T/crash.err"; then
 	fail "vm_run passed a guest that panicked"
 fi
 grep -q 'without KC-DONE' "$T/crash.err" || fail "vm_run did not say why: $(head -3 "$T/crash.err")"
 grep -q 'kernel logged an error' "$T/crash.err" || fail "vm_run did not report the kernel's error"
+grep -q 'not_ok deliberate a failed check' "$T/crash.err" || fail "vm_run did not show the failed check"
 echo "# panic run: $KC_VM_MS ms"
 echo "PASS"
