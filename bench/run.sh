@@ -358,4 +358,10 @@ if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	echo
 	sh "$TOP/bench/eportal-bench.sh" "$BUILD" || echo "# eportal benchmark could not run"
 fi
+
+# the VM harness's figures (bench/vm-bench.sh: kernel live patch tests under QEMU); BENCH_VM=0 skips them
+if [ "${BENCH_VM:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/vm-bench.sh" "$BUILD" || echo "# VM benchmark could not run"
+fi
 exit 0
