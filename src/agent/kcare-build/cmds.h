@@ -11,5 +11,6 @@ int cmd_pack(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_patchset(int argc, char **argv);
 int cmd_deb(int argc, char **argv);
+int cmd_kmod(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct kc_verb verbs[] = {
     {"pack", cmd_pack, "make a patch file from a target and a fix object"},
     {"user", cmd_user, "make a patch file from a source tree and a diff"},
     {"deb", cmd_deb, "make patches for an installed Debian package from a diff"},
+    {"kmod", cmd_kmod, "make a kernel livepatch module from fix sources"},
     {"patchset", cmd_patchset, "pack patches and their metadata into a patchset archive"},
     {NULL, NULL, NULL},
 };
