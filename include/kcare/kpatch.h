@@ -140,15 +140,23 @@ int kc_kpatch_module_unload(const char *name, double timeout, struct kc_err *err
 /*
  * How the wait for a transition nudges the tasks that block it (PATCH_METHOD
  * and --freezer): livepatch switches a sleeping task only when its stack
- * holds no function being replaced; writing 1 to <patch>/signal sends a fake
- * signal to such tasks (user tasks) and wakes kernel threads, so that they
- * pass through a switch point.
+ * holds no function being replaced; a nudge (kc_kpatch_nudge()) wakes such
+ * tasks so that they pass through a switch point.
  */
 enum kc_kpatch_method {
-	KC_KPATCH_SMART, /* wait; after the first second, signal every few seconds */
-	KC_KPATCH_FULL,	 /* signal at once and every second */
-	KC_KPATCH_NONE,	 /* never signal: only wait */
+	KC_KPATCH_SMART, /* wait; after the first second, nudge every few seconds */
+	KC_KPATCH_FULL,	 /* nudge at once and every second */
+	KC_KPATCH_NONE,	 /* never nudge: only wait */
 };
+
+/*
+ * One nudge of the tasks that block livepatch @name's transition toward
+ * @target (1 patching, 0 unpatching): <patch>/signal where the kernel has
+ * it (before 5.10), else a short ptrace interrupt of each blocking user
+ * task (nudge.c says how). Returns the number of tasks (or signal writes)
+ * nudged; failures only mean fewer.
+ */
+unsigned kc_kpatch_nudge(const char *sysroot, const char *name, int target);
 
 /* "smart"/"full"/"none", and PATCH_METHOD's "smart"/"normal"/"nofreeze". -EINVAL otherwise. */
 int kc_kpatch_method_parse(const char *s, enum kc_kpatch_method *out, struct kc_err *err);
@@ -178,7 +186,7 @@ struct kc_kpatch_wait_opts {
 
 struct kc_kpatch_wait_result {
 	double seconds;	  /* how long the transition took (or until the deadline) */
-	unsigned signals; /* times <patch>/signal was written */
+	unsigned signals; /* tasks nudged (kc_kpatch_nudge()) */
 	bool forced;	  /* finished by writing to force */
 	bool reversed;	  /* did not finish: reversed */
 	struct kc_kpatch_blocker *blockers; /* owned; the tasks at the deadline */

@@ -5,9 +5,10 @@
  * that task is at a safe point (no function being replaced on its stack);
  * this file only watches <patch>/transition and pulls livepatch's levers:
  *
- *   <patch>/signal   1 = nudge the tasks still in the old state (a fake
- *                    signal to user tasks, a wake-up to kernel threads);
- *                    how often is the method (PATCH_METHOD, --freezer)
+ *   nudges           wake the tasks still in the old state (nudge.c: the
+ *                    signal file of older kernels, or a short ptrace
+ *                    interrupt); how often is the method (PATCH_METHOD,
+ *                    --freezer)
  *   <patch>/force    1 = mark every task switched without checking its
  *                    stack (--force; unsafe for a task that is inside a
  *                    replaced function, which is why it is never the default)
@@ -199,14 +200,10 @@ static int reached(const char *sysroot, const char *name, bool enable, struct kc
 	return !k.transition && k.enabled == enable;
 }
 
-static void sig(const char *sysroot, const char *name, struct kc_kpatch_wait_result *res)
+static void nudge(const char *sysroot, const char *name, bool enable,
+		  struct kc_kpatch_wait_result *res)
 {
-	char abs[256];
-
-	snprintf(abs, sizeof(abs), "/sys/kernel/livepatch/%s/signal", name);
-	/* -EINVAL once the transition ended meanwhile: nothing to nudge */
-	if (kc_kpatch_write(sysroot, abs, "1", NULL) == 0)
-		res->signals++;
+	res->signals += kc_kpatch_nudge(sysroot, name, enable ? 1 : 0);
 }
 
 /*
@@ -230,7 +227,7 @@ static int poll_until(const char *sysroot, const char *name, bool enable,
 			return 0;
 		if ((method == KC_KPATCH_FULL && t - last >= FULL_EVERY) ||
 		    (method == KC_KPATCH_SMART && el >= SMART_FIRST && t - last >= SMART_EVERY)) {
-			sig(sysroot, name, res);
+			nudge(sysroot, name, enable, res);
 			last = t;
 		}
 		nanosleep(&pause, NULL);
