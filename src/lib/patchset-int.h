@@ -95,6 +95,10 @@ struct ps_sidecar {
  */
 int ps_sidecar_load(const char *ko_path, struct ps_sidecar *sc, struct kc_err *err);
 
+/* The same from NUL-terminated @text; @what names it in messages. */
+int ps_sidecar_parse_text(const char *text, const char *what, struct ps_sidecar *sc,
+			  struct kc_err *err);
+
 void ps_sidecar_release(struct ps_sidecar *sc);
 
 /* The kind of patch a product carries. */

@@ -228,6 +228,22 @@ static int ps_sidecar_parse(const char *path, struct ps_sidecar *sc, struct kc_e
 	return 0;
 }
 
+int ps_sidecar_parse_text(const char *text, const char *what, struct ps_sidecar *sc,
+			  struct kc_err *err)
+{
+	int ret;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->doc = json_tokener_parse(text);
+	ret = sc->doc ? ps_sidecar_parse(what, sc, err)
+		      : kc_err_set(err, -EINVAL, "'%s' is not valid JSON", what);
+	if (ret < 0)
+		ps_sidecar_release(sc);
+	else
+		sc->found = 1;
+	return ret;
+}
+
 int ps_sidecar_load(const char *ko_path, struct ps_sidecar *sc, struct kc_err *err)
 {
 	char *path = ps_sidecar_path(ko_path), *text = NULL;
@@ -237,19 +253,10 @@ int ps_sidecar_load(const char *ko_path, struct ps_sidecar *sc, struct kc_err *e
 	if (!path)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	ret = ps_slurp(path, &text, err);
-	if (ret == -ENOENT) {
-		free(path);
-		return 0;
-	}
-	if (ret == 0) {
-		sc->doc = json_tokener_parse(text);
-		ret = sc->doc ? ps_sidecar_parse(path, sc, err)
-			      : kc_err_set(err, -EINVAL, "'%s' is not valid JSON", path);
-	}
-	if (ret < 0)
-		ps_sidecar_release(sc);
-	else
-		sc->found = 1;
+	if (ret == 0)
+		ret = ps_sidecar_parse_text(text, path, sc, err);
+	else if (ret == -ENOENT)
+		ret = 0;
 	free(text);
 	free(path);
 	return ret;

@@ -683,6 +683,100 @@ static void test_patchset__kernel_tags(void **state)
 	assert_int_equal(kc_patchset_module_name("a b", 1, name, sizeof(name)), -EINVAL);
 }
 
+/* Writes @len bytes of @data to @dir/@name. */
+static void put_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* A module file and its kcare-build kmod sidecar: what the patchset entry takes from each. */
+static void test_patchset__sidecar(void **state)
+{
+	static const char sidecar[] =
+	    "{\"id\": \"debian-6.1.0-57\", \"level\": 2, \"build_id\": \"" KBID1 "\","
+	    " \"kernel_id\": \"" KKID1 "\", \"description\": \"\","
+	    " \"fixes\": [{\"name\": \"cmdline\", \"description\": \"say patched\","
+	    "  \"cves\": [\"CVE-2026-0002\", \"CVE-2026-0001\"], \"cvss\": \"7.8\","
+	    "  \"cve_url\": \"https://c/1\", \"patch_url\": \"N/A\"},"
+	    " {\"name\": \"ldt\", \"description\": \"ldt fix\", \"cves\": [\"CVE-2026-0001\"],"
+	    "  \"cvss\": \"9.1\"}]}";
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patchset_writer *w;
+	struct kc_patchset_patch_opts o = {0};
+	const struct kc_patchset_patch *p;
+	char dir[] = "/tmp/kc-test-sidecar.XXXXXX", path[256], cmd[300];
+	uint8_t *mod;
+	size_t len;
+	char *lie;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	make_module("debian-6.1.0-57", 2, KBID1, KKID1, &mod, &len);
+	put_file(dir, "kcare_debian_6_1_0_57_2.ko", mod, len);
+	put_file(dir, "kcare_debian_6_1_0_57_2.json", sidecar, sizeof(sidecar) - 1);
+	snprintf(path, sizeof(path), "%s/kcare_debian_6_1_0_57_2.ko", dir);
+	assert_int_equal(
+	    kc_patchset_writer_new("K20260115_01", KC_PATCHSET_KERNEL, released, NULL, &w, &err),
+	    0);
+	o.kpatch[KC_KPATCH_NAME] = "6.1/cmdline.patch"; /* the command line wins */
+	if (kc_patchset_writer_add_file(w, path, &o, &err) < 0)
+		fail_msg("add: %s", err.msg);
+	p = &kc_patchset_writer_meta(w)->patches[0];
+	assert_string_equal(p->file, "patches/kcare_debian_6_1_0_57_2-" KBID1 ".ko");
+	assert_int_equal(p->level, 2);
+	assert_int_equal(p->ncves, 2);
+	assert_string_equal(p->cves[0], "CVE-2026-0001");
+	assert_string_equal(p->cves[1], "CVE-2026-0002");
+	assert_string_equal(p->description, "say patched; ldt fix");
+	assert_string_equal(p->kpatch[KC_KPATCH_NAME], "6.1/cmdline.patch");
+	assert_string_equal(p->kpatch[KC_KPATCH_CVE], "CVE-2026-0001, CVE-2026-0002");
+	assert_string_equal(p->kpatch[KC_KPATCH_CVSS], "9.1");
+	assert_string_equal(p->kpatch[KC_KPATCH_CVE_URL], "https://c/1");
+	assert_null(p->kpatch[KC_KPATCH_PATCH_URL]);
+	kc_patchset_writer_free(w);
+
+	/* a sidecar that disagrees with its module, or is not one, is refused */
+	lie = replace(xstrdup(sidecar), "\"level\": 2", "\"level\": 3");
+	put_file(dir, "kcare_debian_6_1_0_57_2.json", lie, strlen(lie));
+	free(lie);
+	assert_int_equal(
+	    kc_patchset_writer_new("K20260115_01", KC_PATCHSET_KERNEL, released, NULL, &w, &err),
+	    0);
+	assert_int_equal(kc_patchset_writer_add_file(w, path, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "the module's kcare_level is 2"));
+	lie = replace(xstrdup(sidecar), "\"build_id\": \"a", "\"build_id\": \"b");
+	put_file(dir, "kcare_debian_6_1_0_57_2.json", lie, strlen(lie));
+	free(lie);
+	assert_int_equal(kc_patchset_writer_add_file(w, path, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "kcare_build_id is " KBID1));
+	put_file(dir, "kcare_debian_6_1_0_57_2.json", "{\"id\": 1", 9);
+	assert_int_equal(kc_patchset_writer_add_file(w, path, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not valid JSON"));
+	put_file(dir, "kcare_debian_6_1_0_57_2.json", "{\"id\": \"x\", \"level\": 0}", 24);
+	assert_int_equal(kc_patchset_writer_add_file(w, path, NULL, &err), -EINVAL);
+	assert_int_equal(kc_patchset_writer_meta(w)->npatches, 0);
+	/* without a sidecar, .modinfo alone */
+	snprintf(cmd, sizeof(cmd), "%s/kcare_debian_6_1_0_57_2.json", dir);
+	assert_int_equal(unlink(cmd), 0);
+	if (kc_patchset_writer_add_file(w, path, NULL, &err) < 0)
+		fail_msg("add without sidecar: %s", err.msg);
+	p = &kc_patchset_writer_meta(w)->patches[0];
+	assert_int_equal(p->ncves, 0);
+	assert_string_equal(p->description, "");
+	assert_string_equal(p->kernel_id, KKID1);
+	kc_patchset_writer_free(w);
+	free(mod);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_patchset__writer_refusals(void **state)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -1396,6 +1490,7 @@ int main(void)
 	    cmocka_unit_test(test_patchset__reproducible),
 	    cmocka_unit_test(test_patchset__kernel),
 	    cmocka_unit_test(test_patchset__kernel_tags),
+	    cmocka_unit_test(test_patchset__sidecar),
 	    cmocka_unit_test(test_patchset__writer_refusals),
 	    cmocka_unit_test(test_patchset__json),
 	    cmocka_unit_test(test_patchset__extract),
