@@ -39,7 +39,7 @@ NEW=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)
 step "eportal with patchset 1; agent config, key import, registration"
 ep_start
 epc libcare deploy "$T/ps1.tar.bz2" >/dev/null || fail "deploy ps1"
-KEY=$(epc key -a --server-limit 10) || fail "key add"
+KEY=$(epc key -a --server-limit 10 --product libs) || fail "key add"
 cat >"$ROOT/etc/sysconfig/kcare/kcare.conf" <<EOT
 # written by the test
 AUTO_UPDATE=True

@@ -20,7 +20,8 @@ kc_out "^kcarectl [0-9]"
 kc_ok --help
 kc_out "--lib-update"
 kc_rc 1 --update
-kc_err "kernel live patching is not available"
+kc_err "this kernel cannot load live patches"
+kc_err_one_line
 kc_rc 1 --lib-update
 kc_err "no patch server is configured"
 kc_err_one_line
@@ -41,7 +42,7 @@ step "--register-autoretry waits for a server that is not up yet"
 # the data directory and a key exist before the server listens
 epc feed list >/dev/null 2>&1
 STICKY_DAY=$(date -u -d '5 days ago' +%Y-%m-%d)
-KEY=$(epc key -a --server-limit 5 --sticky "$STICKY_DAY") || fail "key add: $KEY"
+KEY=$(epc key -a --server-limit 5 --product libs --sticky "$STICKY_DAY") || fail "key add: $KEY"
 PORT=$(ep_free_port)
 printf 'PATCH_SERVER=http://127.0.0.1:%s/repo/\n' "$PORT" >"$ROOT/etc/sysconfig/kcare/kcare.conf"
 kc_rc 1 --register "$KEY"
