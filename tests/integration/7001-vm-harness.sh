@@ -5,7 +5,7 @@
 # installed headers (tests/vm/samples/cmdline) changes /proc/cmdline, and
 # disabling plus rmmod bring the original back; the guest fetches a file from
 # an HTTP server on the host's 127.0.0.1 and keeps a file on its disk image
-# from the first boot to the second; a guest that panics fails vm_run.
+# from the first boot to the second; a guest that panics or hangs fails vm_run.
 # Prints boot and transition times.
 . "$(dirname "$0")/lib.sh"
 . "$KC_TOP/tests/vm/vm.sh"
@@ -94,4 +94,13 @@ grep -q 'without KC-DONE' "$T/crash.err" || fail "vm_run did not say why: $(head
 grep -q 'kernel logged an error' "$T/crash.err" || fail "vm_run did not report the kernel's error"
 grep -q 'not_ok deliberate a failed check' "$T/crash.err" || fail "vm_run did not show the failed check"
 echo "# panic run: $KC_VM_MS ms"
+
+step "a guest that hangs is stopped by the timeout"
+echo 'sleep 600' >"$T/hang.sh"
+vm_initramfs "$T/hang" --test "$T/hang.sh"
+if vm_run --initrd "$T/hang" --out "$T/hang" --timeout 3 2>"$T/hang.err"; then
+	fail "vm_run passed a guest that hung"
+fi
+grep -q 'did not finish within 3 s' "$T/hang.err" || fail "vm_run did not say why: $(head -3 "$T/hang.err")"
+echo "# hung run stopped after $KC_VM_MS ms"
 echo "PASS"
