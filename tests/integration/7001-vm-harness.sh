@@ -84,23 +84,22 @@ done
 grep -q '^KC-RESULT ok http-body$' "$T/boot2.results" || fail "the guest did not fetch the host's file"
 grep -q 'GET /hello.txt' "$T/http.log" || fail "the HTTP server saw no request"
 
-step "a guest that panics fails"
-echo 'not_ok deliberate "a failed check"; echo c >/proc/sysrq-trigger; sleep 5; ok not-reached' >"$T/crash.sh"
-vm_initramfs "$T/crash" --test "$T/crash.sh"
-if vm_run --initrd "$T/crash" --out "$T/crash" --timeout 60 2>"$T/crash.err"; then
-	fail "vm_run passed a guest that panicked"
-fi
-grep -q 'without KC-DONE' "$T/crash.err" || fail "vm_run did not say why: $(head -3 "$T/crash.err")"
-grep -q 'kernel logged an error' "$T/crash.err" || fail "vm_run did not report the kernel's error"
-grep -q 'not_ok deliberate a failed check' "$T/crash.err" || fail "vm_run did not show the failed check"
-echo "# panic run: $KC_VM_MS ms"
+# vm_fails NAME TIMEOUT GUEST-SCRIPT MESSAGE...: vm_run must fail and say each MESSAGE
+vm_fails() {
+	name=$1
+	echo "$3" >"$T/$1.sh"
+	vm_initramfs "$T/$1" --test "$T/$1.sh"
+	! vm_run --initrd "$T/$1" --out "$T/$1" --timeout "$2" 2>"$T/$1.err" || fail "vm_run passed the $1 guest"
+	shift 3
+	for m; do
+		grep -qF "$m" "$T/$name.err" || fail "vm_run did not say '$m': $(head -3 "$T/$name.err")"
+	done
+	echo "# run stopped after $KC_VM_MS ms"
+}
 
+step "a guest that panics fails"
+vm_fails crash 60 'not_ok deliberate "a failed check"; echo c >/proc/sysrq-trigger; sleep 5; ok not-reached' \
+	'without KC-DONE' 'kernel logged an error' 'not_ok deliberate a failed check'
 step "a guest that hangs is stopped by the timeout"
-echo 'sleep 600' >"$T/hang.sh"
-vm_initramfs "$T/hang" --test "$T/hang.sh"
-if vm_run --initrd "$T/hang" --out "$T/hang" --timeout 3 2>"$T/hang.err"; then
-	fail "vm_run passed a guest that hung"
-fi
-grep -q 'did not finish within 3 s' "$T/hang.err" || fail "vm_run did not say why: $(head -3 "$T/hang.err")"
-echo "# hung run stopped after $KC_VM_MS ms"
+vm_fails hang 3 'sleep 600' 'did not finish within 3 s'
 echo "PASS"
