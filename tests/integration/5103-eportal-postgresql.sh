@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # eportal on PostgreSQL: a temporary cluster (initdb as user postgres, unix
 # socket in a temporary directory, no TCP) and the same end-to-end tests as on
-# SQLite (5100 basic, 5101 deploy, 5102 durability) against it, one fresh
+# SQLite (5100 basic, 5101 deploy, 5102 durability, 5107 kernel) against it, one fresh
 # database each; then two eportal replicas on one database see each other's
 # registrations and share one key's server limit.
 # Skips (77) when the PostgreSQL server binaries or the postgres user are missing.
@@ -33,14 +33,15 @@ as_pg "$PGBIN/initdb" -D "$PG/data" -A trust -U postgres >"$T/initdb.log" 2>&1 |
 as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w -t 60 \
 	-o "-c listen_addresses='' -k $PG -c fsync=on" start >"$T/pgctl.log" 2>&1 ||
 	fail "pg_ctl start: $(cat "$T/pgctl.log") $(tail -5 "$PG/log" 2>/dev/null)"
-for db in ep_basic ep_deploy ep_durable ep_replicas; do
+for db in ep_basic ep_deploy ep_durable ep_kernel ep_replicas; do
 	as_pg "$PGBIN/createdb" -h "$PG" -U postgres "$db" || fail "createdb $db"
 done
 url() {
 	echo "postgresql:///$1?host=$PG&user=postgres"
 }
 
-for t in 5100-eportal-basic:ep_basic 5101-eportal-deploy:ep_deploy 5102-eportal-durability:ep_durable; do
+for t in 5100-eportal-basic:ep_basic 5101-eportal-deploy:ep_deploy 5102-eportal-durability:ep_durable \
+	5107-eportal-kernel:ep_kernel; do
 	name=${t%%:*}
 	step "$name on PostgreSQL"
 	EP_DB=$(url "${t#*:}") sh "$(dirname "$0")/$name.sh" >"$T/$name.log" 2>&1
