@@ -56,6 +56,11 @@ kc_ok --register "$KEY"
 kc_out "^registered: server id [0-9a-f]+, feed 'main'"
 grep -q '^server_id=' "$ROOT/etc/sysconfig/kcare/systemid" || fail "no systemid"
 [ "$(stat -c %a "$ROOT/etc/sysconfig/kcare/systemid")" = 600 ] || fail "systemid is not 0600"
+# the server learns the kernel's id and that no kernel patch level is live
+epc list-servers --json >"$T/servers.json" || fail "list-servers"
+jq -e --arg kid "$(sha1sum </proc/version | cut -d' ' -f1)" --arg eff "$(uname -r)" \
+	'.[0].kernel_id == $kid and .[0].patch_level == -1 and .[0].effective_version == $eff' \
+	"$T/servers.json" >/dev/null || fail "register without the kernel's identity: $(cat "$T/servers.json")"
 kc_ok --license-info
 kc_out "^valid license: 1 server registered with the key \(limit 10\)"
 
