@@ -10,7 +10,7 @@
 # The base is padded to a multiple of 4 bytes: the kernel looks for the next
 # archive's magic at a 4-byte boundary ("invalid magic" otherwise).
 
-KC_VM_GUEST_DIR=${KC_VM_GUEST_DIR:-$(dirname "${KC_VM_LIB:-$KC_TOP/tests/vm/vm.sh}")/guest}
+KC_VM_GUEST_DIR=${KC_VM_GUEST_DIR:-$KC_TOP/tests/vm/guest}
 # what guest_net_up (virtio_net), guest_disk_mount (virtio_blk, ext4 and the
 # crc32c its checksums ask the crypto API for) and tests (binfmt_misc) load
 KC_VM_BASE_MODULES=${KC_VM_BASE_MODULES:-"virtio_pci virtio_net virtio_blk ext4 crc32c_generic binfmt_misc"}

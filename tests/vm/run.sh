@@ -27,12 +27,13 @@ vm_result() {
 #   --timeout S       kill the guest after S seconds (default 120)
 #   --allow REGEX     kernel log lines matching REGEX are expected (an oops
 #                     test); also drops oops=panic from the command line
+#   --qemu ARGS       more QEMU arguments (split at blanks)
 #   --shell           interactive: console on this terminal, a shell after
 #                     the test (kc.shell), no timeout
 # Sets KC_VM_MS to the wall time of the run in milliseconds.
 vm_run() {
 	_vm_initrd="" _vm_out="" _vm_cpus=1 _vm_mem=512M _vm_disk="" _vm_net="" _vm_append="" _vm_tmo=120
-	_vm_allow="" _vm_shell=""
+	_vm_allow="" _vm_shell="" _vm_qemu=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--net) _vm_net=1 && shift && continue ;;
@@ -48,6 +49,7 @@ vm_run() {
 		--append) _vm_append="$_vm_append $2" ;;
 		--timeout) _vm_tmo=$2 ;;
 		--allow) _vm_allow=$2 ;;
+		--qemu) _vm_qemu="$_vm_qemu $2" ;;
 		*) vm_die "vm_run: unknown option $1" ;;
 		esac
 		shift 2
@@ -60,7 +62,9 @@ vm_run() {
 	_vm_cmdline="console=ttyS0 panic=-1 loglevel=5 rdinit=/init i8042.noaux i8042.nokbd$_vm_append"
 	[ -n "$_vm_allow" ] || _vm_cmdline="$_vm_cmdline oops=panic"
 	[ -n "$_vm_shell" ] && _vm_cmdline="$_vm_cmdline kc.shell"
-	set -- -nodefaults -no-user-config -machine pc,accel=tcg -smp "$_vm_cpus" -m "$_vm_mem" \
+	# RDRAND (which TCG emulates) lets the kernel seed its random pool at boot:
+	# without it the first getrandom() waits about 1 s for jitter entropy
+	set -- -nodefaults -no-user-config -machine pc,accel=tcg -cpu qemu64,+rdrand -smp "$_vm_cpus" -m "$_vm_mem" \
 		-bios /usr/share/qemu/qboot.rom -kernel "$KC_VM_VMLINUX" -initrd "$_vm_initrd" \
 		-append "$_vm_cmdline" -display none -no-reboot
 	if [ -n "$_vm_net" ]; then
@@ -69,6 +73,8 @@ vm_run() {
 		set -- "$@" -nic none
 	fi
 	[ -n "$_vm_disk" ] && set -- "$@" -drive "file=$_vm_disk,format=raw,if=virtio"
+	# shellcheck disable=SC2086 # ARGS are words
+	[ -n "$_vm_qemu" ] && set -- "$@" $_vm_qemu
 	rm -f "$_vm_out.console" "$_vm_out.results"
 	if [ -n "$_vm_shell" ]; then
 		qemu-system-x86_64 "$@" -serial mon:stdio -serial "file:$_vm_out.results"
