@@ -164,6 +164,14 @@ static struct ps_modinfo *ps_modinfo_read(const void *buf, size_t len, const cha
 	*why = "no name= in .modinfo";
 	if (!mi->name)
 		goto bad;
+	/* kcare-build kmod writes every tag; an empty one says "not known" */
+	char **tags[] = {&mi->id,	 &mi->level,   &mi->build_id,
+			 &mi->kernel_id, &mi->release, &mi->effective};
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (*tags[i] && !**tags[i]) {
+			free(*tags[i]);
+			*tags[i] = NULL;
+		}
 	goto out;
 bad:
 	ps_modinfo_free(mi);

@@ -193,8 +193,9 @@ static int ps_sidecar_parse(const char *path, struct ps_sidecar *sc, struct kc_e
 		return kc_err_set(err, -EINVAL, "'%s': level %lld is out of range", path,
 				  (long long)level);
 	sc->level = (uint32_t)level;
-	sc->build_id = ps_jstr(sc->doc, "build_id");
-	sc->kernel_id = ps_jstr(sc->doc, "kernel_id");
+	sc->build_id = ps_known(ps_jstr(sc->doc, "build_id")) ? ps_jstr(sc->doc, "build_id") : NULL;
+	sc->kernel_id =
+	    ps_known(ps_jstr(sc->doc, "kernel_id")) ? ps_jstr(sc->doc, "kernel_id") : NULL;
 	if (json_object_object_get_ex(sc->doc, "fixes", &fixes) &&
 	    !json_object_is_type(fixes, json_type_array))
 		return kc_err_set(err, -EINVAL, "'%s': fixes is not an array", path);

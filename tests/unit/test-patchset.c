@@ -671,6 +671,25 @@ static void test_patchset__kernel_tags(void **state)
 		free(mod);
 	}
 	assert_int_equal(kc_patchset_writer_meta(w)->npatches, 0);
+	/* an empty tag is one kcare-build kmod did not know: absent, not malformed */
+	{
+		static const char mi[] = "name=kcare_x_1\0kcare_id=x\0kcare_level=1\0"
+					 "kcare_build_id=ab\0kcare_kernel_id=\0kcare_release=\0"
+					 "kcare_effective=";
+		static const char nobid[] = "name=kcare_y_1\0kcare_id=y\0kcare_level=1\0"
+					    "kcare_build_id=";
+
+		make_module_raw(mi, sizeof(mi), &mod, &len);
+		if (kc_patchset_writer_add(w, "m.ko", mod, len, NULL, &err) < 0)
+			fail_msg("empty tags: %s", err.msg);
+		assert_null(kc_patchset_writer_meta(w)->patches[0].kernel_id);
+		assert_null(kc_patchset_writer_meta(w)->patches[0].release);
+		free(mod);
+		make_module_raw(nobid, sizeof(nobid), &mod, &len);
+		assert_int_equal(kc_patchset_writer_add(w, "n.ko", mod, len, NULL, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "no kcare_build_id"));
+		free(mod);
+	}
 	kc_patchset_writer_free(w);
 	/* the module name of the contract */
 	assert_int_equal(kc_patchset_module_name("debian-6.1.0-57", 2, name, sizeof(name)), 0);
