@@ -213,7 +213,7 @@ static int target_symvers(struct kc_ktarget *t, struct kc_err *err)
 		return ret;
 	ret = kc_ksyms_parse_symvers(text, len, &t->exports, &t->modexports, err);
 	free(text);
-	return ret < 0 ? kc_err_prefix(err, "'%s': ", path) : 0;
+	return ret < 0 ? kc_err_prefix(err, "'%s'", path) : 0;
 }
 
 /* Index building: every .ko under lib/modules/ABI/kernel, its function symbols. */

@@ -103,7 +103,7 @@ static int kmod_read_fixes(struct kmod_ctx *c, struct kc_err *err)
 		ret = kc_kmod_fix_parse(text, len, f, err);
 		free(text);
 		if (ret < 0)
-			return kc_err_prefix(err, "'%s': ", o->sources[i]);
+			return kc_err_prefix(err, "'%s'", o->sources[i]);
 		if (!(f->path = strdup(o->sources[i])) ||
 		    (!f->name && !(f->name = strndup(base, bl - 2))) ||
 		    kmod_dupfield(&f->description, o->description) < 0 ||
@@ -342,103 +342,6 @@ static int kmod_resolve_func(struct kmod_ctx *c, struct kc_kmod_fix *f, const ch
 	return 0;
 }
 
-/* Stage 1: each fix compiled alone; its global functions are what it replaces. */
-static int kmod_probe(struct kmod_ctx *c, struct kc_err *err)
-{
-	char *kbuild = NULL, *targets[64];
-	char names[64][32];
-	FILE *k;
-	size_t klen = 0;
-	int ret;
-
-	if (c->nfixes > 62)
-		return kc_err_set(err, -E2BIG, "at most 62 fix sources");
-	k = open_memstream(&kbuild, &klen);
-	if (!k)
-		return kc_err_set(err, -ENOMEM, "out of memory");
-	fputs("obj-m := kcare_probe.o\nkcare_probe-y :=", k);
-	for (size_t i = 0; i < c->nfixes; i++) {
-		char src[PATH_MAX + 32];
-
-		snprintf(names[i], sizeof(names[i]), "fix%zu.o", i + 1);
-		targets[i] = names[i];
-		fprintf(k, " %s", names[i]);
-		snprintf(src, sizeof(src), "%s/fix%zu.c", c->work, i + 1);
-		if ((ret = kmod_copy(c->fixes[i].path, src, err)) < 0) {
-			fclose(k);
-			free(kbuild);
-			return ret;
-		}
-	}
-	fputc('\n', k);
-	fclose(k);
-	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
-		     : kc_err_set(err, -ENOMEM, "out of memory");
-	free(kbuild);
-	if (ret < 0 || (ret = kmod_make(c, "compiling the fixes", targets, c->nfixes, err)) < 0)
-		return ret;
-	for (size_t i = 0; i < c->nfixes; i++) {
-		char obj[PATH_MAX + 32], **funcs;
-		size_t n;
-
-		snprintf(obj, sizeof(obj), "%s/fix%zu.o", c->work, i + 1);
-		if ((ret = kmod_defined_funcs(obj, &funcs, &n, err)) < 0)
-			return ret;
-		if (!n)
-			ret = kc_err_set(err, -ENOENT,
-					 "'%s' defines no function that is not static: nothing to "
-					 "replace",
-					 c->fixes[i].path);
-		for (size_t j = 0; j < n && ret == 0; j++)
-			ret = kmod_resolve_func(c, &c->fixes[i], funcs[j], err);
-		kc_klp_names_free(funcs, n);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/* Stage 2: the module itself. */
-static int kmod_build_module(struct kmod_ctx *c, struct kc_err *err)
-{
-	struct kc_kmod_gen g = {
-	    .module = c->module,
-	    .id = c->o->id,
-	    .level = c->o->level,
-	    .build_id = c->t->image->build_id,
-	    .kernel_id = c->t->image->kernel_id,
-	    .release = c->t->image->release,
-	    .effective = c->o->effective,
-	    .fixes = c->fixes,
-	    .nfixes = c->nfixes,
-	};
-	char src[PATH_MAX + 64], dst[PATH_MAX + 64], *kbuild = NULL, *modules[] = {"modules"};
-	size_t klen = 0;
-	int sw = 0, ret;
-	FILE *k;
-
-	snprintf(src, sizeof(src), "%s/kcare-main.c", kmod_datadir());
-	snprintf(dst, sizeof(dst), "%s/kcare-main.c", c->work);
-	if ((ret = kmod_copy(src, dst, err)) < 0 || (ret = kc_kmod_gen_write(c->work, &g, err)) < 0)
-		return ret;
-	for (size_t i = 0; i < c->nfixes; i++)
-		sw |= c->fixes[i].sw != NULL;
-	k = open_memstream(&kbuild, &klen);
-	if (!k)
-		return kc_err_set(err, -ENOMEM, "out of memory");
-	fprintf(k, "obj-m := %s.o\n%s-y := kcare-main.o", c->module, c->module);
-	for (size_t i = 0; i < c->nfixes; i++)
-		fprintf(k, " fix%zu.o", i + 1);
-	fprintf(k, "%s\nccflags-y += -I$(src)\n", sw ? " kcare-sw.o" : "");
-	fclose(k);
-	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
-		     : kc_err_set(err, -ENOMEM, "out of memory");
-	free(kbuild);
-	if (ret < 0)
-		return ret;
-	return kmod_make(c, "building the module", modules, 1, err);
-}
-
 static int kmod_add_ref(struct kmod_ctx *c, const char *sym, const char *obj, const char *name,
 			unsigned long pos, struct kc_err *err)
 {
@@ -506,20 +409,28 @@ static int kmod_ref_unexported(struct kmod_ctx *c, const char *name, struct kc_e
 	return ret;
 }
 
-/* Stage 3: references nobody exports become klp relocations. */
-static int kmod_klp(struct kmod_ctx *c, const char *ko, struct kc_err *err)
+/*
+ * The klp reference of each undefined symbol of @path that nobody
+ * exports; run on each fix object first (an ambiguous or unknown name is
+ * refused before the module is built) and then on the module (the
+ * switches' placeholders). A symbol already resolved is skipped.
+ */
+static int kmod_resolve_refs(struct kmod_ctx *c, const char *path, struct kc_err *err)
 {
-	struct kc_klp_stats st;
 	char **undef;
 	size_t n;
 	int ret;
 
-	if ((ret = kc_klp_undefined(ko, &undef, &n, err)) < 0)
+	if ((ret = kc_klp_undefined(path, &undef, &n, err)) < 0)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct kc_ksym_match m;
-		size_t f, k;
+		size_t f, k, r;
 
+		for (r = 0; r < c->nrefs && strcmp(c->refs[r].sym, undef[i]); r++)
+			;
+		if (r < c->nrefs)
+			continue;
 		if (sscanf(undef[i], "__kcare_orig_%zu_%zu", &f, &k) == 2 && f < c->nfixes &&
 		    k < c->fixes[f].nfuncs) {
 			const struct kc_kmod_func *fn = &c->fixes[f].funcs[k];
@@ -533,7 +444,121 @@ static int kmod_klp(struct kmod_ctx *c, const char *ko, struct kc_err *err)
 		ret = kmod_ref_unexported(c, undef[i], err);
 	}
 	kc_klp_names_free(undef, n);
-	if (ret < 0 || (ret = kc_klp_convert(ko, c->refs, c->nrefs, &st, err)) < 0)
+	return ret;
+}
+
+/* Stage 1: each fix compiled alone; its global functions are what it replaces. */
+static int kmod_probe(struct kmod_ctx *c, struct kc_err *err)
+{
+	char *kbuild = NULL, *targets[64];
+	char names[64][32];
+	FILE *k;
+	size_t klen = 0;
+	int ret;
+
+	if (c->nfixes > 62)
+		return kc_err_set(err, -E2BIG, "at most 62 fix sources");
+	k = open_memstream(&kbuild, &klen);
+	if (!k)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	fputs("obj-m := kcare_probe.o\nkcare_probe-y :=", k);
+	for (size_t i = 0; i < c->nfixes; i++) {
+		char src[PATH_MAX + 32];
+
+		snprintf(names[i], sizeof(names[i]), "fix%zu.o", i + 1);
+		targets[i] = names[i];
+		fprintf(k, " %s", names[i]);
+		snprintf(src, sizeof(src), "%s/fix%zu.c", c->work, i + 1);
+		if ((ret = kmod_copy(c->fixes[i].path, src, err)) < 0) {
+			fclose(k);
+			free(kbuild);
+			return ret;
+		}
+	}
+	fputc('\n', k);
+	fclose(k);
+	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
+		     : kc_err_set(err, -ENOMEM, "out of memory");
+	free(kbuild);
+	if (ret < 0 || (ret = kmod_make(c, "compiling the fixes", targets, c->nfixes, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < c->nfixes; i++) {
+		char obj[PATH_MAX + 32], **funcs;
+		size_t n;
+
+		snprintf(obj, sizeof(obj), "%s/fix%zu.o", c->work, i + 1);
+		if ((ret = kmod_defined_funcs(obj, &funcs, &n, err)) < 0)
+			return ret;
+		if (!n)
+			ret = kc_err_set(err, -ENOENT,
+					 "'%s' defines no function that is not static: nothing to "
+					 "replace",
+					 c->fixes[i].path);
+		for (size_t j = 0; j < n && ret == 0; j++)
+			ret = kmod_resolve_func(c, &c->fixes[i], funcs[j], err);
+		kc_klp_names_free(funcs, n);
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < c->nfixes; i++) {
+		char obj[PATH_MAX + 32];
+
+		snprintf(obj, sizeof(obj), "%s/fix%zu.o", c->work, i + 1);
+		if ((ret = kmod_resolve_refs(c, obj, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Stage 2: the module itself. */
+static int kmod_build_module(struct kmod_ctx *c, struct kc_err *err)
+{
+	struct kc_kmod_gen g = {
+	    .module = c->module,
+	    .id = c->o->id,
+	    .level = c->o->level,
+	    .build_id = c->t->image->build_id,
+	    .kernel_id = c->t->image->kernel_id,
+	    .release = c->t->image->release,
+	    .effective = c->o->effective,
+	    .fixes = c->fixes,
+	    .nfixes = c->nfixes,
+	};
+	char src[PATH_MAX + 64], dst[PATH_MAX + 64], *kbuild = NULL, *modules[] = {"modules"};
+	size_t klen = 0;
+	int sw = 0, ret;
+	FILE *k;
+
+	snprintf(src, sizeof(src), "%s/kcare-main.c", kmod_datadir());
+	snprintf(dst, sizeof(dst), "%s/kcare-main.c", c->work);
+	if ((ret = kmod_copy(src, dst, err)) < 0 || (ret = kc_kmod_gen_write(c->work, &g, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < c->nfixes; i++)
+		sw |= c->fixes[i].sw != NULL;
+	k = open_memstream(&kbuild, &klen);
+	if (!k)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	fprintf(k, "obj-m := %s.o\n%s-y := kcare-main.o", c->module, c->module);
+	for (size_t i = 0; i < c->nfixes; i++)
+		fprintf(k, " fix%zu.o", i + 1);
+	fprintf(k, "%s\nccflags-y += -I$(src)\n", sw ? " kcare-sw.o" : "");
+	fclose(k);
+	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
+		     : kc_err_set(err, -ENOMEM, "out of memory");
+	free(kbuild);
+	if (ret < 0)
+		return ret;
+	return kmod_make(c, "building the module", modules, 1, err);
+}
+
+/* Stage 3: references nobody exports become klp relocations. */
+static int kmod_klp(struct kmod_ctx *c, const char *ko, struct kc_err *err)
+{
+	struct kc_klp_stats st;
+	int ret;
+
+	if ((ret = kmod_resolve_refs(c, ko, err)) < 0 ||
+	    (ret = kc_klp_convert(ko, c->refs, c->nrefs, &st, err)) < 0)
 		return ret;
 	c->res->nklp_syms = st.nsyms;
 	c->res->nklp_relas = st.nrelas;

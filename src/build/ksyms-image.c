@@ -205,7 +205,7 @@ static int kimage_read_kallsyms(struct kc_kimage *k, struct kc_err *err)
 		return kc_err_set(err, -errno, "cannot map '%s'", k->path);
 	ret = kc_kallsyms_decode(map, rodata.sh_size, text, &k->syms, err);
 	munmap(map, rodata.sh_size);
-	return ret < 0 ? kc_err_prefix(err, "'%s': ", k->path) : 0;
+	return ret < 0 ? kc_err_prefix(err, "'%s'", k->path) : 0;
 }
 
 static int kimage_read_banner(struct kc_kimage *k, struct kc_err *err)
