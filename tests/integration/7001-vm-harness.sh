@@ -75,13 +75,12 @@ for cpus in 1 2; do
 	step "boot $boot: $cpus vCPU"
 	vm_run --cpus "$cpus" --initrd "$T/initrd" --out "$T/boot$boot" --disk "$T/disk" --net --timeout 120 \
 		--append "kc.boot=$boot kc.token=$token kc.port=$port" || fail "boot $boot ($cpus vCPU) failed"
-	for c in insmod transition patched restored disk boot-module host-program; do
-		grep -q "^KC-RESULT ok $c\$" "$T/boot$boot.results" || fail "boot $boot: no result 'ok $c'"
-	done
+	vm_expect_ok "$T/boot$boot" insmod transition patched restored disk boot-module host-program ||
+		fail "boot $boot: checks missing"
 	echo "# $cpus vCPU: whole run $KC_VM_MS ms, guest booted in $(vm_result "$T/boot$boot" boot_ms) ms," \
 		"transition $(vm_result "$T/boot$boot" transition_ms) ms, unpatch $(vm_result "$T/boot$boot" unpatch_ms) ms"
 done
-grep -q '^KC-RESULT ok http-body$' "$T/boot2.results" || fail "the guest did not fetch the host's file"
+vm_expect_ok "$T/boot2" net wget http-body disk-kept || fail "the guest did not fetch the host's file or lost its disk"
 grep -q 'GET /hello.txt' "$T/http.log" || fail "the HTTP server saw no request"
 
 # vm_fails NAME TIMEOUT GUEST-SCRIPT MESSAGE...: vm_run must fail and say each MESSAGE

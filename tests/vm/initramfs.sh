@@ -146,7 +146,8 @@ vm_initramfs() {
 	_vm_out=$1
 	shift
 	[ -n "$_vm_out" ] || vm_die "vm_initramfs: no output file"
-	_vm_s=$(mktemp -d "${TMPDIR:-/tmp}/kc-vm-stage.XXXXXX") || vm_die "cannot create a staging dir"
+	# in the test's own temp dir when there is one: its exit trap cleans up
+	_vm_s=$(mktemp -d "${T:-${TMPDIR:-/tmp}}/kc-vm-stage.XXXXXX") || vm_die "cannot create a staging dir"
 	_vm_boot=""
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || vm_die "vm_initramfs: $1 needs an argument"

@@ -13,6 +13,20 @@ vm_result() {
 	sed -n "s/^KC-RESULT $2 //p" "$1.results" 2>/dev/null | tr -d '\r' | tail -1
 }
 
+# vm_expect_ok PREFIX NAME...: the guest reported "ok NAME" for every NAME
+# (a guest script that stopped early reports none); prints the missing ones
+vm_expect_ok() {
+	_vm_p=$1
+	shift
+	_vm_miss=""
+	for _vm_c; do
+		grep -q "^KC-RESULT ok $_vm_c\$" "$_vm_p.results" 2>/dev/null || _vm_miss="$_vm_miss $_vm_c"
+	done
+	[ -z "$_vm_miss" ] && return 0
+	echo "$(basename "$_vm_p"): no 'ok' result for:$_vm_miss" >&2
+	return 1
+}
+
 # vm_run [OPTION]...: boots the guest, waits for it (bounded) and returns 0
 # only if the guest printed "KC-DONE 0", reported no not_ok and the kernel
 # logged nothing matching KC_VM_BAD; else prints why on stderr and returns 1.
