@@ -81,6 +81,7 @@ for cpus in 1 2; do
 		"transition $(vm_result "$T/boot$boot" transition_ms) ms, unpatch $(vm_result "$T/boot$boot" unpatch_ms) ms"
 done
 vm_expect_ok "$T/boot2" net wget http-body disk-kept || fail "the guest did not fetch the host's file or lost its disk"
+[ "$(vm_disk_cat "$T/disk" /token)" = "$token" ] || fail "the disk image does not hold what the guest wrote"
 grep -q 'GET /hello.txt' "$T/http.log" || fail "the HTTP server saw no request"
 
 # vm_fails NAME TIMEOUT GUEST-SCRIPT MESSAGE...: vm_run must fail and say each MESSAGE

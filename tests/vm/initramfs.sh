@@ -196,3 +196,9 @@ vm_disk_new() {
 		mke2fs -q -F -t ext4 -L kc-disk "$1" || vm_die "mke2fs failed on $1"
 	fi
 }
+
+# vm_disk_cat FILE PATH: the file PATH inside the ext4 image FILE, on stdout
+# (the state a guest left on its disk, read on the host without mounting)
+vm_disk_cat() {
+	debugfs -R "cat $2" "$1" 2>/dev/null
+}

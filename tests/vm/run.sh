@@ -5,8 +5,10 @@
 # Kernel messages go to PREFIX.console (serial 0), result lines to
 # PREFIX.results (serial 1): files, because a slow pipe throttles the guest.
 
-# kernel log lines that fail a run unless the test allows them (--allow)
-KC_VM_BAD='BUG:|Oops|general protection fault|WARNING:|Call Trace|Kernel panic|kernel BUG at|blocked for more than|rcu_.*stall|UBSAN:|KASAN:'
+# kernel log lines that fail a run unless the test allows them (--allow);
+# only after a printk timestamp, so that the test's own output on the same
+# console (a grep for "Oops", say) does not count
+KC_VM_BAD='\[ *[0-9]+\.[0-9]+\] .*(BUG:|Oops|general protection fault|WARNING:|Call Trace|Kernel panic|kernel BUG at|blocked for more than|rcu_.*stall|UBSAN:|KASAN:)'
 
 # vm_result PREFIX KEY: the value of the last "KC-RESULT KEY ..." line
 vm_result() {
