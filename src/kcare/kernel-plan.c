@@ -66,7 +66,9 @@ static int entry_from(const struct kc_agent *a, json_object *o, struct kc_kernel
 		      struct kc_err *err)
 {
 	const char *ps = jstr(o, "patchset"), *bid = jstr(o, "build_id");
-	const char *kid = jstr(o, "kernel_id"), *mod = jstr(o, "id"), *sha = jstr(o, "sha256");
+	const char *kid = jstr(o, "kernel_id"), *sha = jstr(o, "sha256");
+	/* "id" is the series; "module" the module's name (older servers: "id" was the module) */
+	const char *mod = jstr(o, "module") ? jstr(o, "module") : jstr(o, "id");
 	int64_t level, released;
 
 	memset(e, 0, sizeof(*e));

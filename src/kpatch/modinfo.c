@@ -63,6 +63,9 @@ static int take(struct kc_modinfo *mi, const char *s, size_t len, struct kc_err 
 		mi->livepatch = vlen == 1 && (v[0] == 'Y' || v[0] == 'y');
 		return 0;
 	}
+	/* kcare-build kmod writes every tag, empty when it does not know the value */
+	if (KEY("kcare_level") && vlen == 0)
+		return 0;
 	if (KEY("kcare_level")) {
 		char *end;
 		unsigned long l;

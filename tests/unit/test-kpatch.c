@@ -423,6 +423,12 @@ static void test_kpatch__modinfo(void **state)
 	assert_int_equal(kc_kpatch_modinfo_parse(buf, len, &mi, &err), 0);
 	assert_int_equal(kc_kpatch_modinfo_check(&mi, &id, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "livepatch=Y"));
+	/* an empty tag is an absent one */
+	len = make_ko(INFO("name=kcare_x_1\0kcare_level=\0kcare_build_id="), buf, sizeof(buf),
+		      ET_REL);
+	assert_int_equal(kc_kpatch_modinfo_parse(buf, len, &mi, &err), 0);
+	assert_int_equal(mi.kcare_level, 0);
+	assert_string_equal(mi.kcare_build_id, "");
 	/* malformed */
 	len = make_ko(INFO("name=kcare_x_1\0kcare_level=0"), buf, sizeof(buf), ET_REL);
 	assert_int_equal(kc_kpatch_modinfo_parse(buf, len, &mi, &err), -EBADMSG);
