@@ -146,8 +146,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (kc_ep_open(data, db, 0, &ep, &err) < 0 || kc_ep_publish(ep, &err) < 0 ||
-	    kc_http_start(ep, &o, &h, &err) < 0) {
+	if (kc_ep_open(data, db, 0, &ep, &err) < 0 || kc_ep_servers_refresh(ep, &err) < 0 ||
+	    kc_ep_publish(ep, &err) < 0 || kc_http_start(ep, &o, &h, &err) < 0) {
 		fprintf(stderr, "eportal: %s\n", err.msg);
 		kc_ep_close(ep);
 		return KC_EXIT_ERROR;

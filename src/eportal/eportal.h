@@ -155,6 +155,7 @@ struct kc_ep_server {
 	char ip[64];
 	char kernel_id[129];
 	int64_t patch_level;
+	int64_t latest_level; /* highest kernel level the feed has for the kernel, -1 none */
 	char effective_version[KC_EP_NOTE_MAX + 1];
 	char distro[KC_EP_NOTE_MAX + 1];
 	int64_t uptime;
@@ -163,6 +164,12 @@ struct kc_ep_server {
 	int64_t registered, last_seen;
 	char tags[KC_EP_MAX_TAGS * 33]; /* comma list */
 };
+
+/*
+ * Recomputes every server's latest_level and is_updated in one transaction
+ * (the daemon does at start: a database an older eportal filled).
+ */
+int kc_ep_servers_refresh(struct kc_ep *ep, struct kc_err *err);
 
 /* Checks reported values (lengths, characters). -EINVAL. */
 int kc_ep_checkin_validate(const struct kc_ep_checkin *c, struct kc_err *err);

@@ -72,6 +72,8 @@ static const char *const migrations[] = {
     "INSERT INTO feeds (name, created) VALUES ('main', 0);",
     /* 2: mirroring: where a patchset came from (NULL: deployed from an archive) */
     "ALTER TABLE patchsets ADD COLUMN origin TEXT;",
+    /* 3: the highest kernel patch level a server's feed has for its kernel (-1: none) */
+    "ALTER TABLE servers ADD COLUMN latest_level BIGINT NOT NULL DEFAULT -1;",
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))

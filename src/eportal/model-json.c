@@ -57,6 +57,7 @@ struct json_object *kc_ep_server_json(const void *record)
 	add_int(o, "uptime", s->uptime);
 	add_str(o, "agent_version", s->agent_version);
 	add_bool(o, "is_updated", s->is_updated);
+	json_object_object_add(o, "latest_level", json_object_new_int64(s->latest_level));
 	add_int(o, "registered", s->registered);
 	add_int(o, "last_seen", s->last_seen);
 	json_object_object_add(o, "tags", split_list(s->tags));

@@ -99,28 +99,35 @@ static void key_view_row(struct kc_db_stmt *st, void *rec)
 }
 
 /*
- * Recomputes is_updated of the servers of key @k (only server row @id
- * when not 0): a server is updated when its patch level is at least the
- * highest level of the kernel patches its feed serves for its kernel (the
- * kernel id it reports, sha1 of /proc/version or the build-id, either
- * case), counting only patchsets released up to the key's sticky date.
- * A server that reports no kernel, or whose key gives no kernel patches,
- * is updated.
+ * Recomputes latest_level and is_updated of the servers of key @k (only
+ * server row @id when not 0): latest_level is the highest level of the
+ * kernel patches its feed serves for its kernel (the kernel id it reports,
+ * sha1 of /proc/version or the build-id, either case), counting only
+ * patchsets released up to the key's sticky date, -1 when there is none,
+ * the server reports no kernel or its key gives no kernel patches; a
+ * server is updated when its patch level is at least that.
  */
 static int update_key(struct kc_ep *ep, const struct key_view *k, int64_t id, struct kc_err *err)
 {
 	int64_t r =
 	    kc_db_run(ep->db, err,
-		      "UPDATE servers SET is_updated = CASE WHEN kernel_id = '' OR ? = 0 THEN 1"
-		      " WHEN patch_level >= COALESCE((SELECT MAX(p.level) FROM patches p"
+		      "UPDATE servers SET latest_level = CASE WHEN kernel_id = '' OR ? = 0 THEN -1"
+		      " ELSE COALESCE((SELECT MAX(p.level) FROM patches p"
 		      "  JOIN patchsets ps ON ps.id = p.patchset_id"
 		      "  JOIN feed_patchsets fp ON fp.patchset_id = ps.id AND fp.state = 'enabled'"
 		      "  WHERE fp.feed_id = ? AND ps.product = 'kernel' AND ps.released < ?"
 		      "  AND (p.kernel_id = LOWER(servers.kernel_id) OR p.build_id = "
 		      "LOWER(servers.kernel_id))),"
-		      " -1) THEN 1 ELSE 0 END WHERE key_id = ? AND (? = 0 OR id = ?)",
+		      " -1) END WHERE key_id = ? AND (? = 0 OR id = ?)",
 		      "iiiiii", (int64_t)key_has_kernel(k->products), k->feed_id,
 		      sticky_cutoff(k->sticky), k->id, id, id);
+
+	if (r >= 0)
+		r = kc_db_run(
+		    ep->db, err,
+		    "UPDATE servers SET is_updated = CASE WHEN patch_level >= latest_level"
+		    " THEN 1 ELSE 0 END WHERE key_id = ? AND (? = 0 OR id = ?)",
+		    "iii", k->id, id, id);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -143,6 +150,16 @@ static int update_state(struct kc_ep *ep, int64_t id, struct kc_err *err)
 		r = update_key(ep, k, id, err);
 	free(k);
 	return r;
+}
+
+int kc_ep_servers_refresh(struct kc_ep *ep, struct kc_err *err)
+{
+	int r = kc_db_begin(ep->db, 1, err);
+
+	if (r < 0)
+		return r;
+	r = kc_ep_servers_reassess(ep, err);
+	return kc_ep_txn_end(ep->db, r, err);
 }
 
 int kc_ep_servers_reassess(struct kc_ep *ep, struct kc_err *err)
@@ -180,7 +197,8 @@ static int set_tags(struct kc_ep *ep, int64_t id, const struct kc_ep_checkin *c,
 	"SELECT s.server_id, k.key, f.name, k.products, k.sticky, s.hostname, s.ip,"               \
 	" s.kernel_id, s.patch_level, s.effective_version, s.distro, s.uptime,"                    \
 	" s.agent_version, s.is_updated, s.registered, s.last_seen,"                               \
-	" (SELECT @STRAGG@(t.tag, ',') FROM server_tags t WHERE t.server_id = s.id)"               \
+	" (SELECT @STRAGG@(t.tag, ',') FROM server_tags t WHERE t.server_id = s.id),"              \
+	" s.latest_level"                                                                          \
 	" FROM servers s JOIN keys k ON k.id = s.key_id JOIN feeds f ON f.id = k.feed_id"
 
 static void server_row(struct kc_db_stmt *st, void *rec)
@@ -204,6 +222,7 @@ static void server_row(struct kc_db_stmt *st, void *rec)
 	s->registered = kc_db_col_int(st, 14);
 	s->last_seen = kc_db_col_int(st, 15);
 	KC_EP_COL(st, 16, s->tags);
+	s->latest_level = kc_db_col_int(st, 17);
 }
 
 static int server_read(struct kc_ep *ep, const char *server_id, struct kc_ep_server *out,

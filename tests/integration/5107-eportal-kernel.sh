@@ -166,9 +166,9 @@ SO=$(jget .server_id)
 server "$SA" ".kernel_id == \"$KA\" and .patch_level == 1 and .effective_version == \"6.1.0-58-amd64\" and .is_updated == true"
 epc server list >"$T/list" || fail "server list"
 cat "$T/list"
-head -1 "$T/list" | grep -q "KERNEL ID.*LEVEL.*EFFECTIVE.*UPDATED" || fail "server list header"
-grep -Eq "^$SA +ka .* $KA +1 +6\.1\.0-58-amd64 +yes " "$T/list" || fail "server list row of ka"
-grep -Eq "^$SB +kb .* -1 +- +no " "$T/list" || fail "server list row of kb"
+head -1 "$T/list" | grep -q "KERNEL ID.*LEVEL.*LATEST.*EFFECTIVE.*UPDATED" || fail "server list header"
+grep -Eq "^$SA +ka .* $KA +1 +1 +6\.1\.0-58-amd64 +yes " "$T/list" || fail "server list row of ka"
+grep -Eq "^$SB +kb .* -1 +1 +- +no " "$T/list" || fail "server list row of kb"
 [ "$(epc server list --json | jq -r --arg s "$SB" '.[] | select(.server_id == $s) | .is_updated')" = false ] ||
 	fail "server list --json"
 checkin "$SB" "\"patch_level\":1,\"effective_version\":\"6.1.0-58-amd64\""
@@ -177,11 +177,11 @@ checkin "$SB" "\"patch_level\":1,\"effective_version\":\"6.1.0-58-amd64\""
 step "level 2 deployed: is_updated flips without waiting for a check-in"
 epc kcare deploy "$T/K2.tar.bz2" >/dev/null || fail "deploy level 2"
 [ "$(levels main)" = "A1 A2 B1 B2 " ] || fail "feed main after level 2: $(levels main)"
-server "$SA" '.is_updated == false and .patch_level == 1'
-server "$SO" '.is_updated == true'
+server "$SA" '.is_updated == false and .patch_level == 1 and .latest_level == 2'
+server "$SO" '.is_updated == true and .latest_level == -1'
 req GET '/admin/api/v1/servers?is_updated=false' '' -H "X-Api-Key: $TOKEN"
 [ "$(jget '[.servers[].hostname] | sort | join(",")')" = ka,kb ] || fail "is_updated=false: $(cat "$T/body")"
-epc server list | grep -Eq "^$SA +ka .* +1 +6\.1\.0-58-amd64 +no " || fail "server list after level 2"
+epc server list | grep -Eq "^$SA +ka .* +1 +2 +6\.1\.0-58-amd64 +no " || fail "server list after level 2"
 checkin "$SA" "\"patch_level\":2,\"effective_version\":\"6.1.0-59-amd64\""
 [ "$(jget .is_updated)" = true ] || fail "kernel A at level 2 is not updated"
 server "$SA" '.patch_level == 2 and .effective_version == "6.1.0-59-amd64"'
@@ -196,6 +196,7 @@ expect_status 201 "register sticky"
 [ "$(jget .is_updated)" = true ] || fail "sticky host at level 1 is not updated"
 [ "$(jget .sticky)" = 2026-01-20 ] || fail "sticky date: $(cat "$T/body")"
 SS=$(jget .server_id)
+server "$SS" '.latest_level == 1'
 epc key change "$KEYS" --sticky 2099-12-31 >/dev/null || fail "key change --sticky"
 server "$SS" '.is_updated == false'
 

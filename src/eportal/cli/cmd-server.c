@@ -111,13 +111,14 @@ int cmd_list_servers(int argc, char **argv)
 	if (r == 0 && json) {
 		cli_print_records(s, n, sizeof(*s), kc_ep_server_json);
 	} else if (r == 0) {
-		printf("%-32s %-24s %-15s %-10s %-40s %5s %-20s %-7s %s\n", "SERVER", "HOSTNAME",
-		       "IP", "FEED", "KERNEL ID", "LEVEL", "EFFECTIVE", "UPDATED", "LAST SEEN");
+		printf("%-32s %-24s %-15s %-10s %-40s %5s %6s %-20s %-7s %s\n", "SERVER",
+		       "HOSTNAME", "IP", "FEED", "KERNEL ID", "LEVEL", "LATEST", "EFFECTIVE",
+		       "UPDATED", "LAST SEEN");
 		for (size_t i = 0; i < n; i++)
-			printf("%-32s %-24s %-15s %-10s %-40s %5lld %-20s %-7s %s\n",
+			printf("%-32s %-24s %-15s %-10s %-40s %5lld %6lld %-20s %-7s %s\n",
 			       s[i].server_id, s[i].hostname, s[i].ip, s[i].feed,
 			       s[i].kernel_id[0] ? s[i].kernel_id : "-",
-			       (long long)s[i].patch_level,
+			       (long long)s[i].patch_level, (long long)s[i].latest_level,
 			       s[i].effective_version[0] ? s[i].effective_version : "-",
 			       s[i].is_updated ? "yes" : "no", cli_time(s[i].last_seen, t));
 	}
