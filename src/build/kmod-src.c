@@ -188,7 +188,7 @@ int kc_kmod_fix_parse(const char *text, size_t len, struct kc_kmod_fix *f, struc
 		size_t l = (nl ? (size_t)(nl - text) : len) - off;
 		char line[SRC_LINE_MAX], *s;
 		const char *raw = text + off;
-		size_t lead = 0, keylen;
+		size_t lead = 0, keylen, from;
 
 		off += l + 1;
 		while (lead < l && isspace((unsigned char)raw[lead]))
@@ -207,8 +207,10 @@ int kc_kmod_fix_parse(const char *text, size_t len, struct kc_kmod_fix *f, struc
 		line[l] = 0;
 		if (memchr(line, 0, l))
 			return kc_err_set(err, -EINVAL, "NUL byte in the header");
-		if (in_block && strstr(line + lead + (strncmp(line + lead, "/*", 2) ? 0 : 2), "*/"))
-			in_block = 2; /* this line closes the block */
+		/* does this line close the block? (the opening slash-star does not count) */
+		from = lead + (l - lead >= 2 && raw[lead] == '/' && raw[lead + 1] == '*' ? 2 : 0);
+		if (in_block && strstr(line + from, "*/"))
+			in_block = 2;
 		s = src_strip(line);
 		keylen = strspn(s, "abcdefghijklmnopqrstuvwxyz-");
 		if (keylen && s[keylen] == ':') {

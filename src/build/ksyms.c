@@ -304,7 +304,7 @@ int kc_ksyms_parse_symvers(const char *text, size_t len, struct kc_ksyms *vmlinu
 	if (ret == -ENOMEM)
 		return kc_err_set(err, ret, "out of memory");
 	if (ret < 0)
-		return kc_err_set(err, -EINVAL, "Module.symvers: bad line %zu", a.line + 1);
+		return kc_err_set(err, -EINVAL, "Module.symvers: bad line %zu", a.line);
 	if ((vmlinux && kc_ksyms_sort(vmlinux) < 0) || (modules && kc_ksyms_sort(modules) < 0))
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	return 0;
@@ -343,7 +343,7 @@ int kc_ksyms_parse_map(const char *text, size_t len, struct kc_ksyms *t, struct 
 	if (ret == -ENOMEM)
 		return kc_err_set(err, ret, "out of memory");
 	if (ret < 0)
-		return kc_err_set(err, -EINVAL, "symbol map: bad line %zu", a.line + 1);
+		return kc_err_set(err, -EINVAL, "symbol map: bad line %zu", a.line);
 	if (kc_ksyms_sort(t) < 0)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	return 0;
