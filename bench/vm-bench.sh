@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Figures of the VM harness (tests/vm): how long a kernel live patch test
 # takes under QEMU's software emulation. Builds the harness's sample
-# livepatch (tests/vm/samples/cmdline), then boots Debian's kernel BENCH_RUNS
+# livepatch (tests/vm/samples/livepatch), then boots Debian's kernel BENCH_RUNS
 # times (default 3) with 1 and with 2 vCPUs: whole run, guest boot,
 # transition after insmod, unpatch; medians. Also the cost of putting the
 # agent's programs and their libraries into the initramfs. Prints a table;
@@ -28,14 +28,14 @@ vm_kernel_prepare
 echo "## VM harness: Debian kernel $KC_VM_ABI under QEMU (TCG), $RUNS runs per row, medians"
 echo "# kernel prepared (cached after the first time) in $(($(now_ms) - t0)) ms"
 
-cp -r "$KC_TOP/tests/vm/samples/cmdline" "$T/mod" || fail "cannot copy the sample"
+cp -r "$KC_TOP/tests/vm/samples/livepatch" "$T/mod" || fail "cannot copy the sample"
 t0=$(now_ms)
 make -C "$KC_VM_HEADERS" M="$T/mod" modules >"$T/mod.log" 2>&1 || fail "the sample module does not build"
-echo "# sample livepatch module: built in $(($(now_ms) - t0)) ms, $(stat -c %s "$T/mod/kc_vm_cmdline.ko") bytes"
+echo "# sample livepatch module: built in $(($(now_ms) - t0)) ms, $(stat -c %s "$T/mod/kc_vm_sample.ko") bytes"
 
 echo '. /root/guest-check.sh' >"$T/test.sh"
-vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_cmdline.ko:/root/kc_vm_cmdline.ko" \
-	--file "$KC_TOP/tests/vm/samples/cmdline/guest-check.sh:/root/guest-check.sh"
+vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_sample.ko:/root/kc_vm_sample.ko" \
+	--file "$KC_TOP/tests/vm/samples/livepatch/guest-check.sh:/root/guest-check.sh"
 echo "# initramfs: base $(stat -c %s "$KC_VM_BASE") bytes (gzip), with the test $(stat -c %s "$T/initrd") bytes"
 
 # row LABEL CPUS INITRD: RUNS boots, one line of medians

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The VM harness itself (tests/vm): Debian's kernel boots under QEMU with 1
 # and with 2 vCPUs; a livepatch module built here with kbuild against the
-# installed headers (tests/vm/samples/cmdline) changes /proc/cmdline, and
-# disabling plus rmmod bring the original back; the guest fetches a file from
+# installed headers (tests/vm/samples/livepatch) changes /proc/cmdline (vmlinux)
+# and binfmt_misc's status file (a module loaded after the patch), and
+# disabling plus rmmod bring the originals back; the guest fetches a file from
 # an HTTP server on the host's 127.0.0.1 and keeps a file on its disk image
 # from the first boot to the second; a guest that panics or hangs fails vm_run.
 # Prints boot and transition times.
@@ -17,7 +18,7 @@ step "kernel $KC_VM_ABI, build-id $KC_VM_BUILD_ID, kernel id $KC_VM_KERNEL_ID"
 grep -q ' t cmdline_proc_show$' "$KC_VM_SYSTEM_MAP" || fail "no cmdline_proc_show in $KC_VM_SYSTEM_MAP"
 
 step "livepatch sample module"
-cp -r "$KC_TOP/tests/vm/samples/cmdline" "$T/mod" || fail "cannot copy the sample"
+cp -r "$KC_TOP/tests/vm/samples/livepatch" "$T/mod" || fail "cannot copy the sample"
 t0=$(now_ms)
 make -C "$KC_VM_HEADERS" M="$T/mod" modules >"$T/mod.log" 2>&1 || {
 	tail -20 "$T/mod.log"
@@ -65,8 +66,8 @@ int main(int argc, char **argv)
 }
 C
 cc_prog "$T/kc-hello" "$T/hello.c" -lm
-vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_cmdline.ko:/root/kc_vm_cmdline.ko" \
-	--file "$KC_TOP/tests/vm/samples/cmdline/guest-check.sh:/root/guest-check.sh" --bin "$T/kc-hello" --module dummy
+vm_initramfs "$T/initrd" --test "$T/test.sh" --file "$T/mod/kc_vm_sample.ko:/root/kc_vm_sample.ko" \
+	--file "$KC_TOP/tests/vm/samples/livepatch/guest-check.sh:/root/guest-check.sh" --bin "$T/kc-hello" --module dummy
 vm_disk_new "$T/disk" 32M
 
 boot=0
@@ -75,7 +76,7 @@ for cpus in 1 2; do
 	step "boot $boot: $cpus vCPU"
 	vm_run --cpus "$cpus" --initrd "$T/initrd" --out "$T/boot$boot" --disk "$T/disk" --net --timeout 120 \
 		--append "kc.boot=$boot kc.token=$token kc.port=$port" || fail "boot $boot ($cpus vCPU) failed"
-	vm_expect_ok "$T/boot$boot" insmod transition patched restored disk boot-module host-program ||
+	vm_expect_ok "$T/boot$boot" insmod transition patched module-patched restored module-restored disk boot-module host-program ||
 		fail "boot $boot: checks missing"
 	echo "# $cpus vCPU: whole run $KC_VM_MS ms, guest booted in $(vm_result "$T/boot$boot" boot_ms) ms," \
 		"transition $(vm_result "$T/boot$boot" transition_ms) ms, unpatch $(vm_result "$T/boot$boot" unpatch_ms) ms"
