@@ -3,8 +3,8 @@
  * The patch server's model over SQLite in a temporary data directory: first
  * start (schema, keys, repository), migrations applied once, feeds, keys and
  * their limits, registration by key and by address, check-ins, filters,
- * cleaning, users and API keys. HTTP and archives are covered by the 51xx
- * integration tests.
+ * cleaning, users and API keys, kernel patch levels of servers. HTTP and
+ * archives are covered by the 51xx integration tests.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,7 +21,9 @@
 #include "eportal/db.h"
 #include "eportal/eportal.h"
 #include "eportal/keys.h"
+#include "kcare/patchset.h"
 #include "kcare/trust.h"
+#include "kmod-fixture.h"
 
 static int64_t fake_now = 1700000000;
 
@@ -210,6 +212,94 @@ static void test_eportal_model__checkin_and_filters(void **state)
 	free(tags);
 	struct kc_ep_checkin bad = {.hostname = "a\nb", .patch_level = -1};
 	assert_int_equal(kc_ep_checkin(f->ep, a.server_id, &bad, NULL, &err), -EINVAL);
+}
+
+#define KBID "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define KKID "0123456789abcdef0123456789abcdef01234567"
+
+/* Deploys a kernel patchset @name released at @when: level @level of series "s" for KBID/KKID. */
+static void deploy_kernel(struct kc_ep *ep, const char *name, int64_t when, uint32_t level)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patchset_writer *w;
+	uint8_t *mod;
+	void *buf;
+	size_t len, blen;
+
+	make_module("s", level, KBID, KKID, &mod, &len);
+	assert_int_equal(kc_patchset_writer_new(name, KC_PATCHSET_KERNEL, when, NULL, &w, &err), 0);
+	assert_int_equal(kc_patchset_writer_add(w, "m.ko", mod, len, NULL, &err), 0);
+	assert_int_equal(kc_patchset_writer_write_mem(w, KC_PATCHSET_PLAIN, &buf, &blen, &err), 0);
+	if (kc_ep_deploy_mem(ep, buf, blen, "kernel", NULL, 0, NULL, &err) < 0)
+		fail_msg("deploy %s: %s", name, err.msg);
+	kc_patchset_writer_free(w);
+	free(buf);
+	free(mod);
+}
+
+static void expect_level(struct kc_ep *ep, const char *sid, int64_t latest, int updated)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep_server s;
+
+	assert_int_equal(kc_ep_server_get(ep, sid, &s, &err), 0);
+	assert_int_equal(s.latest_level, latest);
+	assert_int_equal(s.is_updated, updated);
+}
+
+/*
+ * latest_level and is_updated of kernel patches: by the kernel id or the
+ * build-id in either case, recomputed by deploys, state changes and key
+ * changes without a check-in, within the key's sticky date and products.
+ */
+static void test_eportal_model__kernel_updated(void **state)
+{
+	struct fixture *f = *state;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_ep_key k = {0}, ks = {0}, kl = {0};
+	struct kc_ep_checkin c = {.kernel_id = KKID, .patch_level = 1};
+	struct kc_ep_server a, b, st, lib;
+
+	assert_int_equal(kc_ep_key_add(f->ep, &k, &err), 0);
+	strcpy(ks.sticky, "2023-11-05");
+	assert_int_equal(kc_ep_key_add(f->ep, &ks, &err), 0);
+	strcpy(kl.products, "libs");
+	assert_int_equal(kc_ep_key_add(f->ep, &kl, &err), 0);
+	deploy_kernel(f->ep, "K20231103_01", 1699000000, 1); /* 2023-11-03 */
+	assert_int_equal(kc_ep_register(f->ep, k.key, &c, &a, &err), 0);
+	assert_int_equal(a.latest_level, 1);
+	assert_true(a.is_updated);
+	c.kernel_id = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"; /* the build-id, upper case */
+	c.patch_level = -1;
+	assert_int_equal(kc_ep_register(f->ep, k.key, &c, &b, &err), 0);
+	assert_int_equal(b.latest_level, 1);
+	assert_false(b.is_updated);
+	c.kernel_id = KKID;
+	c.patch_level = 1;
+	assert_int_equal(kc_ep_register(f->ep, ks.key, &c, &st, &err), 0);
+	assert_int_equal(kc_ep_register(f->ep, kl.key, &c, &lib, &err), 0);
+	expect_level(f->ep, lib.server_id, -1, 1);
+
+	/* level 2 after the sticky date: outdated at once, except on the sticky key */
+	deploy_kernel(f->ep, "K20231113_01", 1699900000, 2); /* 2023-11-13 */
+	expect_level(f->ep, a.server_id, 2, 0);
+	expect_level(f->ep, st.server_id, 1, 1);
+	expect_level(f->ep, lib.server_id, -1, 1);
+	struct kc_ep_checkin up = {.patch_level = 2, .uptime = -1};
+	assert_int_equal(kc_ep_checkin(f->ep, a.server_id, &up, &a, &err), 0);
+	assert_true(a.is_updated);
+	assert_int_equal(kc_ep_patchset_action(f->ep, NULL, "K20231113_01", KC_EP_DISABLE, &err),
+			 0);
+	expect_level(f->ep, b.server_id, 1, 0);
+	expect_level(f->ep, a.server_id, 1, 1);
+	assert_int_equal(kc_ep_patchset_action(f->ep, NULL, "K20231113_01", KC_EP_ENABLE, &err), 0);
+	/* the sticky date moves past level 2 */
+	strcpy(ks.sticky, "2023-11-20");
+	assert_int_equal(kc_ep_key_change(f->ep, &ks, KC_EP_KEY_STICKY, &err), 0);
+	expect_level(f->ep, st.server_id, 2, 0);
+	/* a database an older eportal filled is brought up to date at start */
+	assert_int_equal(kc_ep_servers_refresh(f->ep, &err), 0);
+	expect_level(f->ep, b.server_id, 2, 0);
 }
 
 static void test_eportal_model__keys_change_delete(void **state)
@@ -420,6 +510,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eportal_model__ip_registration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eportal_model__checkin_and_filters, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eportal_model__kernel_updated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eportal_model__keys_change_delete, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_eportal_model__users_and_api_keys, setup,
