@@ -249,7 +249,7 @@ int cmd_patchset(int argc, char **argv)
 		goto out;
 	}
 	/* `patchset --product kernel NAME mod.ko...`: a first PATCH that is a patchset name */
-	if (!name && nargs > 1 && (args[0].path[0] == 'K' || args[0].path[0] == 'U') &&
+	if (!name && nargs > 0 && (args[0].path[0] == 'K' || args[0].path[0] == 'U') &&
 	    !strpbrk(args[0].path, "/.")) {
 		name = args[0].path;
 		memmove(args, args + 1, --nargs * sizeof(*args));
