@@ -222,6 +222,72 @@ static int blob_fetch(struct kc_http_repo *repo, const struct kc_trust_target *t
 	return ret;
 }
 
+/* PATCH_TYPE (--set-patch-type): extra, free or default. */
+static const char *patch_type(const struct kc_agent *a)
+{
+	const char *v = kc_conf_get(a->conf, "PATCH_TYPE");
+
+	return v && (!strcasecmp(v, "extra") || !strcasecmp(v, "free")) ? v : "default";
+}
+
+/* A series is of type T when its id ends in "-T" (debian-6.1.0-57-extra); else default. */
+static bool series_is(const char *series, const char *type)
+{
+	static const char *const types[] = {"extra", "free"};
+	size_t ls = series ? strlen(series) : 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t lt = strlen(types[i]);
+
+		if (ls > lt + 1 && series[ls - lt - 1] == '-' &&
+		    !strcasecmp(series + ls - lt, types[i]))
+			return !strcasecmp(type, types[i]);
+	}
+	return !strcmp(type, "default");
+}
+
+/*
+ * The best entry for kernel @id among @nt verified ones, within the delay and
+ * sticky date, of series type @type; *@chosen is its target (NULL: none).
+ */
+static int choose(const struct kc_agent *a, const struct kc_trust_target *t, size_t nt,
+		  const struct kc_kernel_ident *id, const struct kc_feed_choice *fc, int64_t now,
+		  const char *type, struct kc_kernel_plan *p, const struct kc_trust_target **chosen,
+		  struct kc_err *err)
+{
+	int64_t cutoff = now - fc->delay_seconds;
+
+	*chosen = NULL;
+	p->held_back = 0;
+	for (size_t i = 0; i < nt; i++) {
+		struct kc_kernel_entry e;
+		const char *kind = jstr(t[i].custom, "kind");
+		int ret;
+
+		if (!kind || strcmp(kind, "module") || !series_is(jstr(t[i].custom, "id"), type))
+			continue;
+		if (!for_kernel(jstr(t[i].custom, "build_id"), jstr(t[i].custom, "kernel_id"), id))
+			continue;
+		ret = entry_from(a, t[i].custom, &e, err);
+		if (ret < 0)
+			return ret;
+		if (e.released > cutoff || (fc->sticky_until && e.released >= fc->sticky_until)) {
+			p->held_back++;
+			json_object_put(e.meta);
+			continue;
+		}
+		if (better(&e, &p->e, p->found)) {
+			json_object_put(p->e.meta);
+			p->e = e;
+			p->found = true;
+			*chosen = &t[i];
+		} else {
+			json_object_put(e.meta);
+		}
+	}
+	return 0;
+}
+
 static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 		       const struct kc_kernel_plan_opts *o, struct kc_kernel_plan *p,
 		       struct kc_err *err)
@@ -233,7 +299,7 @@ static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 	struct kc_reg reg, *regp = NULL;
 	struct kc_http_repo repo;
 	struct kc_http *h;
-	int64_t now = (int64_t)time(NULL), cutoff;
+	int64_t now = (int64_t)time(NULL);
 	size_t nt;
 	int ret;
 
@@ -247,7 +313,6 @@ static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 	if (ret < 0)
 		return ret;
 	snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
-	cutoff = now - fc.delay_seconds;
 	wanted = (struct kc_trust_feed_ref){fc.feed, "kernel"};
 	ret = kc_trust_client_open(a->paths.trust_dir, &tc, err);
 	if (ret == -ENOKEY)
@@ -268,32 +333,10 @@ static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 	ret = kc_trust_client_feed(tc, fc.feed, "kernel", now, &t, &nt, err);
 	if (ret < 0)
 		goto out;
-	for (size_t i = 0; i < nt && ret == 0; i++) {
-		struct kc_kernel_entry e;
-		const char *kind = jstr(t[i].custom, "kind");
-
-		if (!kind || strcmp(kind, "module"))
-			continue;
-		if (!for_kernel(jstr(t[i].custom, "build_id"), jstr(t[i].custom, "kernel_id"), id))
-			continue;
-		ret = entry_from(a, t[i].custom, &e, err);
-		if (ret < 0)
-			break;
-		if (e.released > cutoff || (fc.sticky_until && e.released >= fc.sticky_until)) {
-			p->held_back++;
-			json_object_put(e.meta);
-			continue;
-		}
-		if (better(&e, &p->e, p->found)) {
-			kc_kernel_plan_release(p);
-			snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
-			p->e = e;
-			p->found = true;
-			chosen = &t[i];
-		} else {
-			json_object_put(e.meta);
-		}
-	}
+	ret = choose(a, t, nt, id, &fc, now, patch_type(a), p, &chosen, err);
+	/* no series of that type for this kernel: the default one */
+	if (ret == 0 && !chosen && strcmp(patch_type(a), "default"))
+		ret = choose(a, t, nt, id, &fc, now, "default", p, &chosen, err);
 	if (ret == 0 && chosen) {
 		char hex[2 * KC_TRUST_SHA256_BYTES + 1];
 

@@ -20,8 +20,9 @@ command -v make >/dev/null || skip "no make"
 
 step "levels 1 and 2 for $KC_VM_ABI (build-id $KC_VM_BUILD_ID)"
 mkdir -p "$T/mod"
-for l in 1 2; do
-	cat >"$T/mod/kcare_s_$l.c" <<EOF
+# mkmod NAME SERIES LEVEL
+mkmod() {
+	cat >"$T/mod/$1.c" <<EOF
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* fixture of 6202: a level that is never loaded here */
 #include <linux/livepatch.h>
@@ -29,7 +30,7 @@ for l in 1 2; do
 #include <linux/seq_file.h>
 static int show(struct seq_file *m, void *v)
 {
-	seq_puts(m, "level-$l\n");
+	seq_puts(m, "$1\n");
 	return 0;
 }
 static struct klp_func funcs[] = { { .old_name = "cmdline_proc_show", .new_func = show }, {} };
@@ -42,15 +43,19 @@ static int __init t_init(void)
 module_init(t_init);
 MODULE_LICENSE("GPL");
 MODULE_INFO(livepatch, "Y");
-MODULE_INFO(kcare_id, "s");
-MODULE_INFO(kcare_level, "$l");
+MODULE_INFO(kcare_id, "$2");
+MODULE_INFO(kcare_level, "$3");
 MODULE_INFO(kcare_build_id, "$KC_VM_BUILD_ID");
 MODULE_INFO(kcare_kernel_id, "$KC_VM_KERNEL_ID");
 MODULE_INFO(kcare_release, "$KC_VM_ABI");
 MODULE_INFO(kcare_effective, "");
 EOF
-	echo "obj-m += kcare_s_$l.o" >>"$T/mod/Kbuild"
-done
+	echo "obj-m += $1.o" >>"$T/mod/Kbuild"
+}
+mkmod kcare_s_1 s 1
+mkmod kcare_s_2 s 2
+# PATCH_TYPE=extra takes the series whose id ends in -extra
+mkmod kcare_s_extra_1 s-extra 1
 make -C "$KC_VM_HEADERS" M="$T/mod" modules >"$T/mod.log" 2>&1 || {
 	tail -20 "$T/mod.log"
 	fail "the fixture modules do not build"
@@ -61,6 +66,9 @@ make -C "$KC_VM_HEADERS" M="$T/mod" modules >"$T/mod.log" 2>&1 || {
 "$KC_PACK_BIN" patchset --product kernel --name K20260102_01 --released "$(date -u -d '2 hours ago' +%Y-%m-%dT%H:%M:%SZ)" \
 	--kernel-build-id "$KC_VM_BUILD_ID" -o "$T/k2.tar.bz2" "$T/mod/kcare_s_2.ko" >"$T/ps.out" 2>&1 ||
 	fail "patchset 2: $(cat "$T/ps.out")"
+"$KC_PACK_BIN" patchset --product kernel --name K20260103_01 --released "$(date -u -d '3 hours ago' +%Y-%m-%dT%H:%M:%SZ)" \
+	--kernel-build-id "$KC_VM_BUILD_ID" -o "$T/kx.tar.bz2" "$T/mod/kcare_s_extra_1.ko" >"$T/ps.out" 2>&1 ||
+	fail "patchset extra: $(cat "$T/ps.out")"
 
 step "a fake /proc and /sys naming that kernel"
 S="$T/sys"
@@ -82,6 +90,7 @@ step "eportal with both levels; a kernel-only key"
 ep_start
 epc kcare deploy "$T/k1.tar.bz2" >/dev/null || fail "deploy 1"
 epc kcare deploy "$T/k2.tar.bz2" >/dev/null || fail "deploy 2"
+epc kcare deploy "$T/kx.tar.bz2" >/dev/null || fail "deploy extra"
 KEY=$(epc key -a --product kernel) || fail "key add"
 printf 'PATCH_SERVER=%s/repo/\n' "$EP_URL" >"$ROOT/etc/sysconfig/kcare/kcare.conf"
 kc_ok --import-key "$(epc root-key)"
@@ -111,6 +120,12 @@ kc_rc 1 --status
 kc_out "no kernel patches are applied \(some are available"
 kc_rc 1 --update --prefix 12h
 jq -e '.kernels[0].level == 1' "$ROOT/var/cache/kcare/kernel/selected.json" >/dev/null || fail "--prefix 12h did not choose level 1"
+
+step "--set-patch-type extra: the -extra series; default again: the plain one"
+kc_rc 1 --set-patch-type extra --update
+kc_err "module 'kcare_s_extra_1'"
+kc_rc 1 --set-patch-type default --update
+kc_err "module 'kcare_s_2'"
 
 step "a cached module whose bytes differ from the signed entry"
 kc_rc 1 --update
