@@ -215,7 +215,12 @@ epc kcare list --json | jq -e '[.[] | .state] == ["enabled", "undeployed"]' >/de
 
 step "feed test: its own patchsets and hosts"
 epc kcare deploy --feed test "$T/K1.tar.bz2" >/dev/null || fail "deploy level 1 to test"
-epc kcare deploy --feed test --disabled "$T/K2.tar.bz2" >/dev/null || fail "deploy level 2 disabled to test"
+ST=$(curl -s -o "$T/body" -w '%{http_code}' -H "X-Api-Key: $TOKEN" -X POST \
+	--data-binary @"$T/K2.tar.bz2" "$EP_URL/admin/api/v1/patchsets?feed=test&disabled=1&product=qemu")
+expect_status 400 "a kernel archive uploaded as qemu"
+ST=$(curl -s -o "$T/body" -w '%{http_code}' -H "X-Api-Key: $TOKEN" -X POST \
+	--data-binary @"$T/K2.tar.bz2" "$EP_URL/admin/api/v1/patchsets?feed=test&disabled=1&product=kernel")
+expect_status 201 "level 2 uploaded disabled to feed test over the admin API"
 [ "$(levels test)" = "A1 B1 " ] || fail "feed test: $(levels test)"
 req POST /api/v1/register "{\"key\":\"$KEYT\",\"hostname\":\"tester\",\"kernel_id\":\"$BA\",\"patch_level\":1}"
 expect_status 201 "register tester"
