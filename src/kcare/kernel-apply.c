@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kcare/kernel.h"
@@ -30,6 +31,8 @@
 /* Step 1: no other vendor, no transition. */
 static int klp_quiet(const char *sysroot, struct kc_err *err)
 {
+	char path[4096];
+	struct stat st;
 	struct kc_klp *v;
 	size_t n;
 	int ret = kc_kpatch_klp_list(sysroot, &v, &n, err);
@@ -46,6 +49,13 @@ static int klp_quiet(const char *sysroot, struct kc_err *err)
 					 v[i].name);
 	}
 	free(v);
+	/* kpatch's own core from before livepatch: its patches are not in the livepatch tree */
+	if (ret == 0 &&
+	    kc_kpatch_path(sysroot, "/sys/kernel/kpatch", path, sizeof(path), NULL) == 0 &&
+	    stat(path, &st) == 0)
+		ret = kc_err_set(err, -EBUSY,
+				 "another live patching system is active: the kpatch core module "
+				 "is loaded (/sys/kernel/kpatch)");
 	return ret;
 }
 

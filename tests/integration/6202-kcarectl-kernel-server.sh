@@ -10,7 +10,8 @@
 # refusal (finit_module is not available here); a kernel the feed does not
 # know ("unknown kernel"), IGNORE_UNKNOWN_KERNEL for --auto-update, a module
 # whose bytes differ from the signed entry, LOCAL_FIRST from the cache with
-# the server stopped. Loading itself is the VM tests' business (7201).
+# the server stopped, PATCH_TYPE=extra, a key without the kernel product.
+# Loading itself is the VM tests' business (7201, 7202).
 . "$(dirname "$0")/kcarectl-lib.sh"
 . "$KC_TOP/tests/vm/kernel.sh"
 
@@ -162,4 +163,11 @@ kc_err "warning: unknown kernel"
 setconf IGNORE_UNKNOWN_KERNEL True
 kc_rc 0 --auto-update
 grep -q unknown "$T/kc.err" && fail "IGNORE_UNKNOWN_KERNEL: $(cat "$T/kc.err")"
+
+step "a key without the kernel product"
+KEY2=$(epc key -a --product libs) || fail "key add"
+kc_ok --register "$KEY2"
+kc_rc 1 --update
+kc_err_one_line
+kc_err "does not cover kernel patches"
 echo "ok"

@@ -112,6 +112,12 @@ int kcctl_kernel_update(struct kcctl *k, enum kcctl_kmode mode)
 	registered = kc_reg_load(&k->agent, &reg, NULL) == 0;
 	if (registered && po.policy != KC_LC_LOCAL && kc_reg_checkin(&k->agent, &reg, &err) < 0)
 		kcctl_warn("%s (going on with the saved registration)", err.msg);
+	if (registered && !(reg.products & KC_PRODUCT_KERNEL) && po.policy != KC_LC_LOCAL) {
+		ret = mode == KCCTL_KAUTO ? KC_EXIT_OK
+					  : kcctl_fail("the registration key does not cover kernel "
+						       "patches (products: no 'kernel')");
+		goto out;
+	}
 	ret = kc_kernel_plan_make(&k->agent, &id, &po, &plan, &fell_back, &err);
 	if (ret < 0) {
 		ret = kcctl_fail("%s", err.msg);
