@@ -79,46 +79,68 @@ static int kmod_dupfield(char **field, const char *val)
 	return (*field = strdup(val)) ? 0 : -ENOMEM;
 }
 
-/* Reads the fixes and fills in from the command line what their headers leave out. */
+/* The metadata the command line gives to every fix whose header is silent. */
+static int kmod_defaults(struct kc_kmod_fix *f, const struct kc_kmod_opts *o, const char *base,
+			 size_t baselen)
+{
+	if ((!f->name && !(f->name = strndup(base, baselen))) ||
+	    kmod_dupfield(&f->description, o->description) < 0 ||
+	    kmod_dupfield(&f->cvss, o->cvss) < 0 ||
+	    kmod_dupfield(&f->patch_url, o->patch_url) < 0 ||
+	    kmod_dupfield(&f->cve_url, o->cve_url) < 0)
+		return -ENOMEM;
+	if (!f->ncves && o->ncves) {
+		f->cves = calloc(o->ncves, sizeof(*f->cves));
+		if (!f->cves)
+			return -ENOMEM;
+		for (size_t k = 0; k < o->ncves; k++, f->ncves++)
+			if (!(f->cves[k] = strdup(o->cves[k])))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Reads the fixes: sources (with their headers) first, then prebuilt
+ * objects (no header: the command line says everything).
+ */
 static int kmod_read_fixes(struct kmod_ctx *c, struct kc_err *err)
 {
 	const struct kc_kmod_opts *o = c->o;
 
-	c->fixes = calloc(o->nsources, sizeof(*c->fixes));
+	c->nfixes = o->nsources + o->nobjects;
+	c->fixes = calloc(c->nfixes, sizeof(*c->fixes));
 	if (!c->fixes)
 		return kc_err_set(err, -ENOMEM, "out of memory");
-	c->nfixes = o->nsources;
-	for (size_t i = 0; i < o->nsources; i++) {
+	for (size_t i = 0; i < c->nfixes; i++) {
 		struct kc_kmod_fix *f = &c->fixes[i];
-		const char *base = kmod_base(o->sources[i]);
+		int prebuilt = i >= o->nsources;
+		const char *path = prebuilt ? o->objects[i - o->nsources] : o->sources[i];
+		const char *base = kmod_base(path);
 		size_t bl = strlen(base), len = 0;
 		char *text = NULL;
 		int ret;
 
-		if (bl < 3 || strcmp(base + bl - 2, ".c"))
-			return kc_err_set(err, -EINVAL, "fix source '%s' is not a .c file",
-					  o->sources[i]);
-		if ((ret = kc_file_read_all(o->sources[i], 16u << 20, &text, &len, err)) < 0)
-			return ret;
-		ret = kc_kmod_fix_parse(text, len, f, err);
-		free(text);
-		if (ret < 0)
-			return kc_err_prefix(err, "'%s'", o->sources[i]);
-		if (!(f->path = strdup(o->sources[i])) ||
-		    (!f->name && !(f->name = strndup(base, bl - 2))) ||
-		    kmod_dupfield(&f->description, o->description) < 0 ||
-		    kmod_dupfield(&f->cvss, o->cvss) < 0 ||
-		    kmod_dupfield(&f->patch_url, o->patch_url) < 0 ||
-		    kmod_dupfield(&f->cve_url, o->cve_url) < 0)
+		if (bl < 3 || strcmp(base + bl - 2, prebuilt ? ".o" : ".c"))
+			return kc_err_set(err, -EINVAL, "fix %s '%s' is not a %s file",
+					  prebuilt ? "object" : "source", path,
+					  prebuilt ? ".o" : ".c");
+		if (!(f->path = strdup(path)))
 			return kc_err_set(err, -ENOMEM, "out of memory");
-		if (!f->ncves && o->ncves) {
-			f->cves = calloc(o->ncves, sizeof(*f->cves));
-			if (!f->cves)
-				return kc_err_set(err, -ENOMEM, "out of memory");
-			for (size_t k = 0; k < o->ncves; k++, f->ncves++)
-				if (!(f->cves[k] = strdup(o->cves[k])))
-					return kc_err_set(err, -ENOMEM, "out of memory");
+		f->prebuilt = prebuilt;
+		if (!prebuilt) {
+			if ((ret = kc_file_read_all(path, 16u << 20, &text, &len, err)) < 0)
+				return ret;
+			ret = kc_kmod_fix_parse(text, len, f, err);
+			free(text);
+			if (ret < 0)
+				return kc_err_prefix(err, "'%s'", path);
+		} else if (access(path, R_OK) < 0) {
+			return kc_err_set(err, -errno, "cannot open '%s': %s", path,
+					  strerror(errno));
 		}
+		if (kmod_defaults(f, o, base, bl - 2) < 0)
+			return kc_err_set(err, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -452,35 +474,42 @@ static int kmod_probe(struct kmod_ctx *c, struct kc_err *err)
 {
 	char *kbuild = NULL, *targets[64];
 	char names[64][32];
+	size_t klen = 0, ntargets = 0;
 	FILE *k;
-	size_t klen = 0;
-	int ret;
+	int ret = 0;
 
 	if (c->nfixes > 62)
-		return kc_err_set(err, -E2BIG, "at most 62 fix sources");
+		return kc_err_set(err, -E2BIG, "at most 62 fixes");
 	k = open_memstream(&kbuild, &klen);
 	if (!k)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	fputs("obj-m := kcare_probe.o\nkcare_probe-y :=", k);
-	for (size_t i = 0; i < c->nfixes; i++) {
-		char src[PATH_MAX + 32];
+	for (size_t i = 0; i < c->nfixes && ret == 0; i++) {
+		char dst[PATH_MAX + 32];
 
 		snprintf(names[i], sizeof(names[i]), "fix%zu.o", i + 1);
-		targets[i] = names[i];
 		fprintf(k, " %s", names[i]);
-		snprintf(src, sizeof(src), "%s/fix%zu.c", c->work, i + 1);
-		if ((ret = kmod_copy(c->fixes[i].path, src, err)) < 0) {
-			fclose(k);
-			free(kbuild);
-			return ret;
+		if (c->fixes[i].prebuilt) {
+			/* no source: make keeps the object; modpost wants its .cmd file */
+			snprintf(dst, sizeof(dst), "%s/fix%zu.o", c->work, i + 1);
+			ret = kmod_copy(c->fixes[i].path, dst, err);
+			snprintf(dst, sizeof(dst), ".fix%zu.o.cmd", i + 1);
+			if (ret == 0)
+				ret = kmod_write_text(c->work, dst, "", err);
+			continue;
 		}
+		targets[ntargets++] = names[i];
+		snprintf(dst, sizeof(dst), "%s/fix%zu.c", c->work, i + 1);
+		ret = kmod_copy(c->fixes[i].path, dst, err);
 	}
 	fputc('\n', k);
 	fclose(k);
-	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
-		     : kc_err_set(err, -ENOMEM, "out of memory");
+	if (ret == 0)
+		ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
+			     : kc_err_set(err, -ENOMEM, "out of memory");
 	free(kbuild);
-	if (ret < 0 || (ret = kmod_make(c, "compiling the fixes", targets, c->nfixes, err)) < 0)
+	if (ret < 0 ||
+	    (ntargets && (ret = kmod_make(c, "compiling the fixes", targets, ntargets, err)) < 0))
 		return ret;
 	for (size_t i = 0; i < c->nfixes; i++) {
 		char obj[PATH_MAX + 32], **funcs;
@@ -716,8 +745,8 @@ int kc_kmod_build(const struct kc_kmod_opts *o, struct kc_kmod_result *res, stru
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!o->nsources)
-		return kc_err_set(err, -EINVAL, "no fix source");
+	if (!o->nsources && !o->nobjects)
+		return kc_err_set(err, -EINVAL, "no fix source or object");
 	if (!o->sign_key != !o->sign_cert)
 		return kc_err_set(err, -EINVAL, "--sign-key and --sign-cert go together");
 	if ((ret = kc_kmod_module_name(o->id, o->level, c.module, sizeof(c.module), err)) < 0 ||

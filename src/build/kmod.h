@@ -37,6 +37,7 @@ struct kc_kmod_fix {
 	size_t npicks;
 	struct kc_kmod_func *funcs; /* owned; filled by the build */
 	size_t nfuncs;
+	int prebuilt; /* an object compiled elsewhere, not a source */
 };
 
 /*
@@ -61,6 +62,13 @@ struct kc_kmod_opts {
 	const char *kernel_tree; /* root with boot/ and lib/modules/; NULL: / or a download */
 	const char **sources;	 /* borrowed */
 	size_t nsources;
+	/*
+	 * borrowed: fix objects already compiled with kbuild against the same
+	 * headers (e.g. by the diff-based builder); named like sources.o,
+	 * metadata from the options below
+	 */
+	const char **objects;
+	size_t nobjects;
 	const char *output; /* directory */
 	const char *id;
 	uint32_t level;

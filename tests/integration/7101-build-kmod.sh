@@ -48,7 +48,7 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kcare-test/ \
 	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 || fail "openssl cannot make a key"
 kmod "$T/out" --id debian-test --level 3 --source "$fixes/cmdline-suffix.c" \
 	--source "$fixes/binfmt-status.c" --effective-version 6.1.0-99-amd64 --cve CVE-2026-0003 \
-	--sign-key "$T/key.pem" --sign-cert "$T/cert.pem"
+	--sign-key "$T/key.pem" --sign-cert "$T/cert.pem" --keep-work "$T/work"
 [ "$rc" -eq 0 ] || fail "kcare-build kmod: $(cat "$T/kmod.err")"
 cat "$T/kmod.out"
 ko=$T/out/kcare_debian_test_3.ko
@@ -102,6 +102,14 @@ assert j["fixes"][0]["cves"] == ["CVE-2026-0001"] and j["fixes"][0]["cvss"] == "
 assert j["fixes"][1]["cves"] == ["CVE-2026-0002"], j["fixes"][1]
 assert j["switches"] == [{"name": "cmdline_suffix", "fix": "cmdline-suffix"}], j["switches"]
 PY
+
+step "a prebuilt fix object (--object), as the diff-based builder gives"
+cp "$T/work/fix2.o" "$T/binfmt-status.o" || fail "no fix object kept in $T/work"
+kmod "$T/obj" --id obj --level 1 --object "$T/binfmt-status.o" --description "prebuilt"
+[ "$rc" -eq 0 ] || fail "--object: $(cat "$T/kmod.err")"
+readelf -sW "$T/obj/kcare_obj_1.ko" | grep -q ' \.klp\.sym\.binfmt_misc\.enabled,0$' ||
+	fail "--object: no .klp.sym.binfmt_misc.enabled,0"
+grep -q '"binfmt_misc:bm_status_read"' "$T/obj/kcare_obj_1.json" || fail "--object: sidecar"
 
 step "an ambiguous static name needs kcare-sympos"
 # brightness_show is static in two places of vmlinux (never loaded: host-only check)

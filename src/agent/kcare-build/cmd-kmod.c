@@ -16,6 +16,7 @@
 
 #define KMOD_USAGE                                                                                 \
 	"usage: kcare-build kmod --kernel ABI|HEADERS_DIR [--kernel-tree DIR] --source FIX.c...\n" \
+	"                        [--object FIX.o]...\n"                                            \
 	"                        -o DIR --id ID --level N [--cve CVE-YYYY-NNNN]...\n"              \
 	"                        [--description TEXT] [--cvss SCORE] [--patch-url URL]\n"          \
 	"                        [--cve-url URL] [--effective-version RELEASE]\n"                  \
@@ -27,6 +28,7 @@ int cmd_kmod(int argc, char **argv)
 	    {"kernel", required_argument, NULL, 'K'},
 	    {"kernel-tree", required_argument, NULL, 'T'},
 	    {"source", required_argument, NULL, 's'},
+	    {"object", required_argument, NULL, 'O'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"id", required_argument, NULL, 'i'},
 	    {"level", required_argument, NULL, 'l'},
@@ -47,14 +49,16 @@ int cmd_kmod(int argc, char **argv)
 	struct kc_err err = KC_ERR_INIT;
 	const char **sources = calloc((size_t)argc, sizeof(*sources));
 	const char **cves = calloc((size_t)argc, sizeof(*cves));
+	const char **objects = calloc((size_t)argc, sizeof(*objects));
 	int c, ret = KC_EXIT_USAGE;
 
-	if (!sources || !cves) {
+	if (!sources || !cves || !objects) {
 		fprintf(stderr, "kcare-build: out of memory\n");
 		ret = KC_EXIT_ERROR;
 		goto out;
 	}
 	o.sources = sources;
+	o.objects = objects;
 	o.cves = cves;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -67,6 +71,9 @@ int cmd_kmod(int argc, char **argv)
 			break;
 		case 's':
 			sources[o.nsources++] = optarg;
+			break;
+		case 'O':
+			objects[o.nobjects++] = optarg;
 			break;
 		case 'o':
 			o.output = optarg;
@@ -129,13 +136,13 @@ int cmd_kmod(int argc, char **argv)
 		kb_usage_error("kmod", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!o.kernel || !o.nsources || !o.output || !o.id || !o.level) {
+	if (!o.kernel || !(o.nsources + o.nobjects) || !o.output || !o.id || !o.level) {
 		kb_usage_error("kmod", "%s is required",
-			       !o.kernel     ? "--kernel"
-			       : !o.nsources ? "--source"
-			       : !o.output   ? "-o"
-			       : !o.id	     ? "--id"
-					     : "--level");
+			       !o.kernel		    ? "--kernel"
+			       : !(o.nsources + o.nobjects) ? "--source (or --object)"
+			       : !o.output		    ? "-o"
+			       : !o.id			    ? "--id"
+							    : "--level");
 		goto out;
 	}
 	if (!o.sign_key != !o.sign_cert) {
@@ -155,5 +162,6 @@ int cmd_kmod(int argc, char **argv)
 out:
 	free(sources);
 	free(cves);
+	free(objects);
 	return ret;
 }
