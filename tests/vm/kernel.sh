@@ -48,18 +48,22 @@ vm_need_tools() {
 		vm_skip "VM tests need$_vm_missing, which apt-get cannot install"
 }
 
-# vm_find_abi: the newest /usr/src/linux-headers-*-amd64 (KC_VM_ABI overrides)
-# into KC_VM_ABI and KC_VM_HEADERS; installs linux-headers-amd64 when there is none
+# vm_newest_abi: the newest ABI of /usr/src/linux-headers-<N>-amd64 (not
+# the -cloud- or -rt- flavours)
+vm_newest_abi() {
+	ls -d /usr/src/linux-headers-*[0-9]-amd64 2>/dev/null | sed 's|^/usr/src/linux-headers-||' | sort -V | tail -1
+}
+
+# vm_find_abi: vm_newest_abi (KC_VM_ABI overrides) into KC_VM_ABI and
+# KC_VM_HEADERS; installs linux-headers-amd64 when there is none
 vm_find_abi() {
 	if [ -z "${KC_VM_ABI:-}" ]; then
-		KC_VM_ABI=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|^/usr/src/linux-headers-||' |
-			sort -V | tail -1)
+		KC_VM_ABI=$(vm_newest_abi)
 		if [ -z "$KC_VM_ABI" ] && [ "$(id -u)" = 0 ]; then
 			vm_log "installing linux-headers-amd64"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-headers-amd64 \
 				>/dev/null 2>&1 || vm_skip "no kernel headers in /usr/src and linux-headers-amd64 cannot be installed"
-			KC_VM_ABI=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|^/usr/src/linux-headers-||' |
-				sort -V | tail -1)
+			KC_VM_ABI=$(vm_newest_abi)
 		fi
 		[ -n "$KC_VM_ABI" ] || vm_skip "no kernel headers in /usr/src (linux-headers-amd64 is not installed)"
 	fi
