@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
 done
 d=$(mktemp -d "${TMPDIR:-/tmp}/kc-vm-boot.XXXXXX") || exit 1
 trap 'rm -rf "$d"' EXIT
+trap 'exit 130' INT TERM HUP
 if [ -z "$initrd" ]; then
 	echo 'echo "kc-guest: helpers of /lib/kc-guest.sh are loaded in this shell only after: . /lib/kc-guest.sh"' >"$d/test.sh"
 	vm_initramfs "$d/initrd" --test "$d/test.sh" "$@"
