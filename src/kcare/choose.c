@@ -14,6 +14,7 @@
 
 #include "kcare/agent.h"
 #include "kcare/trust.h"
+#include "kcare/json-get.h"
 
 /* "12h" -> 43200; -1 if @s is not hours */
 static int64_t parse_hours(const char *s)
@@ -114,25 +115,6 @@ int kc_feed_choice_make(const struct kc_agent *a, const char *prefix, const stru
 	return parse_sticky(sticky ? sticky : "", reg, fc, err);
 }
 
-static const char *str_member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool int_member(json_object *o, const char *key, int64_t *out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
 static int entry_from(const struct kc_trust_target *t, struct kc_chosen *c, const char **kind,
 		      struct kc_err *err)
 {
@@ -141,15 +123,15 @@ static int entry_from(const struct kc_trust_target *t, struct kc_chosen *c, cons
 
 	memset(c, 0, sizeof(*c));
 	c->target = t;
-	*kind = str_member(o, "kind");
-	c->patchset = str_member(o, "patchset");
-	c->product = str_member(o, "product");
-	c->build_id = str_member(o, "build_id");
-	c->id = str_member(o, "id");
-	c->target_name = str_member(o, "target");
-	c->description = str_member(o, "description");
+	*kind = kc_json_str(o, "kind");
+	c->patchset = kc_json_str(o, "patchset");
+	c->product = kc_json_str(o, "product");
+	c->build_id = kc_json_str(o, "build_id");
+	c->id = kc_json_str(o, "id");
+	c->target_name = kc_json_str(o, "target");
+	c->description = kc_json_str(o, "description");
 	if (!*kind || !c->patchset || !c->product || !c->id || !c->target_name ||
-	    !int_member(o, "released", &c->released) || !int_member(o, "level", &level) ||
+	    !kc_json_int(o, "released", &c->released) || !kc_json_int(o, "level", &level) ||
 	    level < 1 || level > UINT32_MAX)
 		return kc_err_set(err, -EBADMSG, "feed entry '%s' lacks a field or has a bad one",
 				  t->path);

@@ -18,6 +18,7 @@
 
 #include "kcare/kernel.h"
 #include "kcare/trust.h"
+#include "kcare/json-get.h"
 
 #define SELECTED_MAX (4u * 1024 * 1024)
 
@@ -25,25 +26,6 @@ void kc_kernel_plan_release(struct kc_kernel_plan *p)
 {
 	json_object_put(p->e.meta);
 	memset(p, 0, sizeof(*p));
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool jint(json_object *o, const char *key, int64_t *out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
 }
 
 #define SELECTED_PATH_MAX (KC_AGENT_PATH_MAX + 32)
@@ -65,15 +47,16 @@ static bool for_kernel(const char *build_id, const char *kernel_id,
 static int entry_from(const struct kc_agent *a, json_object *o, struct kc_kernel_entry *e,
 		      struct kc_err *err)
 {
-	const char *ps = jstr(o, "patchset"), *bid = jstr(o, "build_id");
-	const char *kid = jstr(o, "kernel_id"), *sha = jstr(o, "sha256");
+	const char *ps = kc_json_str(o, "patchset"), *bid = kc_json_str(o, "build_id");
+	const char *kid = kc_json_str(o, "kernel_id"), *sha = kc_json_str(o, "sha256");
 	/* "id" is the series; "module" the module's name (older servers: "id" was the module) */
-	const char *mod = jstr(o, "module") ? jstr(o, "module") : jstr(o, "id");
+	const char *mod =
+	    kc_json_str(o, "module") ? kc_json_str(o, "module") : kc_json_str(o, "id");
 	int64_t level, released;
 
 	memset(e, 0, sizeof(*e));
-	if (!ps || !mod || !jint(o, "level", &level) || level < 1 || level > UINT32_MAX ||
-	    !jint(o, "released", &released) || strlen(ps) >= sizeof(e->patchset) ||
+	if (!ps || !mod || !kc_json_int(o, "level", &level) || level < 1 || level > UINT32_MAX ||
+	    !kc_json_int(o, "released", &released) || strlen(ps) >= sizeof(e->patchset) ||
 	    strlen(mod) >= sizeof(e->module) || (bid && strlen(bid) >= sizeof(e->build_id)) ||
 	    (kid && strlen(kid) >= sizeof(e->kernel_id)) || (!bid && !kid) ||
 	    (sha && (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)))
@@ -143,7 +126,7 @@ static int selected_save(const struct kc_agent *a, const struct kc_kernel_ident 
 	for (size_t i = 0; i < json_object_array_length(old); i++) {
 		json_object *r = json_object_array_get_idx(old, i);
 
-		if (!for_kernel(jstr(r, "build_id"), jstr(r, "kernel_id"), id))
+		if (!for_kernel(kc_json_str(r, "build_id"), kc_json_str(r, "kernel_id"), id))
 			json_object_array_add(arr, json_object_get(r));
 	}
 	rec = json_object_new_object();
@@ -175,16 +158,16 @@ static int plan_local(struct kc_agent *a, const struct kc_kernel_ident *id,
 		struct kc_kernel_entry e;
 		int64_t length;
 
-		if (!for_kernel(jstr(r, "build_id"), jstr(r, "kernel_id"), id))
+		if (!for_kernel(kc_json_str(r, "build_id"), kc_json_str(r, "kernel_id"), id))
 			continue;
-		if (!jstr(r, "sha256") || !jint(r, "length", &length) || length < 0) {
+		if (!kc_json_str(r, "sha256") || !kc_json_int(r, "length", &length) || length < 0) {
 			ret = kc_err_set(err, -EBADMSG, "the kernel patch cache record is damaged");
 			break;
 		}
 		ret = entry_from(a, r, &e, err);
 		if (ret < 0)
 			break;
-		entry_set_blob(a, &e, jstr(r, "sha256"), (uint64_t)length);
+		entry_set_blob(a, &e, kc_json_str(r, "sha256"), (uint64_t)length);
 		if (better(&e, &p->e, p->found)) {
 			kc_kernel_plan_release(p);
 			p->e = e;
@@ -261,12 +244,14 @@ static int choose(const struct kc_agent *a, const struct kc_trust_target *t, siz
 	p->held_back = 0;
 	for (size_t i = 0; i < nt; i++) {
 		struct kc_kernel_entry e;
-		const char *kind = jstr(t[i].custom, "kind");
+		const char *kind = kc_json_str(t[i].custom, "kind");
 		int ret;
 
-		if (!kind || strcmp(kind, "module") || !series_is(jstr(t[i].custom, "id"), type))
+		if (!kind || strcmp(kind, "module") ||
+		    !series_is(kc_json_str(t[i].custom, "id"), type))
 			continue;
-		if (!for_kernel(jstr(t[i].custom, "build_id"), jstr(t[i].custom, "kernel_id"), id))
+		if (!for_kernel(kc_json_str(t[i].custom, "build_id"),
+				kc_json_str(t[i].custom, "kernel_id"), id))
 			continue;
 		ret = entry_from(a, t[i].custom, &e, err);
 		if (ret < 0)

@@ -18,6 +18,7 @@
 
 #include "kcare/libcare.h"
 #include "kcare/libcare-int.h"
+#include "kcare/json-get.h"
 
 #define SELECTED_MAX (64u * 1024 * 1024)
 #define BLOB_MAX     (256u * 1024 * 1024)
@@ -111,41 +112,24 @@ static int entry_finish(const struct kc_agent *a, struct kc_lc_entry *e, struct 
 	return 0;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool jint(json_object *o, const char *key, int64_t *out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
 /* One entry of selected.json (written by us, but read as outside input all the same). */
 static int entry_from_json(const struct kc_agent *a, json_object *o, struct kc_lc_entry *e,
 			   struct kc_err *err)
 {
-	const char *product = jstr(o, "product"), *patchset = jstr(o, "patchset");
-	const char *sha = jstr(o, "sha256"), *bid = jstr(o, "build_id"), *id = jstr(o, "id");
-	const char *target = jstr(o, "target"), *desc = jstr(o, "description");
+	const char *product = kc_json_str(o, "product"), *patchset = kc_json_str(o, "patchset");
+	const char *sha = kc_json_str(o, "sha256"), *bid = kc_json_str(o, "build_id"),
+		   *id = kc_json_str(o, "id");
+	const char *target = kc_json_str(o, "target"), *desc = kc_json_str(o, "description");
 	int64_t level, length, released;
 	json_object *cves;
 
 	if (!product || !product_bit(product) || !patchset || !sha || !bid || !id || !target ||
-	    !jint(o, "level", &level) || level < 1 || level > UINT32_MAX ||
-	    !jint(o, "length", &length) || length < 0 || !jint(o, "released", &released) ||
-	    strlen(product) >= sizeof(e->product) || strlen(patchset) >= sizeof(e->patchset) ||
-	    strlen(sha) >= sizeof(e->sha256) || strlen(bid) >= sizeof(e->build_id) ||
-	    strlen(id) >= sizeof(e->id) || strlen(target) >= sizeof(e->target))
+	    !kc_json_int(o, "level", &level) || level < 1 || level > UINT32_MAX ||
+	    !kc_json_int(o, "length", &length) || length < 0 ||
+	    !kc_json_int(o, "released", &released) || strlen(product) >= sizeof(e->product) ||
+	    strlen(patchset) >= sizeof(e->patchset) || strlen(sha) >= sizeof(e->sha256) ||
+	    strlen(bid) >= sizeof(e->build_id) || strlen(id) >= sizeof(e->id) ||
+	    strlen(target) >= sizeof(e->target))
 		return kc_err_set(err, -EBADMSG, "'%s' has a bad entry: run kcarectl --lib-update",
 				  a->paths.user_selected);
 	strcpy(e->product, product);
@@ -198,7 +182,8 @@ int kc_lc_selected_load(const struct kc_agent *a, struct kc_lc_plan **out, struc
 				 a->paths.user_selected);
 		goto out;
 	}
-	snprintf(p->feed, sizeof(p->feed), "%s", jstr(o, "feed") ? jstr(o, "feed") : "");
+	snprintf(p->feed, sizeof(p->feed), "%s",
+		 kc_json_str(o, "feed") ? kc_json_str(o, "feed") : "");
 	for (size_t i = 0; ret == 0 && i < json_object_array_length(v); i++) {
 		struct kc_lc_entry *e = plan_add(p);
 
@@ -207,7 +192,7 @@ int kc_lc_selected_load(const struct kc_agent *a, struct kc_lc_plan **out, struc
 	}
 	if (ret == 0 && json_object_object_get_ex(o, "newest", &v))
 		for (size_t k = 0; k < 3; k++) {
-			const char *n = jstr(v, kc_product_name(user_products[k]));
+			const char *n = kc_json_str(v, kc_product_name(user_products[k]));
 
 			if (n)
 				snprintf(p->newest[kc_lc_product_index(user_products[k])],

@@ -12,14 +12,8 @@
 # signal of the smart freezer), and --force. The host's kernel cannot load
 # modules; the server end to end is the lead's test.
 . "$(dirname "$0")/lib.sh"
-. "$KC_TOP/tests/vm/vm.sh"
+. "$KC_TOP/tests/integration/kcarectl-vm.sh"
 
-KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
-UNAME_BIN="$KC_BUILD/src/agent/kcare-uname"
-[ -x "$KCCTL_BIN" ] && [ -x "$UNAME_BIN" ] || skip "kcarectl or kcare-uname is not built"
-
-step "kernel and base initramfs"
-vm_kernel_prepare
 step "kernel $KC_VM_ABI, build-id $KC_VM_BUILD_ID"
 
 # mkmod NAME LEVEL FUNC BODY BUILD_ID: a livepatch module NAME replacing FUNC
@@ -169,18 +163,7 @@ mkdir -p /etc/sysconfig/kcare "$C"
 printf 'UPDATE_POLICY=LOCAL\nLIBCARE_DISABLED=True\n' >/etc/sysconfig/kcare/kcare.conf
 echo 'kernel.kcare_fixture_switch = 1' >/etc/sysconfig/kcare/sysctl.conf
 orig=$(cat /proc/cmdline)
-# kc NAME WANT ARGS...: kcarectl ARGS exits WANT (output in /tmp/kc.out, /tmp/kc.err)
-kc() {
-	_n=$1 _w=$2
-	shift 2
-	kcarectl "$@" >/tmp/kc.out 2>/tmp/kc.err
-	_rc=$?
-	cat /tmp/kc.out /tmp/kc.err
-	if [ "$_rc" = "$_w" ]; then ok "$_n"; else not_ok "$_n" "kcarectl $* exited $_rc, not $_w: $(cat /tmp/kc.err)"; fi
-}
-has() { # NAME FILE REGEX
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no '$3' in $2: $(cat "$2" | head -5)"; fi
-}
+. /lib/kcarectl-guest.sh
 one_line() { # NAME
 	if [ "$(wc -l </tmp/kc.err)" = 1 ] && grep -q '^kcarectl: ' /tmp/kc.err; then ok "$1"; else not_ok "$1" "stderr: $(cat /tmp/kc.err)"; fi
 }
@@ -189,48 +172,48 @@ use() { # RECORD: the cache holds that level
 }
 
 kc status-empty 1 --status
-has status-empty-says /tmp/kc.out 'no kernel patches are applied'
+check status-empty-says has /tmp/kc.out 'no kernel patches are applied'
 kc check-no-server 4 --check
 use 1
 kc status-available 1 --status
-has status-available-says /tmp/kc.out 'some are available'
+check status-available-says has /tmp/kc.out 'some are available'
 t0=$(guest_ms)
 kc update-1 0 --smart-update
 result update1_ms $(($(guest_ms) - t0))
-has update-1-says /tmp/kc.out 'level 1 applied'
+check update-1-says has /tmp/kc.out 'level 1 applied'
 check level-1-live guest_file_is /proc/cmdline kcare-level-1
 check proc-kcare-level guest_file_is /proc/kcare/level 1
 kc status-latest 0 --status
 kc info 0 --info
-has info-level /tmp/kc.out '^kpatch-level: 1$'
-has info-module /tmp/kc.out '^kpatch-module: kcare_t_1$'
+check info-level has /tmp/kc.out '^kpatch-level: 1$'
+check info-module has /tmp/kc.out '^kpatch-module: kcare_t_1$'
 kc info-json 0 --info --json
-has info-json /tmp/kc.out '"effective_version": ?"6.1.0-91-amd64"'
+check info-json has /tmp/kc.out '"effective_version": ?"6.1.0-91-amd64"'
 kc uname 0 --uname
 check uname-eff guest_file_is /tmp/kc.out 6.1.0-91-amd64
 check kcare-uname-r sh -c '[ "$(kcare-uname -r)" = 6.1.0-91-amd64 ]'
 check kcare-uname-a sh -c 'kcare-uname -a | grep -q " 6.1.0-91-amd64 "'
 check kcare-uname-s sh -c '[ "$(kcare-uname)" = Linux ] && [ "$(kcare-uname -m)" = "$(uname -m)" ]'
 kc patch-info 0 --patch-info
-has patch-info-header /tmp/kc.out '^kernel: (linux-image-|kernel-)[0-9]'
-has patch-info-uname /tmp/kc.out '^uname: 6.1.0-91-amd64$'
-has patch-info-time /tmp/kc.out '^time: 2026-'
-has patch-info-block /tmp/kc.out '^kpatch-name: fix-1$'
-has patch-info-cve /tmp/kc.out '^kpatch-cve: CVE-2026-0001$'
+check patch-info-header has /tmp/kc.out '^kernel: (linux-image-|kernel-)[0-9]'
+check patch-info-uname has /tmp/kc.out '^uname: 6.1.0-91-amd64$'
+check patch-info-time has /tmp/kc.out '^time: 2026-'
+check patch-info-block has /tmp/kc.out '^kpatch-name: fix-1$'
+check patch-info-cve has /tmp/kc.out '^kpatch-cve: CVE-2026-0001$'
 kc update-1-again 0 --smart-update
-has update-1-again-says /tmp/kc.out 'up to date'
+check update-1-again-says has /tmp/kc.out 'up to date'
 
 use 2
 kc status-pending 2 --status
 t0=$(guest_ms)
 kc update-2 0 --smart-update
 result update2_ms $(($(guest_ms) - t0))
-has update-2-removed /tmp/kc.out 'removed older levels: kcare_t_1'
+check update-2-removed has /tmp/kc.out 'removed older levels: kcare_t_1'
 check level-2-live guest_file_is /proc/cmdline kcare-level-2
 check level-1-gone sh -c '! grep -q "^kcare_t_1 " /proc/modules'
 check proc-kcare-level-2 guest_file_is /proc/kcare/level 2
 check kcare-uname-2 sh -c '[ "$(kcare-uname -r)" = 6.1.0-92-amd64 ]'
-has sysctl-warned /tmp/kc.err 'kcare_fixture_switch'
+check sysctl-warned has /tmp/kc.err 'kcare_fixture_switch'
 kc status-latest-2 0 --status
 
 kc unload 0 --unload
@@ -239,31 +222,31 @@ check unload-no-module sh -c '! grep -q "^kcare_" /proc/modules'
 check unload-no-proc guest_absent /proc/kcare
 check kcare-uname-real sh -c '[ "$(kcare-uname -r)" = "$(uname -r)" ]'
 kc unload-again 0 --unload
-has unload-again-says /tmp/kc.out 'no kernel patches were loaded'
+check unload-again-says has /tmp/kc.out 'no kernel patches were loaded'
 
 use 1
 sha=$(sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' $C/selected.json)
 printf 'X' | dd of=$C/$sha.ko bs=1 seek=2000 conv=notrunc 2>/dev/null
 kc corrupted 1 --smart-update
 one_line corrupted-one-line
-has corrupted-says /tmp/kc.err 'corrupted'
+check corrupted-says has /tmp/kc.err 'corrupted'
 check corrupted-removed guest_absent $C/$sha.ko
 check corrupted-unchanged guest_file_is /proc/cmdline "$orig"
 
 use 9
 kc other-kernel 1 --smart-update
 one_line other-kernel-one-line
-has other-kernel-says /tmp/kc.err 'built for kernel build-id 0000'
+check other-kernel-says has /tmp/kc.err 'built for kernel build-id 0000'
 check other-kernel-unchanged sh -c '! grep -q "^kcare_" /proc/modules'
 
 insmod /data/other_lp.ko && guest_lp_wait other_lp 30 && ok other-insmod || not_ok other-insmod "cannot load other_lp"
 use 1
 kc other-vendor 1 --smart-update
 one_line other-vendor-one-line
-has other-vendor-says /tmp/kc.err "livepatch 'other_lp' is not kcare's"
+check other-vendor-says has /tmp/kc.err "livepatch 'other_lp' is not kcare's"
 check other-vendor-unchanged guest_file_is /proc/cmdline other-vendor
 kc other-vendor-info 0 --info
-has other-vendor-info-says /tmp/kc.out 'other live patches \(not kcare.s\): other_lp'
+check other-vendor-info-says has /tmp/kc.out 'other live patches \(not kcare.s\): other_lp'
 kc other-vendor-unload 0 --unload
 check other-vendor-kept guest_file_is /sys/kernel/livepatch/other_lp/enabled 1
 guest_lp_disable other_lp 30 && rmmod other_lp && ok other-removed || not_ok other-removed "cannot remove other_lp"
@@ -275,7 +258,7 @@ blocker=$!
 usleep 200000
 kc blocked-reversed 1 --smart-update --freezer none --timeout 3
 one_line blocked-one-line
-has blocked-says /tmp/kc.err "reversed; blocked by: $blocker cat \\(in [a-z_]+\\)"
+check blocked-says has /tmp/kc.err "reversed; blocked by: $blocker cat \\(in [a-z_]+\\)"
 check blocked-no-patch guest_absent /sys/kernel/livepatch/kcare_block_1
 check blocked-no-module sh -c '! grep -q "^kcare_block_1 " /proc/modules'
 check blocker-alive kill -0 $blocker
@@ -286,11 +269,11 @@ cat /tmp/fifo >/dev/null 2>&1 &
 blocker=$!
 usleep 200000
 kc blocked-force 0 --smart-update --freezer none --force --timeout 2
-has blocked-force-says /tmp/kc.out 'forced'
+check blocked-force-says has /tmp/kc.out 'forced'
 check blocked-force-live guest_file_is /sys/kernel/livepatch/kcare_block_1/transition 0
 kill $blocker 2>/dev/null
 GUEST
-vm_initramfs "$T/initrd" --test "$T/test.sh" --bin "$KCCTL_BIN" --bin "$UNAME_BIN" --dir "$T/data:/data"
+kcvm_initramfs "$T/initrd" --test "$T/test.sh" --dir "$T/data:/data"
 
 for cpus in 1 2; do
 	step "$cpus vCPU"

@@ -9,28 +9,12 @@
 # boot 2 runs what the boot unit runs (--boot, LOCAL_FIRST) before any
 # network and finds level 2 live again; --unload restores the kernel.
 . "$(dirname "$0")/lib.sh"
-. "$KC_TOP/tests/vm/vm.sh"
-
-need_pack
-KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
-UNAME_BIN="$KC_BUILD/src/agent/kcare-uname"
-[ -x "$KCCTL_BIN" ] && [ -x "$UNAME_BIN" ] || skip "kcarectl or kcare-uname is not built"
-vm_kernel_prepare
+. "$KC_TOP/tests/integration/kcarectl-vm.sh"
 fixes="$KC_TOP/tests/kernel-fixes"
-[ -f "$fixes/cmdline-suffix.c" ] || skip "no tests/kernel-fixes"
-export XDG_CACHE_HOME="$T/cache"
-
-kmod() {
-	"$KC_PACK_BIN" kmod --kernel "$KC_VM_ABI" --kernel-tree "$KC_VM_TREE" -o "$T/out" \
-		--id vm-agent "$@" >"$T/kmod.out" 2>&1 || {
-		cat "$T/kmod.out"
-		fail "kcare-build kmod $*"
-	}
-}
 
 step "levels 1 and 2 with kcare-build kmod"
-kmod --level 1 --source "$fixes/cmdline-suffix.c"
-kmod --level 2 --source "$fixes/cmdline-suffix.c" --source "$fixes/binfmt-status.c" \
+kcvm_kmod vm-agent --level 1 --source "$fixes/cmdline-suffix.c"
+kcvm_kmod vm-agent --level 2 --source "$fixes/cmdline-suffix.c" --source "$fixes/binfmt-status.c" \
 	--effective-version 6.1.0-99-amd64
 mkdir -p "$T/data"
 # rec LEVEL: the cache record kcarectl --update would have written for that level
@@ -54,15 +38,7 @@ mkdir -p /etc/sysconfig/kcare /var/cache/kcare
 check disk guest_disk_mount /var/cache/kcare
 orig=$(cat /proc/cmdline)
 echo 'kernel.kcare_cmdline_suffix = 1' >/etc/sysconfig/kcare/sysctl.conf
-kc() { # NAME WANT ARGS...
-	_n=$1 _w=$2
-	shift 2
-	kcarectl "$@" >/tmp/kc.out 2>/tmp/kc.err
-	_rc=$?
-	cat /tmp/kc.out /tmp/kc.err
-	if [ "$_rc" = "$_w" ]; then ok "$_n"; else not_ok "$_n" "kcarectl $* exited $_rc, not $_w: $(cat /tmp/kc.err)"; fi
-}
-has() { grep -Eq -- "$2" "$1"; }
+. /lib/kcarectl-guest.sh
 if [ "$(guest_arg boot)" = 1 ]; then
 	printf 'UPDATE_POLICY=LOCAL\nLIBCARE_DISABLED=True\n' >/etc/sysconfig/kcare/kcare.conf
 	mkdir -p $C
@@ -106,7 +82,7 @@ else
 fi
 umount /var/cache/kcare
 GUEST
-vm_initramfs "$T/initrd" --test "$T/test.sh" --bin "$KCCTL_BIN" --bin "$UNAME_BIN" --dir "$T/data:/data"
+kcvm_initramfs "$T/initrd" --test "$T/test.sh" --dir "$T/data:/data"
 vm_disk_new "$T/disk" 32M
 
 for boot in 1 2; do

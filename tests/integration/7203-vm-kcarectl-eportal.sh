@@ -7,26 +7,12 @@
 # --update to level 2 (replace), --patch-info and kcare-uname, --unload; the
 # server sees the host's kernel id and its patch level at the check-ins.
 . "$(dirname "$0")/kcarectl-lib.sh"
-. "$KC_TOP/tests/vm/vm.sh"
-
-UNAME_BIN="$KC_BUILD/src/agent/kcare-uname"
-[ -x "$UNAME_BIN" ] || skip "kcare-uname is not built"
-vm_kernel_prepare
+. "$KC_TOP/tests/integration/kcarectl-vm.sh"
 fixes="$KC_TOP/tests/kernel-fixes"
-[ -f "$fixes/cmdline-suffix.c" ] || skip "no tests/kernel-fixes"
-export XDG_CACHE_HOME="$T/cache"
-
-kmod() {
-	"$KC_PACK_BIN" kmod --kernel "$KC_VM_ABI" --kernel-tree "$KC_VM_TREE" -o "$T/out" \
-		--id vm-e2e "$@" >"$T/kmod.out" 2>&1 || {
-		cat "$T/kmod.out"
-		fail "kcare-build kmod $*"
-	}
-}
 
 step "levels 1 and 2, patchsets ten days and two hours old"
-kmod --level 1 --source "$fixes/cmdline-suffix.c"
-kmod --level 2 --source "$fixes/cmdline-suffix.c" --source "$fixes/binfmt-status.c" \
+kcvm_kmod vm-e2e --level 1 --source "$fixes/cmdline-suffix.c"
+kcvm_kmod vm-e2e --level 2 --source "$fixes/cmdline-suffix.c" --source "$fixes/binfmt-status.c" \
 	--effective-version 6.1.0-99-amd64
 "$KC_PACK_BIN" patchset --product kernel K20260101_01 "$T/out/kcare_vm_e2e_1.ko" \
 	--released "$(date -u -d '10 days ago' +%Y-%m-%dT%H:%M:%SZ)" -o "$T/k1.tar.bz2" >"$T/ps.out" 2>&1 ||
@@ -46,15 +32,7 @@ printf 'PATCH_SERVER=http://10.0.2.2:%s/repo/\nLIBCARE_DISABLED=True\n' "$EP_POR
 echo "$KEY" >"$T/data/key"
 
 cat >"$T/test.sh" <<'GUEST'
-kc() { # NAME WANT ARGS...
-	_n=$1 _w=$2
-	shift 2
-	kcarectl "$@" >/tmp/kc.out 2>/tmp/kc.err
-	_rc=$?
-	cat /tmp/kc.out /tmp/kc.err
-	if [ "$_rc" = "$_w" ]; then ok "$_n"; else not_ok "$_n" "kcarectl $* exited $_rc, not $_w: $(cat /tmp/kc.err)"; fi
-}
-has() { grep -Eq -- "$2" "$1"; }
+. /lib/kcarectl-guest.sh
 orig=$(cat /proc/cmdline)
 mkdir -p /etc/sysconfig/kcare
 cp /data/kcare.conf /etc/sysconfig/kcare/kcare.conf
@@ -88,7 +66,7 @@ kc unload 0 --unload
 check unload-orig guest_file_is /proc/cmdline "$orig"
 kc status-unloaded 1 --status
 GUEST
-vm_initramfs "$T/initrd" --test "$T/test.sh" --bin "$KCCTL_BIN" --bin "$UNAME_BIN" --dir "$T/data:/data"
+kcvm_initramfs "$T/initrd" --test "$T/test.sh" --dir "$T/data:/data"
 
 step "the guest"
 vm_run --cpus 1 --initrd "$T/initrd" --out "$T/run" --net --timeout 300 || fail "the guest run failed"

@@ -284,7 +284,11 @@ int kcctl_kernel_uname(struct kcctl *k)
 	return KC_EXIT_OK;
 }
 
-/* The cached level for this kernel (0 none) and the live one. */
+/*
+ * The level for this kernel (0 none; the cache's, or with @remote the feed's)
+ * and the live one. 1 when the kernel cannot load live patches (said on
+ * stdout unless --quiet), -1 on an error (said on stderr), else 0.
+ */
 static int levels(struct kcctl *k, bool remote, uint32_t *avail, struct kc_kpatch_live *live)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -296,6 +300,11 @@ static int levels(struct kcctl *k, bool remote, uint32_t *avail, struct kc_kpatc
 	bool fb;
 
 	*avail = 0;
+	if (unsupported(k, &err)) {
+		if (!k->quiet)
+			printf("%s\n", err.msg);
+		return 1;
+	}
 	if (kc_kpatch_ident(k->agent.sysroot, &id, &err) < 0 ||
 	    kc_kpatch_live_read(k->agent.sysroot, live, &err) < 0 ||
 	    kc_kernel_plan_make(&k->agent, &id, &po, &plan, &fb, &err) < 0) {
@@ -310,16 +319,13 @@ static int levels(struct kcctl *k, bool remote, uint32_t *avail, struct kc_kpatc
 
 int kcctl_kernel_status(struct kcctl *k)
 {
-	struct kc_err err = KC_ERR_INIT;
 	struct kc_kpatch_live live;
 	uint32_t avail;
+	int r = levels(k, false, &avail, &live);
 
-	if (unsupported(k, &err)) {
-		if (!k->quiet)
-			printf("%s\n", err.msg);
+	if (r > 0)
 		return KCCTL_STATUS_UNSUPPORTED;
-	}
-	if (levels(k, false, &avail, &live) < 0)
+	if (r < 0)
 		return KCCTL_EXIT_CHECK_ERROR;
 	if (!live.module[0]) {
 		if (!k->quiet)
@@ -341,16 +347,13 @@ int kcctl_kernel_status(struct kcctl *k)
 
 int kcctl_kernel_check(struct kcctl *k)
 {
-	struct kc_err err = KC_ERR_INIT;
 	struct kc_kpatch_live live;
 	uint32_t avail;
+	int r = levels(k, true, &avail, &live);
 
-	if (unsupported(k, &err)) {
-		if (!k->quiet)
-			printf("%s\n", err.msg);
+	if (r > 0)
 		return 1;
-	}
-	if (levels(k, true, &avail, &live) < 0)
+	if (r < 0)
 		return KCCTL_EXIT_CHECK_ERROR;
 	if (avail > (live.module[0] ? live.level : 0)) {
 		if (!k->quiet)
