@@ -136,7 +136,7 @@ static void remove_leftovers(const char *sysroot, const char *keep, char *remove
 int kc_kernel_sysctl_apply(struct kc_agent *a, unsigned *set, char *warn, size_t warn_size,
 			   struct kc_err *err)
 {
-	char path[KC_AGENT_PATH_MAX], *buf = NULL, *line, *save = NULL;
+	char path[KC_AGENT_PATH_MAX], *buf = NULL, *line, *next;
 	size_t len;
 	unsigned lineno = 0;
 	int ret;
@@ -151,11 +151,15 @@ int kc_kernel_sysctl_apply(struct kc_agent *a, unsigned *set, char *warn, size_t
 		return 0;
 	if (ret < 0)
 		return ret;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	/* line by line, blank ones too, so that the numbers in warnings are right */
+	for (line = buf; line; line = next) {
 		char key[128], val[64], abs[200];
 		char *eq, *k = line, *v;
 		struct kc_err e2 = KC_ERR_INIT;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
 		k += strspn(k, " \t");
 		if (!*k || *k == '#' || *k == ';')
