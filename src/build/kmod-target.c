@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,6 +179,37 @@ out:
 	return ret;
 }
 
+/*
+ * The headers' UTS_VERSION (include/generated/utsversion.h), which ends
+ * the target's linux_banner: two builds of one ABI differ there.
+ */
+static int target_same_build(struct kc_ktarget *t, struct kc_err *err)
+{
+	char path[4096], buf[512], *q, *want = NULL;
+	const char *b = t->image->banner;
+	size_t bl = strlen(b), wl;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/include/generated/utsversion.h", t->headers);
+	f = fopen(path, "re");
+	if (!f)
+		return 0; /* older headers do not say; vermagic still guards the load */
+	while (!want && fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, "#define UTS_VERSION \"", 21) && (q = strrchr(buf + 21, '"'))) {
+			*q = 0;
+			want = buf + 21;
+		}
+	fclose(f);
+	if (!want)
+		return 0;
+	wl = strlen(want);
+	if (bl < wl + 1 || strncmp(b + bl - wl - 1, want, wl))
+		return kc_err_set(err, -EINVAL,
+				  "the kernel in '%s' is not the build of the headers '%s' (%s)",
+				  *t->tree ? t->tree : "/", t->headers, want);
+	return 0;
+}
+
 /* vmlinux, extracted once per vmlinuz into the cache. */
 static int target_image(struct kc_ktarget *t, struct kc_err *err)
 {
@@ -197,6 +229,8 @@ static int target_image(struct kc_ktarget *t, struct kc_err *err)
 		goto out;
 	if (strcmp(t->image->release, t->abi))
 		ret = kc_err_set(err, -EINVAL, "'%s' is %s, not %s", z, t->image->release, t->abi);
+	else
+		ret = target_same_build(t, err);
 out:
 	free(vm);
 	return ret;
@@ -377,21 +411,34 @@ int kc_ktarget_open(const char *kernel, const char *tree, struct kc_ktarget **ou
 		    struct kc_err *err)
 {
 	struct kc_ktarget *t = calloc(1, sizeof(*t));
-	int ret;
+	char lock[4200];
+	int ret, lockfd = -1;
 
 	if (!t)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	kc_ksyms_init(&t->exports);
 	kc_ksyms_init(&t->modexports);
 	kc_ksyms_init(&t->index);
-	if ((ret = target_headers(t, kernel, err)) < 0 || (ret = target_cache(t, err)) < 0 ||
-	    (ret = target_tree(t, tree, err)) < 0 || (ret = target_image(t, err)) < 0 ||
-	    (ret = target_symvers(t, err)) < 0 || (ret = target_index(t, err)) < 0) {
-		kc_ktarget_close(t);
-		return ret;
+	if ((ret = target_headers(t, kernel, err)) < 0 || (ret = target_cache(t, err)) < 0)
+		goto fail;
+	/* one build at a time fills a cache (download, extraction, index) */
+	snprintf(lock, sizeof(lock), "%s/lock", t->cache);
+	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+		ret = kc_err_set(err, -errno, "cannot lock '%s': %s", lock, strerror(errno));
+		goto fail;
 	}
+	if ((ret = target_tree(t, tree, err)) < 0 || (ret = target_image(t, err)) < 0 ||
+	    (ret = target_symvers(t, err)) < 0 || (ret = target_index(t, err)) < 0)
+		goto fail;
+	close(lockfd);
 	*out = t;
 	return 0;
+fail:
+	if (lockfd >= 0)
+		close(lockfd);
+	kc_ktarget_close(t);
+	return ret;
 }
 
 size_t kc_ktarget_func_modules(struct kc_ktarget *t, const char *name, const char **paths,

@@ -170,6 +170,14 @@ timeout 60 "$KC_PACK_BIN" kmod --kernel "$KC_VM_ABI" --kernel-tree "$T/other" -o
 	--source "$fixes/cmdline-suffix.c" --id t --level 1 2>"$T/kmod.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "has no boot/vmlinuz-$KC_VM_ABI .*another kernel" "$T/kmod.err" &&
 	[ ! -e "$T/bad" ] || fail "tree of another kernel: rc $rc, $(cat "$T/kmod.err")"
+# headers of another build of the same ABI (a copy whose UTS_VERSION differs)
+cp -a "$KC_VM_HEADERS" "$T/hdrs" && sed -i 's/#1 /#2 /' "$T/hdrs/include/generated/utsversion.h" ||
+	fail "cannot copy the headers"
+rc=0
+timeout 60 "$KC_PACK_BIN" kmod --kernel "$T/hdrs" --kernel-tree "$KC_VM_TREE" -o "$T/bad" \
+	--source "$fixes/cmdline-suffix.c" --id t --level 1 2>"$T/kmod.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "is not the build of the headers '$T/hdrs'" "$T/kmod.err" &&
+	[ ! -e "$T/bad" ] || fail "headers of another build: rc $rc, $(cat "$T/kmod.err")"
 rc=0
 "$KC_PACK_BIN" kmod --kernel "$KC_VM_ABI" --source x.c -o "$T/bad" --id t 2>"$T/kmod.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--level is required" "$T/kmod.err" || fail "usage: rc $rc"
