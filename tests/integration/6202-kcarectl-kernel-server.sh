@@ -13,7 +13,7 @@
 # the server stopped, PATCH_TYPE=extra, a key without the kernel product.
 # Loading itself is the VM tests' business (7201, 7202).
 . "$(dirname "$0")/kcarectl-lib.sh"
-. "$KC_TOP/tests/vm/kernel.sh"
+. "$KC_TOP/tests/vm/vm.sh"
 
 [ -e /proc/modules ] && skip "this kernel can load modules: the test needs one that cannot"
 vm_kernel_prepare
