@@ -64,7 +64,8 @@ for s in '.klp.rela.vmlinux..text' '.klp.rela.binfmt_misc..text'; do
 	echo "$line" | grep -Eq ' AIo +[0-9]+ ' || fail "$s flags: $line"
 done
 for s in '.klp.sym.vmlinux.saved_command_line,0' '.klp.sym.vmlinux.version_proc_show,0' \
-	'.klp.sym.vmlinux.cmdline_proc_show,0' '.klp.sym.binfmt_misc.enabled,0'; do
+	'.klp.sym.vmlinux.cmdline_proc_show,0' '.klp.sym.binfmt_misc.enabled,0' \
+	'.klp.sym.binfmt_misc.bm_status_read,0'; do
 	grep -F " $s" "$T/symbols" | grep -q 'OS \[0xff20\]' || fail "no SHN_LIVEPATCH symbol $s"
 done
 # every reference to those now lives in a .klp.rela section, none in .rela.*
@@ -100,7 +101,8 @@ assert j["fixes"][0]["functions"] == ["vmlinux:cmdline_proc_show"], j["fixes"][0
 assert j["fixes"][1]["functions"] == ["binfmt_misc:bm_status_read"], j["fixes"][1]
 assert j["fixes"][0]["cves"] == ["CVE-2026-0001"] and j["fixes"][0]["cvss"] == "7.8", j
 assert j["fixes"][1]["cves"] == ["CVE-2026-0002"], j["fixes"][1]
-assert j["switches"] == [{"name": "cmdline_suffix", "fix": "cmdline-suffix"}], j["switches"]
+assert j["switches"] == [{"name": "cmdline_suffix", "fix": "cmdline-suffix"},
+                         {"name": "binfmt_status", "fix": "binfmt-status"}], j["switches"]
 PY
 
 step "a prebuilt fix object (--object), as the diff-based builder gives"

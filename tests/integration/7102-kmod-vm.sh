@@ -5,7 +5,8 @@
 # non-exported variable through klp relocations, a switch) loads alone and
 # publishes /proc/kcare; its switch gives the original /proc/cmdline back;
 # level 2 (plus binfmt-status.c, a static function of the binfmt_misc module,
-# loaded only after the patch so that its klp relocations are applied late)
+# loaded only after the patch so that its klp relocations are applied late,
+# with a switch that jumps into the module's original)
 # replaces it; removing level 1 leaves level 2's files; disabling and
 # removing level 2 leaves no /proc/kcare and the original behaviour.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,10 @@ check binfmt-load modprobe binfmt_misc
 check binfmt-mount mount -t binfmt_misc none /proc/sys/fs/binfmt_misc
 check binfmt-patched-flag guest_wait 30 guest_file_is /sys/kernel/livepatch/kcare_vm_test_2/binfmt_misc/patched 1
 check binfmt-patched guest_file_is /proc/sys/fs/binfmt_misc/status "enabled (kcare)"
+echo 1 >/proc/sys/kernel/kcare_binfmt_status
+check binfmt-switch-on-original guest_file_is /proc/sys/fs/binfmt_misc/status enabled
+echo 0 >/proc/sys/kernel/kcare_binfmt_status
+check binfmt-switch-off-patched guest_file_is /proc/sys/fs/binfmt_misc/status "enabled (kcare)"
 
 check l1-rmmod rmmod kcare_vm_test_1
 check l1-rmmod-keeps-l2 guest_file_is /proc/kcare/level 2

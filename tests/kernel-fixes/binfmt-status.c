@@ -4,11 +4,13 @@
  * kpatch-description: binfmt_misc: the status file says that kcare patched it
  * kpatch-cve: CVE-2026-0002
  * kpatch-cvss: 5.5
+ * kcare-switch: binfmt_status
  *
  * Test fix for kcare-build kmod, in a module: bm_status_read() is static
  * in fs/binfmt_misc.c, and so is the 'enabled' flag it reads (a klp
  * relocation against binfmt_misc). After mount -t binfmt_misc none
- * /proc/sys/fs/binfmt_misc, the status file reads "enabled (kcare)".
+ * /proc/sys/fs/binfmt_misc, the status file reads "enabled (kcare)"; its
+ * switch (kernel.kcare_binfmt_status=1) jumps into the module's original.
  */
 #include <linux/fs.h>
 #include <linux/string.h>
