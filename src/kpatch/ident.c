@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -100,14 +101,14 @@ static void kernel_id(const char *sysroot, char out[41])
 
 static void build_id(const char *sysroot, char *out, size_t size)
 {
-	static unsigned char buf[NOTES_MAX];
+	unsigned char *buf = malloc(NOTES_MAX);
 	size_t len;
 
 	out[0] = '\0';
-	if (read_bytes(sysroot, "/sys/kernel/notes", buf, sizeof(buf), &len) < 0)
-		return;
-	if (kc_kpatch_notes_buildid(buf, len, out, size, NULL) < 0)
+	if (buf && read_bytes(sysroot, "/sys/kernel/notes", buf, NOTES_MAX, &len) == 0 &&
+	    kc_kpatch_notes_buildid(buf, len, out, size, NULL) < 0)
 		out[0] = '\0';
+	free(buf);
 }
 
 int kc_kpatch_ident(const char *sysroot, struct kc_kernel_ident *id, struct kc_err *err)
