@@ -483,7 +483,8 @@ static int kmod_probe(struct kmod_ctx *c, struct kc_err *err)
 	k = open_memstream(&kbuild, &klen);
 	if (!k)
 		return kc_err_set(err, -ENOMEM, "out of memory");
-	fputs("obj-m := kcare_probe.o\nkcare_probe-y :=", k);
+	/* the module's own name and flags, so that stage 2 reuses these objects as they are */
+	fprintf(k, "obj-m := %s.o\nccflags-y += -I$(src)\n%s-y :=", c->module, c->module);
 	for (size_t i = 0; i < c->nfixes && ret == 0; i++) {
 		char dst[PATH_MAX + 32];
 
@@ -567,10 +568,11 @@ static int kmod_build_module(struct kmod_ctx *c, struct kc_err *err)
 	k = open_memstream(&kbuild, &klen);
 	if (!k)
 		return kc_err_set(err, -ENOMEM, "out of memory");
-	fprintf(k, "obj-m := %s.o\n%s-y := kcare-main.o", c->module, c->module);
+	fprintf(k, "obj-m := %s.o\nccflags-y += -I$(src)\n%s-y := kcare-main.o", c->module,
+		c->module);
 	for (size_t i = 0; i < c->nfixes; i++)
 		fprintf(k, " fix%zu.o", i + 1);
-	fprintf(k, "%s\nccflags-y += -I$(src)\n", sw ? " kcare-sw.o" : "");
+	fprintf(k, "%s\n", sw ? " kcare-sw.o" : "");
 	fclose(k);
 	ret = kbuild ? kmod_write_text(c->work, "Kbuild", kbuild, err)
 		     : kc_err_set(err, -ENOMEM, "out of memory");
