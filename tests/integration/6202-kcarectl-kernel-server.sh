@@ -9,7 +9,8 @@
 # verifying it into the cache and checking its .modinfo, up to the kernel's
 # refusal (finit_module is not available here); a kernel the feed does not
 # know ("unknown kernel"), IGNORE_UNKNOWN_KERNEL for --auto-update, a module
-# whose bytes differ from the signed entry, LOCAL_FIRST from the cache with
+# whose bytes differ from the signed entry, tampered feed metadata and
+# tampered blobs on the server, LOCAL_FIRST from the cache with
 # the server stopped, PATCH_TYPE=extra, a key without the kernel product.
 # Loading itself is the VM tests' business (7201, 7202).
 . "$(dirname "$0")/kcarectl-lib.sh"
@@ -149,6 +150,33 @@ kc_err "module 'kcare_s_2'"
 kc_rc 4 --check
 ep_start
 setconf PATCH_SERVER "$EP_URL/repo/"
+
+step "tampered kernel feed metadata, then tampered blobs: refused, nothing cached"
+export KCARE_ROOT="$T/root2"
+mkdir -p "$KCARE_ROOT/etc/sysconfig/kcare"
+printf 'PATCH_SERVER=%s/repo/\n' "$EP_URL" >"$KCARE_ROOT/etc/sysconfig/kcare/kcare.conf"
+kc_ok --import-key "$(epc root-key)"
+for f in "$EP_DATA"/repo/feeds/main/*kernel.json; do
+	cp "$f" "$f.save"
+	sed -i 's/"payload":"eyJf/"payload":"eyJG/' "$f"
+done
+kc_rc 1 --update
+kc_err_one_line
+kc_err "refused"
+[ -e "$KCARE_ROOT/var/cache/kcare/kernel/selected.json" ] && fail "tampered metadata left a cache record"
+for f in "$EP_DATA"/repo/feeds/main/*kernel.json; do mv "$f.save" "$f"; done
+for b in "$EP_DATA"/repo/blobs/*; do
+	cp "$b" "$T/$(basename "$b").save"
+	printf 'X' | dd of="$b" bs=1 seek=100 conv=notrunc 2>/dev/null
+done
+kc_rc 1 --update
+kc_err_one_line
+kc_err "sha256|length"
+ls "$KCARE_ROOT/var/cache/kcare/kernel" 2>/dev/null | grep -q '\.ko$' && fail "a tampered module was cached"
+for b in "$EP_DATA"/repo/blobs/*; do cp "$T/$(basename "$b").save" "$b"; done
+kc_rc 1 --update
+kc_err "module 'kcare_s_2'"
+export KCARE_ROOT="$ROOT"
 
 step "a kernel the feed does not know"
 printf 'Linux version 9.9.9 (other)\n' >"$S/proc/version"
