@@ -156,7 +156,8 @@ int kc_cron_render_cron(const struct kc_cron_opts *o, unsigned minute, unsigned 
 	cron_when(o->interval_hours, minute % 60, hour % 24, when, sizeof(when));
 	rc = snprintf(
 	    buf, size,
-	    "# Scheduled LibCare userspace patch update, written by `libcare-cron init`.\n"
+	    "# Scheduled kcare patch update (the kernel, then userspace), written by\n"
+	    "# `libcare-cron init`.\n"
 	    "# Use `libcare-cron init` or `libcare-cron remove` to change it: hand edits\n"
 	    "# are overwritten. The minute comes from this host's machine-id so that\n"
 	    "# the hosts of a fleet do not all ask the patch server at once.\n"
@@ -180,7 +181,7 @@ int kc_cron_render_service(const struct kc_cron_opts *o, char *buf, size_t size,
 	rc = snprintf(buf, size,
 		      "# Written by `libcare-cron init`; `libcare-cron remove` deletes it.\n"
 		      "[Unit]\n"
-		      "Description=LibCare userspace patch update\n"
+		      "Description=kcare patch update (kernel, then userspace)\n"
 		      "Documentation=man:libcare-cron(8)\n"
 		      "Wants=network-online.target\n"
 		      "After=network-online.target\n"
@@ -202,7 +203,7 @@ int kc_cron_render_timer(const struct kc_cron_opts *o, char *buf, size_t size, s
 	rc = snprintf(buf, size,
 		      "# Written by `libcare-cron init`; `libcare-cron remove` deletes it.\n"
 		      "[Unit]\n"
-		      "Description=LibCare userspace patch update every %u hours\n"
+		      "Description=kcare patch update (kernel, then userspace) every %u hours\n"
 		      "Documentation=man:libcare-cron(8)\n"
 		      "\n"
 		      "[Timer]\n"
