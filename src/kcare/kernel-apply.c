@@ -215,9 +215,10 @@ int kc_kernel_apply(struct kc_agent *a, const struct kc_kernel_ident *id,
 	ret = kc_kpatch_live_read(a->sysroot, &live, err);
 	if (ret < 0)
 		return ret;
+	/* that level is live: its switches are as the admin left them */
 	if (!strcmp(live.module, e->module)) {
 		res->already = true;
-		goto switches;
+		return 0;
 	}
 	ret = module_read(e, &buf, &len, err);
 	if (ret < 0)
@@ -253,8 +254,7 @@ int kc_kernel_apply(struct kc_agent *a, const struct kc_kernel_ident *id,
 		return ret;
 	}
 	remove_leftovers(a->sysroot, mi.name, res->removed, sizeof(res->removed));
-switches:
-	if (o->load_sysctl && !res->already) {
+	if (o->load_sysctl) {
 		struct kc_err e2 = KC_ERR_INIT;
 
 		if (kc_kernel_sysctl_apply(a, &res->sysctl_set, res->sysctl_warn,
