@@ -390,44 +390,57 @@ static int kmod_add_ref(struct kmod_ctx *c, const char *sym, const char *obj, co
 	return 0;
 }
 
-/* An undefined symbol nobody exports: in a module a fix patches, else in vmlinux. */
-static int kmod_ref_unexported(struct kmod_ctx *c, const char *name, struct kc_err *err)
+/*
+ * Where an undefined symbol nobody exports lives, for fix @f (NULL: any
+ * fix): where its kcare-sympos says, else in a module @f patches, else in
+ * vmlinux. *obj (64 bytes) and *pos receive the answer.
+ */
+static int kmod_locate(struct kmod_ctx *c, const struct kc_kmod_fix *f, const char *name, char *obj,
+		       unsigned long *pos, struct kc_err *err)
 {
+	const struct kc_kmod_fix *say = f ? f : &c->fixes[0];
 	struct kc_ksym_match m;
-	char obj[64];
-	unsigned long pos = 0;
 	int ret;
 
-	for (size_t i = 0; i < c->nfixes; i++)
-		if (kmod_pick(&c->fixes[i], name, obj, sizeof(obj), &pos)) {
-			if (!obj[0])
-				snprintf(obj, sizeof(obj), "vmlinux");
-			if ((ret = kmod_find_in(c, &c->fixes[i], obj, name, pos, 0, &m, err)) < 0)
-				return ret == -ENOENT
-					   ? kc_err_set(err, ret, "'%s' is not in %s", name, obj)
-					   : ret;
-			return kmod_add_ref(c, name, obj, name, m.sympos, err);
-		}
-	for (size_t i = 0; i < c->nfixes; i++)
-		for (size_t k = 0; k < c->fixes[i].nfuncs; k++) {
-			const char *mod = c->fixes[i].funcs[k].obj;
+	for (size_t i = 0; i < c->nfixes; i++) {
+		const struct kc_kmod_fix *g = f ? f : &c->fixes[i];
 
-			if (!strcmp(mod, "vmlinux"))
+		if (!kmod_pick(g, name, obj, 64, pos))
+			continue;
+		if (!obj[0])
+			snprintf(obj, 64, "vmlinux");
+		ret = kmod_find_in(c, g, obj, name, *pos, 0, &m, err);
+		if (ret == -ENOENT)
+			return kc_err_set(err, ret, "'%s': '%s' is not in %s", g->path, name, obj);
+		*pos = m.sympos;
+		return ret;
+	}
+	for (size_t i = 0; i < c->nfixes; i++) {
+		const struct kc_kmod_fix *g = &c->fixes[i];
+
+		for (size_t k = 0; (!f || f == g) && k < g->nfuncs; k++) {
+			if (!strcmp(g->funcs[k].obj, "vmlinux"))
 				continue;
-			ret = kmod_find_in(c, &c->fixes[i], mod, name, 0, 0, &m, err);
-			if (ret == 0)
-				return kmod_add_ref(c, name, mod, name, m.sympos, err);
+			ret = kmod_find_in(c, g, g->funcs[k].obj, name, 0, 0, &m, err);
+			if (ret == 0) {
+				snprintf(obj, 64, "%s", g->funcs[k].obj);
+				*pos = m.sympos;
+				return 0;
+			}
 			if (ret != -ENOENT)
 				return ret;
 		}
-	ret = kmod_find_in(c, &c->fixes[0], "vmlinux", name, 0, 0, &m, err);
-	if (ret == 0)
-		return kmod_add_ref(c, name, "vmlinux", name, m.sympos, err);
-	if (ret == -ENOENT)
-		return kc_err_set(err, ret,
-				  "the fixes refer to '%s', which is neither exported nor a "
-				  "symbol of vmlinux or of a module they patch",
-				  name);
+	}
+	ret = kmod_find_in(c, say, "vmlinux", name, 0, 0, &m, err);
+	if (ret == 0) {
+		snprintf(obj, 64, "vmlinux");
+		*pos = m.sympos;
+	} else if (ret == -ENOENT) {
+		kc_err_set(err, ret,
+			   "'%s' refers to '%s', which is neither exported nor a symbol of vmlinux "
+			   "or of a module it patches",
+			   say->path, name);
+	}
 	return ret;
 }
 
@@ -437,7 +450,8 @@ static int kmod_ref_unexported(struct kmod_ctx *c, const char *name, struct kc_e
  * refused before the module is built) and then on the module (the
  * switches' placeholders). A symbol already resolved is skipped.
  */
-static int kmod_resolve_refs(struct kmod_ctx *c, const char *path, struct kc_err *err)
+static int kmod_resolve_refs(struct kmod_ctx *c, const struct kc_kmod_fix *f, const char *path,
+			     struct kc_err *err)
 {
 	char **undef;
 	size_t n;
@@ -447,15 +461,13 @@ static int kmod_resolve_refs(struct kmod_ctx *c, const char *path, struct kc_err
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct kc_ksym_match m;
-		size_t f, k, r;
+		char obj[64];
+		unsigned long pos;
+		size_t fi, k, r;
 
-		for (r = 0; r < c->nrefs && strcmp(c->refs[r].sym, undef[i]); r++)
-			;
-		if (r < c->nrefs)
-			continue;
-		if (sscanf(undef[i], "__kcare_orig_%zu_%zu", &f, &k) == 2 && f < c->nfixes &&
-		    k < c->fixes[f].nfuncs) {
-			const struct kc_kmod_func *fn = &c->fixes[f].funcs[k];
+		if (sscanf(undef[i], "__kcare_orig_%zu_%zu", &fi, &k) == 2 && fi < c->nfixes &&
+		    k < c->fixes[fi].nfuncs) {
+			const struct kc_kmod_func *fn = &c->fixes[fi].funcs[k];
 
 			ret = kmod_add_ref(c, undef[i], fn->obj, fn->name, fn->sympos, err);
 			continue;
@@ -463,7 +475,20 @@ static int kmod_resolve_refs(struct kmod_ctx *c, const char *path, struct kc_err
 		if (kc_ksyms_find(&c->t->exports, undef[i], 0, 0, &m) != -ENOENT ||
 		    kc_ksyms_find(&c->t->modexports, undef[i], 0, 0, &m) != -ENOENT)
 			continue;
-		ret = kmod_ref_unexported(c, undef[i], err);
+		for (r = 0; r < c->nrefs && strcmp(c->refs[r].sym, undef[i]); r++)
+			;
+		if (r < c->nrefs && !f)
+			continue;
+		if ((ret = kmod_locate(c, f, undef[i], obj, &pos, err)) < 0)
+			break;
+		if (r == c->nrefs)
+			ret = kmod_add_ref(c, undef[i], obj, undef[i], pos, err);
+		else if (strcmp(c->refs[r].obj, obj) || c->refs[r].sympos != pos)
+			/* one undefined symbol of the module cannot be two kernel symbols */
+			ret = kc_err_set(err, -ENOTUNIQ,
+					 "the fixes use '%s' of both %s and %s: one fix must "
+					 "name it differently",
+					 undef[i], c->refs[r].obj, obj);
 	}
 	kc_klp_names_free(undef, n);
 	return ret;
@@ -534,7 +559,7 @@ static int kmod_probe(struct kmod_ctx *c, struct kc_err *err)
 		char obj[PATH_MAX + 32];
 
 		snprintf(obj, sizeof(obj), "%s/fix%zu.o", c->work, i + 1);
-		if ((ret = kmod_resolve_refs(c, obj, err)) < 0)
+		if ((ret = kmod_resolve_refs(c, &c->fixes[i], obj, err)) < 0)
 			return ret;
 	}
 	return 0;
@@ -588,7 +613,7 @@ static int kmod_klp(struct kmod_ctx *c, const char *ko, struct kc_err *err)
 	struct kc_klp_stats st;
 	int ret;
 
-	if ((ret = kmod_resolve_refs(c, ko, err)) < 0 ||
+	if ((ret = kmod_resolve_refs(c, NULL, ko, err)) < 0 ||
 	    (ret = kc_klp_convert(ko, c->refs, c->nrefs, &st, err)) < 0)
 		return ret;
 	c->res->nklp_syms = st.nsyms;

@@ -152,7 +152,7 @@ printf 'int kcare_no_such_function(void)\n{\n\treturn 0;\n}\n' >"$T/nosuch.c"
 refused not-a-function "nosuch\.c' defines 'kcare_no_such_function', which is not a function of" \
 	--id t --level 1 --source "$T/nosuch.c"
 printf 'extern int kcare_no_such_var;\nint cmdline_proc_show(void *m, void *v)\n{\n\treturn kcare_no_such_var;\n}\n' >"$T/novar.c"
-refused unknown-reference "refer to 'kcare_no_such_var', which is neither exported nor" \
+refused unknown-reference "novar\.c' refers to 'kcare_no_such_var', which is neither exported nor" \
 	--id t --level 1 --source "$T/novar.c"
 refused long-name "longer than 55 characters" --level 1 --source "$fixes/cmdline-suffix.c" \
 	--id aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
