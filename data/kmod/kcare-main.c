@@ -28,8 +28,8 @@
 #define KCARE_SHADOW_ID 0x6b63617265000001UL /* "kcare", layout 1 */
 
 struct kcare_owner {
-	struct mutex lock;	/* guards the fields below */
-	struct module *owner;	/* the module whose files are published, or NULL */
+	struct mutex lock;    /* guards the fields below */
+	struct module *owner; /* the module whose files are published, or NULL */
 	struct proc_dir_entry *dir;
 	struct ctl_table_header *sysctl;
 };
@@ -125,8 +125,8 @@ static void kcare_post_patch(struct klp_object *obj)
 	struct kcare_owner *o;
 	int ret;
 
-	o = klp_shadow_get_or_alloc(NULL, KCARE_SHADOW_ID, sizeof(*o), GFP_KERNEL,
-				    kcare_owner_ctor, NULL);
+	o = klp_shadow_get_or_alloc(NULL, KCARE_SHADOW_ID, sizeof(*o), GFP_KERNEL, kcare_owner_ctor,
+				    NULL);
 	if (!o) {
 		pr_warn("kcare: %s: cannot publish /proc/kcare: out of memory\n", KBUILD_MODNAME);
 		return;
@@ -159,9 +159,9 @@ static void kcare_pre_unpatch(struct klp_object *obj)
 }
 
 static struct klp_patch kcare_patch = {
-	.mod = THIS_MODULE,
-	.objs = kcare_objs,
-	.replace = true,
+    .mod = THIS_MODULE,
+    .objs = kcare_objs,
+    .replace = true,
 };
 
 static int __init kcare_init(void)
