@@ -547,6 +547,7 @@ int kc_ktarget_ftrace_skip(struct kc_ktarget *t, const char *obj, const struct k
 	if (skip < 0)
 		return kc_err_set(
 		    err, -ENOEXEC,
-		    "%s's '%s' has no ftrace call at its entry: it cannot be switched", obj, name);
+		    "%s's '%s' has no ftrace call at its entry: livepatch cannot replace it", obj,
+		    name);
 	return skip;
 }

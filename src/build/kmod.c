@@ -355,12 +355,11 @@ static int kmod_resolve_func(struct kmod_ctx *c, struct kc_kmod_fix *f, const ch
 	}
 	f->nfuncs++;
 	fn->sympos = m.sympos;
-	if (f->sw) {
-		ret = kc_ktarget_ftrace_skip(c->t, obj, m.sym, name, err);
-		if (ret < 0)
-			return ret;
-		fn->skip = ret;
-	}
+	/* livepatch hooks the ftrace call site; a switch jumps past it */
+	ret = kc_ktarget_ftrace_skip(c->t, obj, m.sym, name, err);
+	if (ret < 0)
+		return ret;
+	fn->skip = ret;
 	return 0;
 }
 

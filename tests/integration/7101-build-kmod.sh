@@ -154,6 +154,12 @@ refused not-a-function "nosuch\.c' defines 'kcare_no_such_function', which is no
 printf 'extern int kcare_no_such_var;\nint cmdline_proc_show(void *m, void *v)\n{\n\treturn kcare_no_such_var;\n}\n' >"$T/novar.c"
 refused unknown-reference "novar\.c' refers to 'kcare_no_such_var', which is neither exported nor" \
 	--id t --level 1 --source "$T/novar.c"
+# a noinstr function (no ftrace call site at its entry) cannot be livepatched
+if [ "$(grep -c ' t native_safe_halt$' "$KC_VM_SYSTEM_MAP")" = 1 ]; then
+	printf 'void native_safe_halt(void)\n{\n}\n' >"$T/notrace.c"
+	refused no-ftrace "vmlinux's 'native_safe_halt' has no ftrace call at its entry" \
+		--id t --level 1 --source "$T/notrace.c"
+fi
 refused long-name "longer than 55 characters" --level 1 --source "$fixes/cmdline-suffix.c" \
 	--id aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 refused bad-id "bad id 'a/b'" --level 1 --source "$fixes/cmdline-suffix.c" --id a/b
