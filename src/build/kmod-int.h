@@ -1,50 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Private to kmod*.c: the target kernel, kbuild runs and the generated files. */
+/* Private to kmod*.c: kbuild runs and the generated files. */
 #ifndef KC_BUILD_KMOD_INT_H
 #define KC_BUILD_KMOD_INT_H
 
 #include "build/klp.h"
+#include "build/kmod-target.h"
 #include "build/kmod.h"
-#include "build/ksyms-image.h"
-#include "build/ksyms.h"
-
-/* One module of the target whose symbol table was read. */
-struct kc_kmodule {
-	char *name; /* owned: module name (dashes as underscores) */
-	char *path; /* owned: its .ko */
-	struct kc_ksyms syms;
-};
-
-struct kc_ktarget {
-	char abi[65];
-	char *headers; /* owned: kbuild directory */
-	char *tree;    /* owned: root holding boot/ and lib/modules/ */
-	char *cache;   /* owned: this ABI's cache directory */
-	struct kc_kimage *image;
-	struct kc_ksyms exports;    /* exported by vmlinux */
-	struct kc_ksyms modexports; /* exported by modules */
-	struct kc_ksyms index;	    /* functions of modules: sec = index into idxmods */
-	char **idxmods;		    /* owned: .ko paths relative to lib/modules/ABI */
-	size_t nidxmods;
-	struct kc_kmodule *mods; /* owned: modules read so far */
-	size_t nmods;
-};
-
-/* kmod-target.c */
-int kc_ktarget_open(const char *kernel, const char *tree, struct kc_ktarget **out,
-		    struct kc_err *err);
-void kc_ktarget_close(struct kc_ktarget *t);
-/* The module named @name (read on first use); -ENOENT when the tree has none. */
-int kc_ktarget_module(struct kc_ktarget *t, const char *name, struct kc_kmodule **out,
-		      struct kc_err *err);
-/* Names of the modules that define function @name, in index order (borrowed paths). */
-size_t kc_ktarget_func_modules(struct kc_ktarget *t, const char *name, const char **paths,
-			       size_t max);
-/* The ftrace call-site length at @sym's entry in @obj; -ENOEXEC with a message when none. */
-int kc_ktarget_ftrace_skip(struct kc_ktarget *t, const char *obj, const struct kc_ksym *sym,
-			   const char *name, struct kc_err *err);
-/* A module name from a .ko path: base name without .ko, '-' as '_'. Caller frees. */
-char *kc_ktarget_modname(const char *path);
 
 /* kmod-make.c */
 /* Runs @argv in @dir, output to @log; 0 when it exits 0, else -ECHILD (err names @what). */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/kmod-target.h"
 #include "build/kmod-int.h"
 #include "kcare/conf.h"
 
