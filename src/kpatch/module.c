@@ -57,9 +57,11 @@ int kc_kpatch_module_unload(const char *name, double timeout, struct kc_err *err
 		if (errno == ENOENT)
 			return kc_err_set(err, -ENOENT, "module '%s' is not loaded", name);
 		/* livepatch keeps a reference until its asynchronous free has run */
-		if ((errno != EBUSY && errno != EAGAIN) || waited >= timeout)
+		if (errno != EBUSY && errno != EAGAIN)
 			return kc_err_set(err, -errno, "cannot remove module '%s': %s", name,
 					  strerror(errno));
+		if (waited >= timeout)
+			return kc_err_set(err, -EBUSY, "module '%s' is still in use", name);
 		nanosleep(&pause, NULL);
 		waited += 0.05;
 	}

@@ -272,6 +272,10 @@ kc blocked-force 0 --smart-update --freezer none --force --timeout 2
 check blocked-force-says has /tmp/kc.out 'forced'
 check blocked-force-live guest_file_is /sys/kernel/livepatch/kcare_block_1/transition 0
 kill $blocker 2>/dev/null
+# with the blocking task gone, a forced level unloads like any other (6.1)
+kc forced-unload 0 --unload
+check forced-unpatched guest_absent /sys/kernel/livepatch/kcare_block_1
+check forced-no-module sh -c '! grep -q "^kcare_block_1 " /proc/modules'
 GUEST
 kcvm_initramfs "$T/initrd" --test "$T/test.sh" --dir "$T/data:/data"
 
