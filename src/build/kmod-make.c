@@ -5,6 +5,7 @@
  * first error back out of it. Knows nothing of what is built.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,17 @@
 #include "build/kmod-int.h"
 #include "build/logtail.h"
 
+volatile sig_atomic_t kc_kmod_interrupted;
+
 int kc_kmod_run(const char *dir, char *const argv[], const char *log, const char *what,
 		struct kc_err *err)
 {
-	pid_t pid = fork();
-	int status;
+	pid_t pid;
+	int status, stopped = 0;
 
+	if (kc_kmod_interrupted)
+		return kc_err_set(err, -EINTR, "%s: interrupted", what);
+	pid = fork();
 	if (pid < 0)
 		return kc_err_set(err, -errno, "cannot run %s: %s", argv[0], strerror(errno));
 	if (pid == 0) {
@@ -34,9 +40,15 @@ int kc_kmod_run(const char *dir, char *const argv[], const char *log, const char
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
+	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return kc_err_set(err, -errno, "cannot wait for %s", argv[0]);
+		/* the tool is in our process group: a terminal's ^C reached it too */
+		if (kc_kmod_interrupted && !stopped++)
+			kill(pid, SIGTERM);
+	}
+	if (kc_kmod_interrupted)
+		return kc_err_set(err, -EINTR, "%s: interrupted", what);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)

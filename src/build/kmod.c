@@ -720,7 +720,7 @@ static int kmod_output(struct kmod_ctx *c, const char *ko, struct kc_err *err)
 	const struct kc_kmod_opts *o = c->o;
 	char vermagic[256], *json;
 	struct stat st;
-	int ret;
+	int ret, made = 0;
 
 	if (o->sign_key) {
 		char sf[PATH_MAX + 32];
@@ -736,7 +736,9 @@ static int kmod_output(struct kmod_ctx *c, const char *ko, struct kc_err *err)
 	json = kmod_json(c, vermagic);
 	if (!json)
 		return kc_err_set(err, -ENOMEM, "out of memory");
-	if (mkdir(o->output, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(o->output, 0755) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
 		ret = kc_err_set(err, -errno, "cannot create '%s': %s", o->output, strerror(errno));
 		goto out;
 	}
@@ -751,6 +753,8 @@ static int kmod_output(struct kmod_ctx *c, const char *ko, struct kc_err *err)
 	if ((ret = kc_file_write_atomic(c->res->json, json, strlen(json), 0644, err)) < 0)
 		unlink(c->res->ko);
 out:
+	if (ret < 0 && made)
+		rmdir(o->output);
 	free(json);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #ifndef KC_BUILD_KMOD_H
 #define KC_BUILD_KMOD_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +89,12 @@ struct kc_kmod_result {
 	size_t nklp_syms, nklp_relas;
 	int signed_;
 };
+
+/*
+ * Set by a front end's signal handler: the running tool is stopped and
+ * the build fails with -EINTR, removing its work directory.
+ */
+extern volatile sig_atomic_t kc_kmod_interrupted;
 
 /*
  * The whole build. On success -o holds MODULE.ko and MODULE.json; on

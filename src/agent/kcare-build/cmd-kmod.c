@@ -5,8 +5,10 @@
  * and prints one line.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/kcare-build/cmds.h"
 #include "agent/kcare-build/pack-args.h"
@@ -21,6 +23,25 @@
 	"                        [--description TEXT] [--cvss SCORE] [--patch-url URL]\n"          \
 	"                        [--cve-url URL] [--effective-version RELEASE]\n"                  \
 	"                        [--sign-key KEY --sign-cert CERT] [--keep-work DIR]\n"
+
+static void kmod_on_signal(int sig)
+{
+	(void)sig;
+	kc_kmod_interrupted = 1;
+}
+
+/* ^C or a timeout stops the build and removes its work directory (no SA_RESTART). */
+static void kmod_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kmod_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 int cmd_kmod(int argc, char **argv)
 {
@@ -149,6 +170,7 @@ int cmd_kmod(int argc, char **argv)
 		kb_usage_error("kmod", "%s", "--sign-key and --sign-cert go together");
 		goto out;
 	}
+	kmod_catch_signals();
 	if (kc_kmod_build(&o, &res, &err) < 0) {
 		fprintf(stderr, "kcare-build: %s\n", err.msg);
 		ret = KC_EXIT_ERROR;
