@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kcare/json-get.h"
 #include "kcare/kernel.h"
 
 #define PATCHES_MAX (1024u * 1024)
@@ -61,6 +62,30 @@ static json_object *cached_record(struct kc_agent *a, const struct kc_kernel_ide
 	return r;
 }
 
+/* The kpatch-* block of a signed feed entry, N/A for what it does not say. */
+static char *entry_block(json_object *rec)
+{
+	static const char *const keys[] = {
+	    "kpatch-name", "kpatch-description", "kpatch-kernel",   "kpatch-cve",
+	    "kpatch-cvss", "kpatch-cve-url",	 "kpatch-patch-url"};
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = kc_json_str(rec, keys[i]);
+
+		fprintf(f, "%s: %s\n", keys[i], v && *v ? v : "N/A");
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int kc_kernel_patch_info(struct kc_agent *a, const struct kc_kernel_ident *id, char **out,
 			 struct kc_err *err)
 {
@@ -85,10 +110,15 @@ int kc_kernel_patch_info(struct kc_agent *a, const struct kc_kernel_ident *id, c
 		if (gmtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	json_object_put(rec);
 	if (live.module[0] &&
 	    kc_kpatch_path(a->sysroot, "/proc/kcare/patches", path, sizeof(path), NULL) == 0)
 		kc_file_read_all(path, PATCHES_MAX, &patches, &len, NULL);
+	/* a module that does not publish its fixes: the block its signed entry carries */
+	if (!patches && rec && kc_json_str(rec, "kpatch-name")) {
+		patches = entry_block(rec);
+		len = patches ? strlen(patches) : 0;
+	}
+	json_object_put(rec);
 	if (asprintf(&text, "OS: %s\nkernel: %s%s\ntime: %s\nuname: %s\n%s%s%s", os,
 		     debian ? "linux-image-" : "kernel-", id->release, when, eff,
 		     patches && len ? "\n" : "", patches ? patches : "",

@@ -170,7 +170,7 @@ static void test_kernel__local_plan(void **state)
 
 static void test_kernel__patch_info(void **state)
 {
-	struct kc_kernel_ident id = {.release = "6.1.0-57-amd64"};
+	struct kc_kernel_ident id = {.release = "6.1.0-57-amd64", .build_id = "aabb"};
 	struct kc_err err = KC_ERR_INIT;
 	json_object *o = json_object_new_object(), *v;
 	char *text;
@@ -184,6 +184,20 @@ static void test_kernel__patch_info(void **state)
 	free(text);
 	put(sys, "/sys/kernel/livepatch/kcare_s_2/enabled", "1\n");
 	put(sys, "/sys/kernel/livepatch/kcare_s_2/transition", "0\n");
+	/* no /proc/kcare: the block of the cached signed entry, its patchset's time */
+	records("{\"format\":1,\"kernels\":[{\"patchset\":\"K2\",\"module\":\"kcare_s_2\","
+		"\"id\":\"s\",\"level\":2,\"released\":1796515200,\"build_id\":\"aabb\","
+		"\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"length\":1,\"kpatch-name\":\"fix-x\",\"kpatch-cve\":\"CVE-2026-0001\"}]}");
+	assert_int_equal(kc_kernel_patch_info(&agent, &id, &text, &err), 0);
+	assert_string_equal(text,
+			    "OS: debian12\nkernel: linux-image-6.1.0-57-amd64\n"
+			    "time: 2026-12-06 00:00:00\nuname: 6.1.0-57-amd64\n\n"
+			    "kpatch-name: fix-x\nkpatch-description: N/A\nkpatch-kernel: N/A\n"
+			    "kpatch-cve: CVE-2026-0001\nkpatch-cvss: N/A\nkpatch-cve-url: N/A\n"
+			    "kpatch-patch-url: N/A\n");
+	free(text);
+	records("{}");
 	put(sys, "/proc/kcare/level", "2\n");
 	put(sys, "/proc/kcare/effective_version", "6.1.0-58-amd64\n");
 	put(sys, "/proc/kcare/patches", "kpatch-name: a\nkpatch-cve: N/A\n\nkpatch-name: b\n");
