@@ -124,6 +124,11 @@ sed -n 5p "$T/out" | grep -q '^$' || fail "--patch-info: no blank line after the
 step "--status from the cache record of this kernel"
 kc 0 --status
 out_is 'up to date: level 2'
+# userspace enabled but nothing of it applied: the patched kernel still makes the host up to date
+: >"$ROOT/etc/sysconfig/kcare/kcare.conf"
+kc 0 --status
+out_is 'up to date: level 2'
+printf 'LIBCARE_DISABLED=True\n' >"$ROOT/etc/sysconfig/kcare/kcare.conf"
 mkdir -p "$ROOT/var/cache/kcare/kernel"
 cat >"$ROOT/var/cache/kcare/kernel/selected.json" <<EOF
 { "format": 1, "kernels": [ { "patchset": "K20261206_03", "kind": "module", "id": "kcare_t_3", "level": 3,

@@ -379,6 +379,22 @@ static unsigned host_products(struct kcctl *k)
 	return p;
 }
 
+/*
+ * One answer for two products (-1: not covered). "Nothing applied" is only
+ * true when neither has anything applied: a patched kernel on a host
+ * whose processes need no userspace patch is up to date, not 1.
+ */
+static int status_combine(int a, int b)
+{
+	if (a == KCCTL_EXIT_CHECK_ERROR || b == KCCTL_EXIT_CHECK_ERROR)
+		return KCCTL_EXIT_CHECK_ERROR;
+	if (a == KCCTL_STATUS_PENDING || b == KCCTL_STATUS_PENDING)
+		return KCCTL_STATUS_PENDING;
+	if (a == KCCTL_STATUS_UPTODATE || b == KCCTL_STATUS_UPTODATE)
+		return KCCTL_STATUS_UPTODATE;
+	return KCCTL_STATUS_NONE;
+}
+
 int kcctl_status(struct kcctl *k)
 {
 	unsigned p = host_products(k);
@@ -395,7 +411,7 @@ int kcctl_status(struct kcctl *k)
 			printf("the registration covers no product\n");
 		return KCCTL_STATUS_NONE;
 	}
-	return kst > ust ? kst : ust;
+	return status_combine(kst, ust);
 }
 
 int kcctl_check(struct kcctl *k)
