@@ -121,6 +121,8 @@ kc_out "not uploaded; it is in $ROOT/var/cache/kcare/doctor/kcare-report-"
 f=$(sed -n 's/.*it is in \([^:]*\):.*/\1/p' "$T/kc.out")
 [ -s "$f" ] || fail "no report file '$f'"
 tar -tzf "$f" | grep -q '^report.txt$' || fail "report has no report.txt: $(tar -tzf "$f")"
+tar -xzOf "$f" kernel.txt | grep -q "^release: $(uname -r)$" || fail "report has no kernel state: $(tar -xzOf "$f" kernel.txt)"
+tar -xzOf "$f" kernel.txt | grep -q "^live patching: " || fail "kernel.txt does not say whether live patching works"
 if tar -xzOf "$f" kcare.conf | grep -q 0123456789abcdefABCDEF; then
 	fail "the monitoring key is in the report"
 fi

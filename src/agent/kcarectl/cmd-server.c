@@ -6,12 +6,15 @@
  */
 #include <ctype.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent/kcarectl/kcarectl.h"
 #include "kcare/doctor.h"
 #include "kcare/exitcodes.h"
+#include "kcare/kernel.h"
+#include "kcare/kpatch.h"
 
 /* Worth retrying: the server is down or busy, not refusing us. */
 static bool transient(int code)
@@ -163,19 +166,60 @@ int kcctl_set_monitoring_key(struct kcctl *k, const char *key)
 	return set_and_checkin(k, "MONITORING_KEY", key);
 }
 
+/*
+ * The kernel's side for support: its identity, whether it can take live
+ * patches, and the live state as --info --json shows it (or why not).
+ * Caller frees.
+ */
+static char *doctor_kernel_text(struct kcctl *k)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_kernel_ident id;
+	struct json_object *info = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	if (kc_kpatch_ident(k->agent.sysroot, &id, &err) < 0) {
+		fprintf(f, "kernel identity: %s\n", err.msg);
+	} else {
+		fprintf(f, "release: %s\nversion: %s\nkernel id: %s\nbuild id: %s\n", id.release,
+			id.version, id.kernel_id[0] ? id.kernel_id : "unknown",
+			id.build_id[0] ? id.build_id : "unknown");
+		if (kc_kpatch_supported(k->agent.sysroot, &err) < 0)
+			fprintf(f, "live patching: %s\n", err.msg);
+		else
+			fprintf(f, "live patching: supported\n");
+		if (kc_kernel_info(&k->agent, &id, &info, &err) < 0)
+			fprintf(f, "state: %s\n", err.msg);
+		else
+			fprintf(f, "%s\n",
+				json_object_to_json_string_ext(info,
+							       JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(info);
+	}
+	fclose(f);
+	return text;
+}
+
 int kcctl_doctor(struct kcctl *k)
 {
 	struct kc_err err = KC_ERR_INIT;
-	char path[KC_AGENT_PATH_MAX], id[128], *conf_text = NULL;
-	struct kc_doctor_section extra[1];
+	char path[KC_AGENT_PATH_MAX], id[128], *kernel_text = doctor_kernel_text(k);
+	struct kc_doctor_section extra[2];
 	struct kc_reg r;
 	struct kc_http *h;
 	int ret;
 
-	(void)conf_text;
 	extra[0] = (struct kc_doctor_section){"kcarectl", "kcarectl " KC_VERSION "\n"};
+	extra[1] = (struct kc_doctor_section){"kernel", kernel_text};
 	printf("Generating report...\n");
-	if (kc_doctor_collect(&k->agent.paths, extra, 1, path, sizeof(path), &err) < 0)
+	ret = kc_doctor_collect(&k->agent.paths, extra, 2, path, sizeof(path), &err);
+	free(kernel_text);
+	if (ret < 0)
 		return kcctl_fail("%s", err.msg);
 	if (!k->agent.api_url[0]) {
 		printf("No patch server is configured; the report is in %s\n", path);
