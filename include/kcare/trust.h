@@ -323,6 +323,16 @@ int kc_trust_client_fetch_target(kc_trust_fetch_fn fetch, void *ctx,
 				 const struct kc_trust_target *t, unsigned char **buf, size_t *len,
 				 struct kc_err *err);
 
+/*
+ * Makes @path a verified copy of @t's blob: keeps the file when its length
+ * and sha256 match, otherwise removes it, fetches the blob, verifies it and
+ * writes it atomically (0600). Errors as kc_trust_client_fetch_target(),
+ * or -errno writing @path.
+ */
+int kc_trust_client_cache_target(kc_trust_fetch_fn fetch, void *ctx,
+				 const struct kc_trust_target *t, const char *path,
+				 struct kc_err *err);
+
 /* Versions and expiry times of the trusted files (0 when not held), for status output. */
 struct kc_trust_status {
 	uint64_t root_version, timestamp_version, snapshot_version;

@@ -185,24 +185,9 @@ static int plan_local(struct kc_agent *a, const struct kc_kernel_ident *id,
 static int blob_fetch(struct kc_http_repo *repo, const struct kc_trust_target *t,
 		      const struct kc_kernel_entry *e, struct kc_err *err)
 {
-	unsigned char *buf = NULL;
-	size_t len;
-	int fd, ret;
-
-	fd = open(e->file, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = kc_trust_target_verify_fd(t, fd, NULL);
-		close(fd);
-		if (ret == 0)
-			return 0;
-		unlink(e->file);
-	}
-	ret = kc_trust_client_fetch_target(kc_http_repo_fetch, repo, t, &buf, &len, err);
-	if (ret < 0)
+	if (kc_trust_client_cache_target(kc_http_repo_fetch, repo, t, e->file, err) < 0)
 		return kc_err_prefix(err, "kernel patch '%s' of %s", e->module, e->patchset);
-	ret = kc_file_write_atomic(e->file, buf, len, 0600, err);
-	free(buf);
-	return ret;
+	return 0;
 }
 
 /* PATCH_TYPE (--set-patch-type): extra, free or default. */

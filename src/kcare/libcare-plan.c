@@ -350,29 +350,12 @@ static int entry_from_chosen(const struct kc_agent *a, const struct kc_chosen *c
 }
 
 /* Downloads @e into the cache unless a verified copy is there. */
-static int blob_fetch(struct kc_agent *a, struct kc_http_repo *repo,
-		      const struct kc_trust_target *t, const struct kc_lc_entry *e,
-		      struct kc_err *err)
+static int blob_fetch(struct kc_http_repo *repo, const struct kc_trust_target *t,
+		      const struct kc_lc_entry *e, struct kc_err *err)
 {
-	unsigned char *buf = NULL;
-	size_t len;
-	int fd, ret;
-
-	fd = open(e->file, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = kc_trust_target_verify_fd(t, fd, NULL);
-		close(fd);
-		if (ret == 0)
-			return 0;
-		unlink(e->file);
-	}
-	ret = kc_trust_client_fetch_target(kc_http_repo_fetch, repo, t, &buf, &len, err);
-	if (ret < 0)
+	if (kc_trust_client_cache_target(kc_http_repo_fetch, repo, t, e->file, err) < 0)
 		return kc_err_prefix(err, "patch '%s' of %s", e->id, e->patchset);
-	ret = kc_file_write_atomic(e->file, buf, len, 0600, err);
-	free(buf);
-	(void)a;
-	return ret;
+	return 0;
 }
 
 static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, struct kc_lc_plan *p,
@@ -442,7 +425,7 @@ static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, stru
 			ret = e ? entry_from_chosen(a, &cr.v[i], e, err)
 				: kc_err_set(err, -ENOMEM, "out of memory");
 			if (ret == 0 && !o->metadata_only)
-				ret = blob_fetch(a, &repo, cr.v[i].target, e, err);
+				ret = blob_fetch(&repo, cr.v[i].target, e, err);
 		}
 		kc_choice_result_free(&cr);
 	}

@@ -5,6 +5,7 @@
  * side, the check of a downloaded blob against the entry of a verified
  * feed file. Blobs themselves are opaque here.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "kcare/conf.h"
 #include "trust-int.h"
 
 int kc_trust_blob_put(const char *dir, const void *buf, size_t len, struct kc_trust_target *t,
@@ -129,4 +131,28 @@ int kc_trust_client_fetch_target(kc_trust_fetch_fn fetch, void *ctx,
 	*buf = data;
 	*len = n;
 	return 0;
+}
+
+int kc_trust_client_cache_target(kc_trust_fetch_fn fetch, void *ctx,
+				 const struct kc_trust_target *t, const char *path,
+				 struct kc_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = kc_trust_target_verify_fd(t, fd, NULL);
+		close(fd);
+		if (ret == 0)
+			return 0;
+		unlink(path);
+	}
+	ret = kc_trust_client_fetch_target(fetch, ctx, t, &buf, &len, err);
+	if (ret < 0)
+		return ret;
+	ret = kc_file_write_atomic(path, buf, len, 0600, err);
+	free(buf);
+	return ret;
 }
