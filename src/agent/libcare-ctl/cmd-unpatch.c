@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/libcare-ctl/cmds.h"
 #include "kcare/exitcodes.h"
@@ -11,7 +12,34 @@ struct unpatch_args {
 	const char *id;
 	struct kc_buildid bid;
 	bool by_bid;
+	const char *bid_arg;
+	struct lcctl_common *c;
+	size_t removed_here; /* in the process at hand */
+	size_t removed;	     /* in every process */
 };
+
+/* What was asked for, for "no process carries ..." and "no ... is applied". */
+static void describe(const struct unpatch_args *a, char *buf, size_t size)
+{
+	if (a->id)
+		snprintf(buf, size, "patch '%s'", a->id);
+	else if (a->by_bid)
+		snprintf(buf, size, "patch for build-id %s", a->bid_arg);
+	else
+		snprintf(buf, size, "patch");
+}
+
+/* Counts what was removed, so that a request which removed nothing can fail. */
+static void unpatch_report(void *ctx, const struct kc_upatch_event *ev)
+{
+	struct unpatch_args *a = ctx;
+
+	if (ev->outcome == KC_UPATCH_UNPATCHED) {
+		a->removed_here++;
+		a->removed++;
+	}
+	lcctl_report(&a->c->ro, ev);
+}
 
 static void usage(FILE *f)
 {
@@ -22,9 +50,19 @@ static void usage(FILE *f)
 static int unpatch_one(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err)
 {
 	struct unpatch_args *a = ctx;
+	char what[160];
+	int ret;
 
-	return kc_upatch_revert(pid, a->id, a->by_bid ? &a->bid : NULL, &c->uo, lcctl_report,
-				&c->ro, err);
+	a->c = c;
+	a->removed_here = 0;
+	ret = kc_upatch_revert(pid, a->id, a->by_bid ? &a->bid : NULL, &c->uo, unpatch_report, a,
+			       err);
+	/* a typo, or a patch someone else removed: not a silent success */
+	if (ret >= 0 && !c->all && !a->removed_here) {
+		describe(a, what, sizeof(what));
+		return kc_err_set(err, -ENOENT, "no %s is applied", what);
+	}
+	return ret;
 }
 
 int cmd_unpatch(int argc, char **argv)
@@ -36,7 +74,8 @@ int cmd_unpatch(int argc, char **argv)
 	struct unpatch_args a = {0};
 	struct lcctl_common c;
 	struct kc_err err = KC_ERR_INIT;
-	int opt, st = -1;
+	char what[160];
+	int opt, st = -1, ret;
 
 	lcctl_common_init(&c);
 	while ((opt = getopt_long(argc, argv, LCCTL_COMMON_SHORTOPTS, opts, NULL)) != -1) {
@@ -51,6 +90,7 @@ int cmd_unpatch(int argc, char **argv)
 				return KC_EXIT_USAGE;
 			}
 			a.by_bid = true;
+			a.bid_arg = optarg;
 		} else {
 			usage(stderr);
 			return KC_EXIT_USAGE;
@@ -62,5 +102,11 @@ int cmd_unpatch(int argc, char **argv)
 		usage(stderr);
 		return KC_EXIT_USAGE;
 	}
-	return lcctl_run(&c, unpatch_one, &a);
+	ret = lcctl_run(&c, unpatch_one, &a);
+	if (ret == KC_EXIT_OK && c.all && !a.removed) {
+		describe(&a, what, sizeof(what));
+		fprintf(stderr, "libcare-ctl: no process carries %s%s\n", a.id ? "" : "a ", what);
+		return KC_EXIT_ERROR;
+	}
+	return ret;
 }
