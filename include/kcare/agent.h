@@ -60,8 +60,8 @@ struct kc_agent {
 	struct kc_http *http;	    /* NULL until kc_agent_http() */
 	const volatile int *cancel; /* SIGINT/SIGTERM flag of the front end, may be NULL */
 	const char *sysroot; /* where /proc and /sys are for the kernel side (NULL: /), borrowed */
-	char repo_url[1024];	    /* PATCH_SERVER, ending in '/' ("" if unset) */
-	char api_url[1024];	    /* REGISTRATION_URL, or derived from PATCH_SERVER */
+	char repo_url[1024]; /* PATCH_SERVER, ending in '/' ("" if unset) */
+	char api_url[1024];  /* REGISTRATION_URL, or derived from PATCH_SERVER */
 };
 
 int kc_agent_open(struct kc_agent *a, const char *root, kc_conf_warn_fn warn, void *warn_ctx,

@@ -22,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = kc_kpatch_modinfo_parse(data, size, &mi, &err);
 	if (rc && rc != -ENOEXEC && rc != -EBADMSG)
 		abort();
-	if (rc == 0 && (strlen(mi.name) >= sizeof(mi.name) ||
-			strlen(mi.vermagic) >= sizeof(mi.vermagic) ||
-			strlen(mi.kcare_build_id) >= sizeof(mi.kcare_build_id)))
+	if (rc == 0 &&
+	    (strlen(mi.name) >= sizeof(mi.name) || strlen(mi.vermagic) >= sizeof(mi.vermagic) ||
+	     strlen(mi.kcare_build_id) >= sizeof(mi.kcare_build_id)))
 		abort();
 	rc = kc_kpatch_notes_buildid(data, size, hex, sizeof(hex), &err);
 	if (rc && rc != -ENOENT && rc != -EBADMSG)
