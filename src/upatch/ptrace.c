@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -105,6 +106,38 @@ static int tracer_of(pid_t pid)
 	return tracer;
 }
 
+/*
+ * Whether a tracer's command name is one of the front ends that run this
+ * engine: two patchers on one process serialize whichever each is (the
+ * ptrace attachment itself is the lock, so that patchers in different
+ * mount or PID namespaces exclude each other too).
+ */
+static bool is_patcher(const char *comm)
+{
+	static const char *const ours[] = {"libcare-ctl", "kcarectl"};
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(comm, ours[i]))
+			return true;
+	return false;
+}
+
+/*
+ * EPERM and no tracer we can see: one in an ancestor PID namespace (a host
+ * patcher, seen from a container's kcarectl), or one that has just let go.
+ * Either is worth waiting for, unless we could not trace the process anyway.
+ */
+static bool tracer_hidden(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (geteuid() == 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return stat(path, &st) == 0 && st.st_uid == geteuid();
+}
+
 static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
 {
 	if (thread_is_dead(p->pid, tid))
@@ -121,15 +154,19 @@ static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
 
 			kc_proc_comm(tracer, comm, sizeof(comm), NULL);
 			/* another of us: the caller may wait for it to finish */
-			if (!strcmp(comm, "libcare-ctl"))
-				return kc_err_set(
-				    err, -EAGAIN,
-				    "process %d is being patched by libcare-ctl (pid %d)", p->pid,
-				    tracer);
+			if (is_patcher(comm))
+				return kc_err_set(err, -EAGAIN,
+						  "process %d is being patched by %s (pid %d)",
+						  p->pid, comm, tracer);
 			return kc_err_set(err, -EBUSY,
 					  "process %d is already traced by process %d (%s)", p->pid,
 					  tracer, comm);
 		}
+		if (e == EPERM && tracer == 0 && tracer_hidden(tid))
+			return kc_err_set(err, -EAGAIN,
+					  "process %d is traced by a process outside this PID "
+					  "namespace",
+					  p->pid);
 		return kc_err_set(err, -e, "cannot attach to thread %d of process %d: %s", tid,
 				  p->pid, strerror(e));
 	}

@@ -5,9 +5,15 @@
 # 50 with KC_SLOW=1, or KC_RACE_ROUNDS); then two `unpatch -p PID` at once.
 # Exactly one run patches (unpatches); the other says "already applied"
 # (exit 0), finds nothing to do, or fails cleanly (exit 1, "busy" or
-# "already applied"). Afterwards exactly one patch is listed, the code is
+# "already applied"; an unpatch that found nothing left: "no patch is
+# applied"). Afterwards exactly one patch is listed, the code is
 # patched (original) and the process holds as many patch mappings as
 # after a single, unraced patch: never a double patch.
+# Mixed front ends: `kcarectl --lib-unload` (in a PID namespace holding
+# only its own target, so it touches nothing else of the host) against
+# `libcare-ctl unpatch -p PID` runs, in either order and close together:
+# one waits for the other (never "already traced"), exactly one unpatches
+# and the target lives.
 . "$(dirname "$0")/lib.sh"
 need_pack
 need_ctl
@@ -76,7 +82,7 @@ judge() {
 	[ "$_rc" = 0 ] || [ "$_rc" = 1 ] || fail "run $1 exited $_rc"
 	grep "^libcare-ctl: $pid: " "$T/$1.err" >"$T/$1.mine"
 	if [ -s "$T/$1.mine" ]; then
-		grep -Eivq "busy|already applied" "$T/$1.mine" && fail "run $1 failed unexpectedly: $(cat "$T/$1.mine")"
+		grep -Eivq "busy|already applied|no patch is applied" "$T/$1.mine" && fail "run $1 failed unexpectedly: $(cat "$T/$1.mine")"
 		[ "$_rc" = 1 ] || fail "run $1 printed an error but exited 0"
 	elif [ "$_rc" = 1 ] && ! grep -q . "$T/$1.err"; then
 		fail "run $1 exited 1 without a message"
@@ -127,4 +133,101 @@ while [ $i -lt "$rounds" ]; do
 	i=$((i + 1))
 done
 alive $pid || fail "the target died"
+
+step "mixed front ends: kcarectl --lib-unload and libcare-ctl unpatch"
+KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
+[ -x "$KCCTL_BIN" ] || skip "kcarectl is not built"
+command -v unshare >/dev/null && command -v nsenter >/dev/null || skip "no unshare or nsenter"
+unshare --fork --pid --mount-proc true 2>/dev/null ||
+	skip "unshare --fork --pid --mount-proc is not permitted here"
+mkdir -p "$T/root/etc/sysconfig/kcare"
+unshare --fork --pid --mount-proc --kill-child sh -c '"$1" & wait' sh "$T/target" \
+	>"$T/ns.log" 2>"$T/ns.err" &
+upid=$!
+track $upid
+wait_for_line "$T/ns.log" '^ready' 10 || fail "the namespace's target did not start: $(cat "$T/ns.err")"
+init=$(tr -d ' \n' <"/proc/$upid/task/$upid/children")
+npid=$(tr -d ' \n' <"/proc/$init/task/$init/children")
+[ -n "$npid" ] && [ -d "/proc/$npid" ] || fail "cannot find the namespace's target"
+track $npid
+expect_line "$T/ns.log" '^value 1$' 5
+
+# mixed FIRST DELAY-MS: kcarectl (k) and libcare-ctl (l), FIRST started
+# first. k first: libcare-ctl runs start every DELAY-MS ms, 8 of them, to
+# meet kcarectl's hold whenever it comes; l first: kcarectl starts
+# DELAY-MS ms after the one libcare-ctl. Every run finishes cleanly and
+# exactly one unpatches.
+mixed() {
+	_ls=""
+	if [ "$1" = k ]; then
+		KCARE_ROOT="$T/root" timeout "$KC_CMD_TIMEOUT" nsenter -t "$init" -p -m \
+			"$KCCTL_BIN" --lib-unload >"$T/k.out" 2>"$T/k.err" &
+		_kpid=$!
+		for _j in 1 2 3 4 5 6 7 8; do
+			sleep "$(printf '0.%03d' "$2")"
+			(
+				timeout "$KC_CMD_TIMEOUT" "$KC_CTL_BIN" unpatch -p "$npid" \
+					>"$T/l$_j.out" 2>"$T/l$_j.err"
+				echo $? >"$T/l$_j.rc"
+			) &
+			_ls="$_ls $_j:$!"
+		done
+	else
+		(
+			timeout "$KC_CMD_TIMEOUT" "$KC_CTL_BIN" unpatch -p "$npid" >"$T/l1.out" 2>"$T/l1.err"
+			echo $? >"$T/l1.rc"
+		) &
+		_ls=" 1:$!"
+		[ "$2" = 0 ] || sleep "$(printf '0.%03d' "$2")"
+		KCARE_ROOT="$T/root" timeout "$KC_CMD_TIMEOUT" nsenter -t "$init" -p -m \
+			"$KCCTL_BIN" --lib-unload >"$T/k.out" 2>"$T/k.err" &
+		_kpid=$!
+	fi
+	wait $_kpid
+	_rk=$?
+	echo "\$ kcarectl --lib-unload -> $_rk"
+	sed 's/^/  out: /' "$T/k.out"
+	sed 's/^/  err: /' "$T/k.err"
+	[ $_rk = 0 ] || fail "kcarectl exited $_rk"
+	grep -q '^processes: [01] unpatched, 0 failed$' "$T/k.out" || fail "kcarectl: unexpected summary"
+	DONE=$(sed -n 's/^processes: \([01]\) unpatched.*/\1/p' "$T/k.out")
+	for _l in $_ls; do
+		_j=${_l%%:*}
+		wait "${_l#*:}"
+		_rl=$(cat "$T/l$_j.rc")
+		echo "\$ libcare-ctl unpatch -p $npid ($_j) -> $_rl"
+		sed 's/^/  out: /' "$T/l$_j.out"
+		sed 's/^/  err: /' "$T/l$_j.err"
+		if [ "$_rl" = 0 ]; then
+			grep -q "^$npid: unpatched race level 1 " "$T/l$_j.out" ||
+				fail "libcare-ctl exited 0 without unpatching"
+			DONE=$((DONE + 1))
+		else
+			[ "$_rl" = 1 ] || fail "libcare-ctl exited $_rl"
+			grep -qx "libcare-ctl: $npid: no patch is applied" "$T/l$_j.err" ||
+				fail "libcare-ctl failed unexpectedly: $(cat "$T/l$_j.err")"
+		fi
+	done
+	[ "$DONE" = 1 ] || fail "$DONE runs unpatched the process"
+	alive $npid || fail "the namespace's target died"
+	expect_patches $npid ""
+	mem_equal $npid "$T/target" value_fn
+	expect_value "$T/ns.log" '^value 1$'
+}
+
+i=0
+while [ $i -lt "$rounds" ]; do
+	lcctl_ok patch -p $npid "$T/race.kpatch"
+	expect_value "$T/ns.log" '^value 2$'
+	if [ $((i % 2)) = 0 ]; then
+		ms=$((5 + i % 3 * 5))
+		step "mixed round $i: kcarectl --lib-unload, then 8 libcare-ctl unpatch every $ms ms"
+		mixed k $ms
+	else
+		ms=$((i * 7 % 11))
+		step "mixed round $i: libcare-ctl unpatch, kcarectl --lib-unload $ms ms later"
+		mixed l $ms
+	fi
+	i=$((i + 1))
+done
 echo "ok"
