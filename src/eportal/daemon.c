@@ -28,8 +28,15 @@ static void usage(FILE *f)
 	    "  --public-url URL      base URL agents reach this server at\n"
 	    "  --threads N           worker threads (default 4)\n"
 	    "  --max-connections N   open connections (default 1024)\n"
-	    "  --per-ip-limit N      connections per client address (default: no limit)\n"
+	    "  --per-ip-limit N      connections per client address (default 128; 0: no limit)\n"
 	    "  --timeout SECONDS     idle time before a connection is closed (default 15)\n"
+	    "  --head-timeout SECONDS  time to send a request's head (default 10)\n"
+	    "  --login-limit N       failed logins per client address and minute (default 10;\n"
+	    "                        0: no limit)\n"
+	    "  --login-limit-global N  failed logins per minute from all addresses (default 100;\n"
+	    "                        0: no limit)\n"
+	    "  --auth-threads N      threads that check passwords (default 1)\n"
+	    "  --auth-queue N        password checks that may wait (default 16; more: 503)\n"
 	    "  --max-body BYTES      JSON request bodies (default 65536)\n"
 	    "  --max-upload BYTES    patchset uploads (default 67108864)\n"
 	    "  --max-report BYTES    kcarectl --doctor report uploads (default 16777216)\n"
@@ -50,6 +57,23 @@ static long num(const char *s, const char *opt)
 	return v;
 }
 
+static long positive(const char *s, const char *opt)
+{
+	long v = num(s, opt);
+
+	if (v < 1 || v > 1000000) {
+		fprintf(stderr, "eportal: %s needs a whole number from 1 to 1000000\n", opt);
+		exit(KC_EXIT_USAGE);
+	}
+	return v;
+}
+
+/* A limit where 0 on the command line means none (0 in the options means the default). */
+static unsigned unlimited(long v)
+{
+	return v == 0 ? KC_HTTP_UNLIMITED : v > 1000000 ? 1000000 : (unsigned)v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -61,6 +85,11 @@ int main(int argc, char **argv)
 	    {"max-connections", required_argument, NULL, 'c'},
 	    {"per-ip-limit", required_argument, NULL, 'p'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"head-timeout", required_argument, NULL, 'H'},
+	    {"login-limit", required_argument, NULL, 'L'},
+	    {"login-limit-global", required_argument, NULL, 'G'},
+	    {"auth-threads", required_argument, NULL, 'A'},
+	    {"auth-queue", required_argument, NULL, 'Q'},
 	    {"max-body", required_argument, NULL, 'B'},
 	    {"max-upload", required_argument, NULL, 'U'},
 	    {"max-report", required_argument, NULL, 'R'},
@@ -101,7 +130,22 @@ int main(int argc, char **argv)
 			o.conn_limit = (unsigned)num(optarg, "--max-connections");
 			break;
 		case 'p':
-			o.per_ip_limit = (unsigned)num(optarg, "--per-ip-limit");
+			o.per_ip_limit = unlimited(num(optarg, "--per-ip-limit"));
+			break;
+		case 'H':
+			o.head_timeout = (unsigned)positive(optarg, "--head-timeout");
+			break;
+		case 'L':
+			o.login_limit = unlimited(num(optarg, "--login-limit"));
+			break;
+		case 'G':
+			o.login_limit_global = unlimited(num(optarg, "--login-limit-global"));
+			break;
+		case 'A':
+			o.auth_threads = (unsigned)positive(optarg, "--auth-threads");
+			break;
+		case 'Q':
+			o.auth_queue = (unsigned)positive(optarg, "--auth-queue");
 			break;
 		case 'T':
 			o.timeout = (unsigned)num(optarg, "--timeout");

@@ -8,6 +8,7 @@
 #ifndef KC_EPORTAL_HTTP_INT_H
 #define KC_EPORTAL_HTTP_INT_H
 
+#include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -24,7 +25,13 @@ enum kc_http_auth {
 struct kc_http_stats {
 	atomic_llong requests, agent, admin, repo, status_2xx, status_3xx, status_4xx, status_5xx,
 	    registrations, checkins, deploys, bytes_repo;
+	atomic_llong login_limited; /* basic-auth refused by the failed-login limits (429) */
+	atomic_llong login_busy;    /* basic-auth refused because the hash queue was full (503) */
+	atomic_llong head_timeouts; /* connections closed for a late request head */
 };
+
+struct kc_http_auth_pool;
+struct kc_http_guard;
 
 struct kc_http {
 	struct kc_ep *ep; /* borrowed */
@@ -34,6 +41,8 @@ struct kc_http {
 	char base_url[256];
 	struct kc_http_stats st;
 	int64_t started;
+	struct kc_http_auth_pool *auth; /* http-auth.c */
+	struct kc_http_guard *guard;	/* http-guard.c */
 };
 
 struct kc_http_req {
@@ -52,6 +61,7 @@ struct kc_http_reply {
 	char *body; /* owned (malloc) */
 	size_t len;
 	const char *ctype;
+	unsigned retry_after; /* seconds for a Retry-After header, 0: none */
 };
 
 /* Query argument or header of the request; NULL when absent. Borrowed. */
@@ -72,5 +82,42 @@ void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep);
 /* Diagnostic reports (route-doctor.c): agent upload; admin list (@id NULL), get, delete. */
 void kc_http_route_doctor_upload(struct kc_http_req *r, struct kc_http_reply *rep);
 void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep, const char *id);
+
+/*
+ * Admin authentication (http-auth.c). A request's slot keeps the outcome of
+ * a password check across the suspension of its connection.
+ */
+enum { KC_HTTP_AUTH_SLOT_NEW, KC_HTTP_AUTH_SLOT_PENDING, KC_HTTP_AUTH_SLOT_DONE };
+struct kc_http_auth_slot {
+	atomic_int state;
+	enum kc_http_auth result;
+	int unavailable; /* the server stopped before the check ran */
+};
+/* The hash threads and the login limits of @h (options in h->o). */
+int kc_http_auth_start(struct kc_http *h, struct kc_err *err);
+/* Before the daemon stops: every suspended request is answered and resumed. */
+void kc_http_auth_stop(struct kc_http *h);
+void kc_http_auth_free(struct kc_http *h);
+/*
+ * 0: r->auth is set (KC_HTTP_AUTH_NONE for missing or wrong credentials).
+ * 1: a password check was queued and r->conn suspended; the handler is
+ * called again once @slot holds the outcome. -1: refused, @rep holds the
+ * answer (400 malformed credentials, 429 login limits, 503 queue full).
+ */
+int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
+			 struct kc_http_reply *rep);
+void kc_http_auth_flush(void);
+
+/* Request-head deadline (http-guard.c); @timeouts counts connections it closed. */
+int kc_http_guard_start(struct kc_http_guard **out, unsigned head_timeout_s, atomic_llong *timeouts,
+			struct kc_err *err);
+void kc_http_guard_stop(struct kc_http_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION callback (@cls: the guard). */
+void kc_http_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code);
+void kc_http_guard_head_read(struct MHD_Connection *mc); /* the access handler has the head */
+void kc_http_guard_head_wait(struct MHD_Connection *mc); /* the next head's clock starts */
+/* Milliseconds of CLOCK_MONOTONIC (deadlines and login buckets). */
+int64_t kc_http_mono_ms(void);
 
 #endif

@@ -6,7 +6,9 @@
  * own validation (kc_ep_checkin_validate, kc_ep_key_validate) runs on them.
  */
 #include <json-c/json.h>
+#include <sodium.h>
 #include <string.h>
+#include <strings.h>
 
 #include "eportal/http-json.h"
 
@@ -236,4 +238,42 @@ int kc_http_repo_path_ok(const char *path)
 			return 0;
 		comp++;
 	}
+}
+
+int kc_http_basic_decode(const char *hdr, char *user, char *pass, struct kc_err *err)
+{
+	unsigned char raw[KC_HTTP_BASIC_MAX + 1];
+	const char *b64, *end;
+	size_t n = 0, len;
+	char *colon;
+
+	if (strncasecmp(hdr, "Basic", 5) || (hdr[5] != ' ' && hdr[5] != '\t'))
+		return 1;
+	for (b64 = hdr + 6; *b64 == ' ' || *b64 == '\t'; b64++)
+		;
+	len = strlen(b64);
+	while (len && (b64[len - 1] == ' ' || b64[len - 1] == '\t'))
+		len--;
+	if (len > (KC_HTTP_BASIC_MAX + 2) / 3 * 4)
+		return kc_err_set(err, -E2BIG, "basic-auth credentials are too long");
+	if (sodium_base642bin(raw, sizeof(raw) - 1, b64, len, NULL, &n, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    end != b64 + len)
+		return kc_err_set(err, -EBADMSG, "basic-auth credentials are not base64");
+	if (n > KC_HTTP_BASIC_MAX)
+		return kc_err_set(err, -E2BIG, "basic-auth credentials are too long");
+	/* a NUL would end the name or password early: another credential than sent */
+	if (memchr(raw, '\0', n))
+		return kc_err_set(err, -EBADMSG, "basic-auth credentials hold a NUL byte");
+	raw[n] = '\0';
+	colon = strchr((char *)raw, ':');
+	if (!colon) {
+		sodium_memzero(raw, sizeof(raw));
+		return kc_err_set(err, -EBADMSG, "basic-auth credentials have no ':'");
+	}
+	*colon = '\0';
+	memcpy(user, raw, (size_t)(colon - (char *)raw) + 1);
+	memcpy(pass, colon + 1, n - (size_t)(colon + 1 - (char *)raw) + 1);
+	sodium_memzero(raw, sizeof(raw));
+	return 0;
 }

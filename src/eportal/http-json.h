@@ -45,4 +45,15 @@ int kc_http_key_decode(struct json_object *o, struct kc_ep_key *k, unsigned *mas
  */
 int kc_http_repo_path_ok(const char *path);
 
+#define KC_HTTP_BASIC_MAX 1100 /* decoded "user:password" bytes */
+
+/*
+ * Decodes an Authorization header of the Basic scheme into @user and @pass
+ * (each at least KC_HTTP_BASIC_MAX + 1 bytes). 1 when @hdr is of another
+ * scheme (not ours to judge), 0 when decoded, -EBADMSG when malformed: bad
+ * base64, no ':', or a NUL byte anywhere (never cut at it), -E2BIG when
+ * longer than KC_HTTP_BASIC_MAX.
+ */
+int kc_http_basic_decode(const char *hdr, char *user, char *pass, struct kc_err *err);
+
 #endif

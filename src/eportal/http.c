@@ -4,9 +4,10 @@
  * limits, idle timeout against slow clients), request bodies (bounded: a
  * declared Content-Length over the limit is refused before any byte is read,
  * a chunked one as soon as it crosses it), authentication of admin requests
- * (X-Api-Key or HTTP basic auth, with a short cache because the password KDF
- * is slow on purpose), the static repository (files under DIR/repo handed to
- * the kernel with sendfile, no database access), and dispatch to the routes.
+ * (http-auth.c: off the request threads, because the password KDF is slow on
+ * purpose), a deadline for request heads (http-guard.c), the static
+ * repository (files under DIR/repo handed to the kernel with sendfile, no
+ * database access), and dispatch to the routes.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,34 +24,15 @@
 #include "eportal/http-int.h"
 #include "eportal/http-json.h"
 
-#define AUTH_CACHE     32
-#define AUTH_CACHE_TTL 60
-#define SMALL_FILE     (256 * 1024) /* repository files read into memory */
+#define SMALL_FILE (256 * 1024) /* repository files read into memory */
 
 struct req_ctx {
 	char *buf;
 	size_t len, cap, limit;
 	int too_big;
 	int repo; /* a GET of the static repository */
+	struct kc_http_auth_slot auth;
 };
-
-static struct {
-	pthread_mutex_t lock;
-	struct {
-		unsigned char digest[32]; /* sha256(user NUL password) */
-		int readonly;
-		int64_t until;
-	} e[AUTH_CACHE];
-	unsigned next;
-} auth_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* Forgets cached logins (after a change of users). */
-void kc_http_auth_flush(void)
-{
-	pthread_mutex_lock(&auth_cache.lock);
-	memset(auth_cache.e, 0, sizeof(auth_cache.e));
-	pthread_mutex_unlock(&auth_cache.lock);
-}
 
 const char *kc_http_arg(struct kc_http_req *r, const char *name)
 {
@@ -142,55 +124,6 @@ void kc_http_fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
 	}
 }
 
-/* X-Api-Key, or basic auth of a user. */
-static enum kc_http_auth authenticate(struct kc_http_req *r)
-{
-	struct kc_err err = KC_ERR_INIT;
-	const char *token = kc_http_header(r, "X-Api-Key");
-	char *user, *pass = NULL;
-	int ro = 1;
-
-	if (token)
-		return kc_ep_apikey_auth(r->h->ep, token, &ro, &err) == 0
-			   ? (ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN)
-			   : KC_HTTP_AUTH_NONE;
-	user = MHD_basic_auth_get_username_password(r->conn, &pass);
-	if (!user || !pass) {
-		MHD_free(user);
-		MHD_free(pass);
-		return KC_HTTP_AUTH_NONE;
-	}
-	unsigned char d[32];
-	crypto_hash_sha256_state s;
-	int64_t now = r->h->ep->now();
-	enum kc_http_auth res = KC_HTTP_AUTH_NONE;
-
-	crypto_hash_sha256_init(&s);
-	crypto_hash_sha256_update(&s, (const unsigned char *)user, strlen(user) + 1);
-	crypto_hash_sha256_update(&s, (const unsigned char *)pass, strlen(pass));
-	crypto_hash_sha256_final(&s, d);
-	pthread_mutex_lock(&auth_cache.lock);
-	for (unsigned i = 0; i < AUTH_CACHE; i++)
-		if (auth_cache.e[i].until > now && !sodium_memcmp(auth_cache.e[i].digest, d, 32)) {
-			res = auth_cache.e[i].readonly ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
-			break;
-		}
-	pthread_mutex_unlock(&auth_cache.lock);
-	if (res == KC_HTTP_AUTH_NONE && kc_ep_user_auth(r->h->ep, user, pass, &ro, &err) == 0) {
-		res = ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
-		pthread_mutex_lock(&auth_cache.lock);
-		unsigned i = auth_cache.next++ % AUTH_CACHE;
-		memcpy(auth_cache.e[i].digest, d, 32);
-		auth_cache.e[i].readonly = ro;
-		auth_cache.e[i].until = now + AUTH_CACHE_TTL;
-		pthread_mutex_unlock(&auth_cache.lock);
-	}
-	sodium_memzero(pass, strlen(pass));
-	MHD_free(user);
-	MHD_free(pass);
-	return res;
-}
-
 static enum MHD_Result queue(struct kc_http *h, struct MHD_Connection *conn,
 			     struct kc_http_reply *rep, int www_auth)
 {
@@ -208,6 +141,11 @@ static enum MHD_Result queue(struct kc_http *h, struct MHD_Connection *conn,
 	if (www_auth)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Basic realm=\"eportal\"");
+	if (rep->retry_after) {
+		char v[16];
+		snprintf(v, sizeof(v), "%u", rep->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
 	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
 	MHD_destroy_response(resp);
 	if (rep->status >= 500)
@@ -325,6 +263,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	(void)version;
 	if (!ctx) {
 		/* first call: headers only */
+		kc_http_guard_head_read(conn);
 		atomic_fetch_add(&h->st.requests, 1);
 		ctx = calloc(1, sizeof(*ctx));
 		if (!ctx)
@@ -381,9 +320,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	r.len = ctx->len;
 	client_ip(conn, r.ip, sizeof(r.ip));
 	if (!strncmp(url, "/admin/", 7)) {
+		int a = kc_http_authenticate(&r, &ctx->auth, &rep);
+		if (a > 0)
+			return MHD_YES; /* suspended until the password check is done */
 		atomic_fetch_add(&h->st.admin, 1);
-		r.auth = authenticate(&r);
-		if (r.auth == KC_HTTP_AUTH_NONE) {
+		if (a < 0) {
+			/* refused before any password check: rep says why */
+		} else if (r.auth == KC_HTTP_AUTH_NONE) {
 			kc_http_error(&rep, 401, "unauthorized",
 				      "admin requests need X-Api-Key or basic auth of a user");
 			www_auth = 1;
@@ -409,8 +352,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req_ctx *ctx = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	kc_http_guard_head_wait(conn);
 	if (ctx) {
 		free(ctx->buf);
 		free(ctx);
@@ -459,7 +402,8 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 {
 	struct sockaddr_storage ss;
 	struct kc_http *h;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
 	int r;
 
 	r = parse_listen(o->listen ? o->listen : "127.0.0.1:8080", &ss, err);
@@ -486,7 +430,36 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 		h->o.report_quota = 100;
 	if (!h->o.inactive_after)
 		h->o.inactive_after = 86400;
+	if (!h->o.per_ip_limit)
+		h->o.per_ip_limit = 128;
+	if (!h->o.head_timeout)
+		h->o.head_timeout = 10;
+	if (!h->o.auth_threads)
+		h->o.auth_threads = 1;
+	if (!h->o.auth_queue)
+		h->o.auth_queue = 16;
+	if (!h->o.login_limit)
+		h->o.login_limit = 10;
+	if (!h->o.login_limit_global)
+		h->o.login_limit_global = 100;
+	/* KC_HTTP_UNLIMITED: libmicrohttpd and ratelimit.h say "none" with 0 */
+	if (h->o.per_ip_limit == KC_HTTP_UNLIMITED)
+		h->o.per_ip_limit = 0;
+	if (h->o.login_limit == KC_HTTP_UNLIMITED)
+		h->o.login_limit = 0;
+	if (h->o.login_limit_global == KC_HTTP_UNLIMITED)
+		h->o.login_limit_global = 0;
 	h->started = ep->now();
+	r = kc_http_guard_start(&h->guard, h->o.head_timeout, &h->st.head_timeouts, err);
+	if (r == 0) {
+		r = kc_http_auth_start(h, err);
+		if (r < 0)
+			kc_http_guard_stop(h->guard);
+	}
+	if (r < 0) {
+		free(h);
+		return r;
+	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(
@@ -495,8 +468,12 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
 	    h->o.timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+	    kc_http_guard_notify, h->guard, MHD_OPTION_END);
 	if (!h->mhd) {
+		kc_http_auth_stop(h);
+		kc_http_auth_free(h);
+		kc_http_guard_stop(h->guard);
 		free(h);
 		return kc_err_set(err, -EADDRINUSE, "cannot listen on '%s'",
 				  o->listen ? o->listen : "127.0.0.1:8080");
@@ -530,6 +507,10 @@ void kc_http_stop(struct kc_http *h)
 {
 	if (!h)
 		return;
+	/* suspended requests are answered first: libmicrohttpd refuses to stop with any */
+	kc_http_auth_stop(h);
 	MHD_stop_daemon(h->mhd);
+	kc_http_auth_free(h);
+	kc_http_guard_stop(h->guard);
 	free(h);
 }

@@ -6,6 +6,7 @@
  * the sha256 is stored, so a leaked database does not leak usable keys).
  * Either kind is read-only or admin.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -89,6 +90,20 @@ int kc_ep_user_list(struct kc_ep *ep, struct kc_ep_user **out, size_t *n, struct
 			  sizeof(**out), user_row, (void **)out, n, err);
 }
 
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+/* A hash of a random password with today's parameters, made once on first use. */
+static void dummy_init(void)
+{
+	char pw[33];
+
+	kc_ep_random_hex(pw, 16);
+	if (crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';
+	sodium_memzero(pw, sizeof(pw));
+}
+
 int kc_ep_user_auth(struct kc_ep *ep, const char *name, const char *password, int *readonly,
 		    struct kc_err *err)
 {
@@ -115,8 +130,14 @@ int kc_ep_user_auth(struct kc_ep *ep, const char *name, const char *password, in
 	r = kc_ep_txn_end(ep->db, r < 0 ? r : 0, err);
 	if (r < 0)
 		return r;
-	/* the slow check runs without the database lock */
-	if (!found || crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+	if (!found) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, dummy_init);
+		snprintf(hash, sizeof(hash), "%s", dummy_hash);
+	}
+	/* the slow check runs without the database lock, for known and unknown names alike */
+	atomic_fetch_add(&ep->pw_checks, 1);
+	if (crypto_pwhash_str_verify(hash, password, strlen(password)) != 0 || !found)
 		return kc_err_set(err, -EACCES, "wrong user name or password");
 	*readonly = ro;
 	return 0;

@@ -16,9 +16,11 @@
 #include "eportal/model-json.h"
 #include "eportal/model.h"
 
-void kc_http_auth_flush(void);
-
-#define PREFIX "/admin/api/v1/"
+#define PREFIX		   "/admin/api/v1/"
+#define LIST_LIMIT_DEFAULT 1000
+#define LIST_LIMIT_MAX	   10000
+#define KC_STR_(x)	   #x
+#define KC_STR(x)	   KC_STR_(x)
 
 struct path {
 	char seg[4][128];
@@ -131,6 +133,12 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 				      "is_updated is true or false");
 			return;
 		}
+		/* the model reads limit 0 as "no limit": refused, not passed on */
+		if (limit == 0 || limit > LIST_LIMIT_MAX) {
+			kc_http_error(rep, 400, "invalid-request",
+				      "limit must be 1 to " KC_STR(LIST_LIMIT_MAX));
+			return;
+		}
 		f.hostname = kc_http_arg(r, "hostname");
 		f.ip = kc_http_arg(r, "ip");
 		f.feed = kc_http_arg(r, "feed");
@@ -139,7 +147,7 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		f.seen_before = older >= 0 ? ep->now() - older : 0;
 		f.seen_after = newer >= 0 ? ep->now() - newer : 0;
 		f.is_updated = upd ? !strcmp(upd, "true") : -1;
-		f.limit = limit >= 0 ? (limit > 10000 ? 10000 : limit) : 1000;
+		f.limit = limit > 0 ? limit : LIST_LIMIT_DEFAULT;
 		f.offset = offset >= 0 ? offset : 0;
 		ret = kc_ep_server_list(ep, &f, &s, &n, &total, &err);
 		if (ret < 0) {
@@ -221,6 +229,9 @@ static int feed_decode(struct json_object *o, struct kc_ep_feed *f, int add, str
 		r = kc_err_set(err, -EINVAL, "'deploy_after_hours' must not be negative");
 	if (r == 0 && add && !name)
 		r = kc_err_set(err, -EINVAL, "'name' is missing");
+	/* a longer name would be cut into another, valid one below */
+	if (r == 0 && name && strlen(name) > KC_EP_NAME_MAX)
+		r = kc_err_set(err, -EINVAL, "'name' is longer than %d characters", KC_EP_NAME_MAX);
 	if (r == 0 && channel && strlen(channel) >= sizeof(f->channel))
 		r = kc_err_set(err, -EINVAL, "invalid channel");
 	if (r == 0) {

@@ -58,12 +58,23 @@ void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep)
 		"# TYPE eportal_servers_outdated gauge\neportal_servers_outdated %" PRId64 "\n"
 		"# TYPE eportal_keys gauge\neportal_keys %" PRId64 "\n"
 		"# TYPE eportal_feeds gauge\neportal_feeds %" PRId64 "\n"
-		"# TYPE eportal_patchsets gauge\neportal_patchsets %" PRId64 "\n",
+		"# TYPE eportal_patchsets gauge\neportal_patchsets %" PRId64 "\n"
+		"# HELP eportal_password_checks_total password hashes run for basic auth\n"
+		"# TYPE eportal_password_checks_total counter\neportal_password_checks_total %lld\n"
+		"# HELP eportal_logins_refused_total basic-auth refused before a password check\n"
+		"# TYPE eportal_logins_refused_total counter\n"
+		"eportal_logins_refused_total{reason=\"limit\"} %lld\n"
+		"eportal_logins_refused_total{reason=\"busy\"} %lld\n"
+		"# HELP eportal_http_head_timeouts_total connections closed for a late request "
+		"head\n"
+		"# TYPE eportal_http_head_timeouts_total counter\neportal_http_head_timeouts_total "
+		"%lld\n",
 		db_ok, r->h->started, (long long)s->agent, (long long)s->admin, (long long)s->repo,
 		(long long)s->requests, (long long)s->status_2xx, (long long)s->status_4xx,
 		(long long)s->status_5xx, (long long)s->bytes_repo, (long long)s->registrations,
 		(long long)s->checkins, (long long)s->deploys, servers, active, outdated, keys,
-		feeds, ps) < 0) {
+		feeds, ps, (long long)ep->pw_checks, (long long)s->login_limited,
+		(long long)s->login_busy, (long long)s->head_timeouts) < 0) {
 		kc_http_error(rep, 500, "internal-error", "out of memory");
 		return;
 	}
