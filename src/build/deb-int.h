@@ -85,10 +85,18 @@ int kc_deb_src_derive(const struct kc_deb_aptfile *files, size_t nfiles, const c
 /*
  * Makes sure apt knows the deb-src entries: writes KC_DEB_SRC_LIST if
  * needed and runs apt-get update. -ENETUNREACH if the archive cannot be
- * reached. @log receives apt's output.
+ * reached. @log receives apt's output. *@added is set to 1 when this call
+ * created the file (the caller removes it with kc_deb_src_remove() once
+ * apt no longer needs it), else left alone.
  */
 #define KC_DEB_SRC_LIST "/etc/apt/sources.list.d/kcare-build-src.sources"
-int kc_deb_src_ensure(const char *log, struct kc_err *err);
+int kc_deb_src_ensure(const char *log, int *added, struct kc_err *err);
+
+/*
+ * Removes KC_DEB_SRC_LIST and lets apt forget its source indexes (apt-get
+ * update into @log, best effort): the host's apt as it was before the build.
+ */
+int kc_deb_src_remove(const char *log, struct kc_err *err);
 
 /*
  * Whether the archive has @p's source at exactly its installed version.

@@ -359,7 +359,7 @@ static int src_apt_update(const char *log, struct kc_err *err)
 	return 0;
 }
 
-int kc_deb_src_ensure(const char *log, struct kc_err *err)
+int kc_deb_src_ensure(const char *log, int *added, struct kc_err *err)
 {
 	struct kc_deb_aptfile files[64];
 	size_t n = 0;
@@ -403,7 +403,11 @@ int kc_deb_src_ensure(const char *log, struct kc_err *err)
 	 * Some are missing: add them in our own file (appending to it when an
 	 * earlier run already wrote some), then refresh apt's lists.
 	 */
-	fd = open(KC_DEB_SRC_LIST, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(KC_DEB_SRC_LIST, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		*added = 1;
+	else if (errno == EEXIST)
+		fd = open(KC_DEB_SRC_LIST, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0) {
 		free(text);
 		return kc_err_set(err, -errno, "cannot write '%s': %s", KC_DEB_SRC_LIST,
@@ -420,6 +424,18 @@ int kc_deb_src_ensure(const char *log, struct kc_err *err)
 	}
 	free(text);
 	return src_apt_update(log, err);
+}
+
+int kc_deb_src_remove(const char *log, struct kc_err *err)
+{
+	struct kc_err ignored = KC_ERR_INIT;
+
+	if (unlink(KC_DEB_SRC_LIST) < 0 && errno != ENOENT)
+		return kc_err_set(err, -errno, "cannot remove '%s': %s", KC_DEB_SRC_LIST,
+				  strerror(errno));
+	/* an archive out of reach keeps the indexes until the next update: harmless */
+	(void)src_apt_update(log, &ignored);
+	return 0;
 }
 
 /* "Version: x" lines of apt-cache showsrc, as "x, y, z" into @buf; whether @want is among them. */

@@ -83,7 +83,7 @@ static int deb_rebuild(struct deb_run *r, struct kc_err *err)
 	char *builddir = deb_path(r, "%s", "build"), log[1024];
 	struct stat st;
 	double t0;
-	int ret;
+	int ret, added = 0;
 
 	if (!logs || !srcdir || !pristine || !tree || !builddir) {
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
@@ -98,7 +98,7 @@ static int deb_rebuild(struct deb_run *r, struct kc_err *err)
 	}
 	deb_say(r, "checking deb-src entries");
 	snprintf(log, sizeof(log), "%s/apt-update.log", logs);
-	if ((ret = kc_deb_src_ensure(log, err)) < 0)
+	if ((ret = kc_deb_src_ensure(log, &added, err)) < 0)
 		goto out;
 	snprintf(log, sizeof(log), "%s/apt-cache.log", logs);
 	if ((ret = kc_deb_src_check(&r->pkg, log, err)) < 0)
@@ -136,6 +136,16 @@ static int deb_rebuild(struct deb_run *r, struct kc_err *err)
 	r->sum->rebuild_seconds = deb_now() - t0;
 	deb_say(r, "rebuilt in %.0f s", r->sum->rebuild_seconds);
 out:
+	/* the host's apt as found: the deb-src entries were for this build only */
+	if (added) {
+		struct kc_err rerr = KC_ERR_INIT;
+
+		snprintf(log, sizeof(log), "%s/apt-update-after.log", logs);
+		if (kc_deb_src_remove(log, &rerr) < 0)
+			deb_say(r, "%s (added for this build: remove it by hand)", rerr.msg);
+		else
+			deb_say(r, "removed %s (added for this build)", KC_DEB_SRC_LIST);
+	}
 	free(logs);
 	free(srcdir);
 	free(pristine);

@@ -7,7 +7,9 @@
 # directory that is not empty. Then a good run with --keep-work (the
 # directory holds the three builds and the fix object) and its metadata.
 # Several --target of one tree: one build for all, a patch per target the
-# diff changes, none at all when one target is refused.
+# diff changes, none at all when one target is refused. -o in a directory
+# that does not exist: made with its parents (removed again when the build
+# fails), or one line saying why it cannot be made.
 . "$(dirname "$0")/lib.sh"
 need_pack
 "$KC_PACK_BIN" --help 2>&1 | grep -q '^ *user ' || skip "kcare-build has no user command yet"
@@ -96,6 +98,17 @@ for kv in id=FIX level=2 description="from a diff" cves=CVE-2024-0001 target_nam
 	grep -qxF "$kv" "$T/meta" || fail "metadata has no '$kv'"
 done
 
+step "-o in a directory that does not exist yet: made with its parents"
+rm -f "$T/out"/*
+user_rc $ok -o "$T/out/new/sub/r.kpatch"
+[ "$KC_RC" = 0 ] || fail "user -o in a new directory exited $KC_RC"
+[ -f "$T/out/new/sub/r.kpatch" ] || fail "no patch in the new directory"
+rm -r "$T/out/new"
+# a failed build removes the directories it made
+fails 1 "does not apply" $ok --diff "$T/bad.patch" -o "$T/out/new/sub/r.kpatch"
+: >"$T/file"
+fails 1 "cannot create output directory '$(re_quote "$T/file/sub")'" $ok -o "$T/file/sub/r.kpatch"
+
 step "--build-dir: every build at one given path, removed afterwards"
 user_rc $ok -o "$T/out/q.kpatch" --build-dir "$T/at/this/path"
 [ "$KC_RC" = 0 ] || fail "user --build-dir exited $KC_RC"
@@ -124,15 +137,15 @@ fails 2 "reference goes with a single" $mt --reference "$tgt" --src "$T/multi" -
 fails 1 "do not rebuild target '$(re_quote "$T/other/libcase.so")'" $mt --target "$T/other/libcase.so" \
 	--src "$T/multi" --diff "$T/multi.patch" -o "$T/out"
 rm -f "$T/builds"
-eval "user_rc $mt $m -o $T/out/multi -v"
+eval "user_rc $mt $m -o $T/out/multi/a/b -v"
 [ "$KC_RC" = 0 ] || fail "several targets: exit $KC_RC"
 [ "$(lines "$T/builds")" = 3 ] || fail "several targets: $(lines "$T/builds") builds, expected 3 (ref, orig, patched)"
 for l in a b; do
-	grep -q "^built $(re_quote "$T/out/multi/lib$l.so.kpatch"): .* 1 replaced function" "$T/user.out" ||
+	grep -q "^built $(re_quote "$T/out/multi/a/b/lib$l.so.kpatch"): .* 1 replaced function" "$T/user.out" ||
 		fail "no patch for lib$l.so"
 	grep -q "^  changed ${l}_val ($l.c)$" "$T/user.out" || fail "lib$l.so: ${l}_val not listed"
 done
 grep -q "^unchanged $(re_quote "$T/multi-build/libc.so"): " "$T/user.out" || fail "libc.so not reported unchanged"
-[ "$(ls "$T/out/multi")" = "liba.so.kpatch
-libb.so.kpatch" ] || fail "several targets wrote: $(ls "$T/out/multi")"
+[ "$(ls "$T/out/multi/a/b")" = "liba.so.kpatch
+libb.so.kpatch" ] || fail "several targets wrote: $(ls "$T/out/multi/a/b")"
 echo "ok"

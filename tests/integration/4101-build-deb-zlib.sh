@@ -51,16 +51,21 @@ grep -q "^kcare-build: package 'kc-no-such-package' is not installed$" "$T/nopkg
 [ -z "$(ls "$T/out")" ] || fail "a refusal left files in the output directory"
 
 step "the patch for the installed zlib (cache $cache)"
-deb zlib --package zlib1g --diff "$FIX" --cache "$cache" -o "$T/out" --id zlib-adler32-kcare \
+srcfile=/etc/apt/sources.list.d/kcare-build-src.sources
+[ -e "$srcfile" ] && had_src=yes || had_src=no
+deb zlib --package zlib1g --diff "$FIX" --cache "$cache" -o "$T/out/zlib" --id zlib-adler32-kcare \
 	--cve CVE-2099-0001 --description "demo: adler32 of kcare"
 [ $KC_RC = 0 ] || fail "kcare-build deb --package zlib1g exited $KC_RC: $(tail -1 "$T/zlib.err")"
 if [ -n "${KC_DEB_FRESH:-}" ]; then
 	grep -q '^rebuild of zlib .*: new, ' "$T/zlib.out" || fail "a fresh cache did not rebuild"
 	grep -q 'identical: .*libz\.so' "$T/zlib.err" || fail "no identity line for libz"
 fi
-patch="$T/out/$(basename "$(readlink -f "$LIBZ")").kpatch"
+# -o names a directory that did not exist: made
+patch="$T/out/zlib/$(basename "$(readlink -f "$LIBZ")").kpatch"
 [ -f "$patch" ] || fail "no patch $patch"
-[ "$(ls "$T/out" | wc -l)" = 1 ] || fail "more than one patch written: $(ls "$T/out")"
+[ "$(ls "$T/out/zlib" | wc -l)" = 1 ] || fail "more than one patch written: $(ls "$T/out/zlib")"
+[ -e "$srcfile" ] && has_src=yes || has_src=no
+[ $had_src = $has_src ] || fail "$srcfile: there before the build: $had_src, after: $has_src"
 want=$(buildid "$LIBZ")
 "$KC_PY" "$KC_TOOL" meta "$patch" >"$T/meta"
 grep -qx "build_id=$want" "$T/meta" || fail "patch is not for build-id $want: $(grep build_id "$T/meta")"
@@ -68,7 +73,7 @@ grep -q "(build-id $want)" "$T/zlib.out" || fail "report names another build-id"
 
 if [ -n "${KC_DEB_FRESH:-}" ]; then
 	step "a second run reuses the checked rebuild"
-	rm -f "$T/out/"*
+	rm -rf "$T/out/"*
 	deb again --package zlib1g --diff "$FIX" --cache "$cache" -o "$T/out" --id zlib-adler32-kcare
 	[ $KC_RC = 0 ] || fail "second run exited $KC_RC"
 	grep -q '^rebuild of zlib .*: cached, ' "$T/again.out" || fail "second run did not use the cache"

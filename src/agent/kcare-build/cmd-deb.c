@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/kcare-build/cmds.h"
+#include "agent/kcare-build/outdir.h"
 #include "agent/kcare-build/pack-args.h"
 #include "build/deb.h"
 #include "kcare/exitcodes.h"
@@ -46,6 +47,7 @@ int cmd_deb(int argc, char **argv)
 	struct kc_deb_opts o = {.progress = deb_progress};
 	struct kc_deb_summary sum;
 	struct kc_err err = KC_ERR_INIT;
+	struct kb_outdir od = {0};
 	int c, ret, nmodes = 0;
 
 	if (kb_pack_args_init(&o.pack, argc) < 0) {
@@ -111,8 +113,14 @@ int cmd_deb(int argc, char **argv)
 						: "-o");
 		goto out;
 	}
+	if (!o.no_patch && kb_outdir_make(o.out_dir, &od, &err) < 0) {
+		fprintf(stderr, "kcare-build: %s\n", err.msg);
+		ret = KC_EXIT_ERROR;
+		goto out;
+	}
 	if (kc_deb_build(&o, &sum, &err) < 0) {
 		fprintf(stderr, "kcare-build: %s\n", err.msg);
+		kb_outdir_undo(&od);
 		ret = KC_EXIT_ERROR;
 		goto out;
 	}
@@ -125,6 +133,7 @@ int cmd_deb(int argc, char **argv)
 	kc_deb_summary_release(&sum);
 	ret = KC_EXIT_OK;
 out:
+	kb_outdir_release(&od);
 	free(o.pack.cves);
 	return ret;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "agent/kcare-build/cmds.h"
+#include "agent/kcare-build/outdir.h"
 #include "agent/kcare-build/pack-args.h"
 #include "build/differ.h"
 #include "kcare/exitcodes.h"
@@ -64,7 +66,7 @@ static void user_report(const char *output, const struct kc_differ_summary *sum,
 
 /*
  * Several targets of one tree: one build for all, -o names a directory
- * (made when missing) that receives BASENAME.kpatch for each target the
+ * (made by the caller) that receives BASENAME.kpatch for each target the
  * diff changes; a refusal for any of them leaves none.
  */
 static int user_run_many(const struct kc_differ_opts *o, const char **targets, size_t n,
@@ -73,7 +75,6 @@ static int user_run_many(const struct kc_differ_opts *o, const char **targets, s
 	struct kc_differ_target *t = calloc(n, sizeof(*t));
 	char(*out)[4096] = calloc(n, sizeof(*out));
 	struct kc_err err = KC_ERR_INIT;
-	struct stat st;
 	int ret = KC_EXIT_ERROR;
 
 	if (!t || !out) {
@@ -91,16 +92,6 @@ static int user_run_many(const struct kc_differ_opts *o, const char **targets, s
 		snprintf(out[i], sizeof(out[i]), "%s/%s.kpatch", o->output, base);
 		t[i].target = targets[i];
 		t[i].output = out[i];
-	}
-	if (mkdir(o->output, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "kcare-build: cannot create '%s': %s\n", o->output,
-			strerror(errno));
-		goto out;
-	}
-	if (stat(o->output, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "kcare-build: '%s' is not a directory (-o with several --target)\n",
-			o->output);
-		goto out;
 	}
 	if (kc_differ_run_many(o, t, n, &err) < 0 || kc_differ_verdict(t, n, &err) < 0) {
 		fprintf(stderr, "kcare-build: %s\n", err.msg);
@@ -141,6 +132,8 @@ int cmd_user(int argc, char **argv)
 	struct kc_differ_summary sum = {0};
 	struct kc_err err = KC_ERR_INIT;
 	const char **targets = calloc((size_t)argc, sizeof(*targets));
+	struct kb_outdir od = {0};
+	char *outdir = NULL;
 	size_t ntargets = 0;
 	int c, ret, verbose = 0;
 
@@ -213,6 +206,13 @@ int cmd_user(int argc, char **argv)
 		ret = kb_usage_error("user", "%s", "--reference goes with a single --target");
 		goto out;
 	}
+	/* -o DIR with several targets, else the directory of -o PATCH: made when missing */
+	if ((outdir = strdup(o.output)) == NULL ||
+	    kb_outdir_make(ntargets > 1 ? outdir : dirname(outdir), &od, &err) < 0) {
+		fprintf(stderr, "kcare-build: %s\n", outdir ? err.msg : "out of memory");
+		ret = KC_EXIT_ERROR;
+		goto out;
+	}
 	user_catch_signals();
 	if (ntargets > 1) {
 		ret = user_run_many(&o, targets, ntargets, verbose);
@@ -226,6 +226,10 @@ int cmd_user(int argc, char **argv)
 	user_report(o.output, &sum, verbose);
 	ret = KC_EXIT_OK;
 out:
+	if (ret != KC_EXIT_OK)
+		kb_outdir_undo(&od);
+	kb_outdir_release(&od);
+	free(outdir);
 	kc_differ_summary_release(&sum);
 	free(o.pack.cves);
 	free(targets);
