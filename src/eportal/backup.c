@@ -80,8 +80,8 @@ int kc_ep_backup(struct kc_ep *ep, const char *file, struct kc_err *err)
 	struct walk w = {0};
 	struct kc_db_stmt *st;
 	struct stat sb;
-	char tmp[4096];
-	int r;
+	char tmp[4096], part[4096];
+	int r, fd = -1;
 
 	if (kc_db_kind(ep->db) != KC_DB_SQLITE)
 		return kc_err_set(
@@ -104,7 +104,21 @@ int kc_ep_backup(struct kc_ep *ep, const char *file, struct kc_err *err)
 	}
 	archive_write_add_filter_gzip(w.a);
 	archive_write_set_format_pax_restricted(w.a);
-	if (archive_write_open_filename(w.a, file) != ARCHIVE_OK) {
+	/*
+	 * The archive holds the signing keys: it is made 0600 under a temporary
+	 * name next to @file and renamed over it when complete, so neither a
+	 * reader of a wider file nor a half-written archive ever exists.
+	 */
+	if (snprintf(part, sizeof(part), "%s.XXXXXX", file) >= (int)sizeof(part)) {
+		r = kc_err_set(err, -ENAMETOOLONG, "backup file name is too long");
+		goto out;
+	}
+	fd = mkostemp(part, O_CLOEXEC);
+	if (fd < 0) {
+		r = kc_err_set(err, -errno, "cannot write '%s': %s", file, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || archive_write_open_fd(w.a, fd) != ARCHIVE_OK) {
 		r = kc_err_set(err, -EIO, "cannot write '%s': %s", file, archive_error_string(w.a));
 		goto out;
 	}
@@ -124,12 +138,45 @@ int kc_ep_backup(struct kc_ep *ep, const char *file, struct kc_err *err)
 	if (archive_write_close(w.a) != ARCHIVE_OK && r == 0)
 		r = kc_err_set(err, -EIO, "cannot finish '%s': %s", file,
 			       archive_error_string(w.a));
+	if (r == 0 && fsync(fd) < 0)
+		r = kc_err_set(err, -errno, "cannot write '%s': %s", file, strerror(errno));
+	if (r == 0 && rename(part, file) < 0)
+		r = kc_err_set(err, -errno, "cannot write '%s': %s", file, strerror(errno));
 out:
 	archive_write_free(w.a);
+	if (fd >= 0) {
+		close(fd);
+		if (r < 0)
+			unlink(part);
+	}
 	unlink(tmp);
-	if (r < 0)
-		unlink(file);
 	return r;
+}
+
+/* Modes of a restored data directory: what repo/ holds and public keys are public. */
+static int public_part(const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(name, "repo/", 5) || !strcmp(name, "repo") ||
+	       (n > 4 && !strcmp(name + n - 4, ".pub"));
+}
+
+static size_t restore_baselen; /* nftw has no user pointer; one restore at a time */
+
+static int tighten_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	const char *name = path + restore_baselen;
+
+	(void)sb;
+	(void)ftw;
+	while (*name == '/')
+		name++;
+	if (type == FTW_D)
+		return chmod(path, public_part(name) ? 0755 : 0700) < 0 ? 1 : 0;
+	if (type == FTW_F)
+		return chmod(path, public_part(name) ? 0644 : 0600) < 0 ? 1 : 0;
+	return 0;
 }
 
 int kc_ep_restore(const char *dir, const char *file, struct kc_err *err)
@@ -145,6 +192,10 @@ int kc_ep_restore(const char *dir, const char *file, struct kc_err *err)
 				  "'%s' already has a database; restore into a new directory", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return kc_err_set(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
+	/* a directory without a database is new: closed before secrets land in it */
+	if (chmod(dir, 0700) < 0)
+		return kc_err_set(err, -errno, "cannot close '%s' to other users: %s", dir,
+				  strerror(errno));
 	if (!getcwd(cwd, sizeof(cwd)))
 		return kc_err_set(err, -errno, "cannot read the current directory");
 	a = archive_read_new();
@@ -171,6 +222,8 @@ int kc_ep_restore(const char *dir, const char *file, struct kc_err *err)
 				       name);
 			break;
 		}
+		/* the archive's modes are not trusted: secrets are 0600 from the start */
+		archive_entry_set_perm(e, public_part(name) ? 0644 : 0600);
 		if (archive_write_header(disk, e) != ARCHIVE_OK) {
 			r = kc_err_set(err, -EIO, "cannot restore '%.200s': %s", name,
 				       archive_error_string(disk));
@@ -194,6 +247,12 @@ int kc_ep_restore(const char *dir, const char *file, struct kc_err *err)
 		r = kc_err_set(err, -EBADMSG, "'%s': %s", file, archive_error_string(a));
 	if (chdir(cwd) < 0 && r == 0)
 		r = kc_err_set(err, -errno, "cannot return to '%s'", cwd);
+	/* directories libarchive made along the way took the umask's mode */
+	restore_baselen = strlen(dir);
+	if (r == 0 && nftw(dir, tighten_one, 16, FTW_PHYS) != 0)
+		r = kc_err_set(err, -EIO, "cannot set the modes under '%s'", dir);
+	if (r == 0 && chmod(dir, 0700) < 0)
+		r = kc_err_set(err, -errno, "cannot close '%s' to other users", dir);
 out:
 	archive_read_free(a);
 	archive_write_free(disk);

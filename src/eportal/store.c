@@ -4,17 +4,20 @@
  * database (migrated on every open), its signing keys and first empty
  * repository on the first start; plus the small shared helpers of the model
  * (random tokens, name rules, products, settings).
- * Layout: DIR/eportal.db (SQLite), DIR/keys/ (0700, secrets 0600),
- * DIR/repo/ (what agents fetch: signed metadata and blobs/<sha256>).
+ * Layout: DIR (0700) holds DIR/eportal.db (SQLite, 0600), DIR/keys/ (0700,
+ * secrets 0600), DIR/repo/ (what agents fetch: signed metadata and
+ * blobs/<sha256>, public by nature).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "eportal/db.h"
 #include "eportal/eportal.h"
@@ -79,6 +82,76 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
+/* Appends ' @path' to @cmd, quoted for sh. */
+static void cmd_add(char *cmd, size_t sz, const char *path)
+{
+	size_t n = strlen(cmd);
+
+	n += (size_t)snprintf(cmd + n, n < sz ? sz - n : 0, " '");
+	for (const char *p = path; *p && n + 5 < sz; p++)
+		n += (size_t)snprintf(cmd + n, sz - n, *p == '\'' ? "'\\''" : "%c", *p);
+	if (n + 1 < sz)
+		snprintf(cmd + n, sz - n, "'");
+}
+
+/*
+ * The data directory holds the signing keys and the database (registration
+ * keys, password hashes): nothing in it is for other users. A directory
+ * without a database or keys yet is new and is closed here (it may have been
+ * made with a wider mode beforehand); an existing one that others may read
+ * is refused, naming the command that closes it, rather than fixed behind
+ * the administrator's back. A group may be given access (0750, 0640).
+ */
+static int data_dir_private(const char *dir, const char *keys_dir, const char *dbpath,
+			    struct kc_err *err)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	char cmd[4096] = "chmod o-rwx", path[4096];
+	struct stat sb;
+	int open_to_others = 0;
+
+	if (stat(dir, &sb) < 0)
+		return kc_err_set(err, -errno, "cannot stat '%s': %s", dir, strerror(errno));
+	int fresh = access(keys_dir, F_OK) != 0 && (!dbpath || access(dbpath, F_OK) != 0);
+	if ((sb.st_mode & S_IRWXO) && fresh && chmod(dir, 0700) < 0)
+		return kc_err_set(err, -errno, "cannot close '%s' to other users: %s", dir,
+				  strerror(errno));
+	if ((sb.st_mode & S_IRWXO) && !fresh) {
+		cmd_add(cmd, sizeof(cmd), dir);
+		open_to_others = 1;
+	}
+	if (stat(keys_dir, &sb) == 0 && (sb.st_mode & S_IRWXO)) {
+		cmd_add(cmd, sizeof(cmd), keys_dir);
+		open_to_others = 1;
+	}
+	for (size_t i = 0; dbpath && i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", dbpath, sfx[i]);
+		if (stat(path, &sb) == 0 && (sb.st_mode & S_IRWXO)) {
+			cmd_add(cmd, sizeof(cmd), path);
+			open_to_others = 1;
+		}
+	}
+	if (open_to_others)
+		return kc_err_set(err, -EACCES,
+				  "the data directory '%s' is open to other users (it holds the "
+				  "signing keys and password hashes); fix: %s",
+				  dir, cmd);
+	return 0;
+}
+
+/* Creates the SQLite file 0600 when missing: its -wal and -shm files take its mode. */
+static int db_file_private(const char *dbpath, struct kc_err *err)
+{
+	int fd = open(dbpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return kc_err_set(err, -errno, "cannot create database '%s': %s", dbpath,
+				  strerror(errno));
+	return 0;
+}
+
 int kc_ep_open(const char *dir, const char *db_url, unsigned flags, struct kc_ep **out,
 	       struct kc_err *err)
 {
@@ -103,19 +176,25 @@ int kc_ep_open(const char *dir, const char *db_url, unsigned flags, struct kc_ep
 		r = kc_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	r = mkdir_mode(dir, 0700, err);
-	if (r == 0)
-		r = mkdir_mode(ep->repo_dir, 0755, err);
-	if (r == 0)
-		r = mkdir_mode(ep->keys_dir, 0700, err);
-	if (r < 0)
-		goto fail;
 	if (!db_url) {
 		dbpath = path_join(dir, "eportal.db");
 		if (!dbpath) {
 			r = kc_err_set(err, -ENOMEM, "out of memory");
 			goto fail;
 		}
+	}
+	r = mkdir_mode(dir, 0700, err);
+	if (r == 0)
+		r = data_dir_private(dir, ep->keys_dir, dbpath, err);
+	if (r == 0)
+		r = mkdir_mode(ep->repo_dir, 0755, err);
+	if (r == 0)
+		r = mkdir_mode(ep->keys_dir, 0700, err);
+	if (r == 0 && dbpath)
+		r = db_file_private(dbpath, err);
+	if (r < 0) {
+		free(dbpath);
+		goto fail;
 	}
 	r = kc_db_open(db_url ? db_url : dbpath, &ep->db, err);
 	free(dbpath);
