@@ -9,6 +9,7 @@
 
 #include "agent/libcare-ctl/cmds.h"
 #include "kcare/bidcache.h"
+#include "kcare/blacklist.h"
 #include "kcare/exitcodes.h"
 
 struct patch_set {
@@ -105,35 +106,50 @@ static int load_arg(struct patch_set *s, const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: libcare-ctl patch -p PID|all [--timeout SECONDS] [--stats] PATCH|DIR...\n");
+	fprintf(
+	    f, "usage: libcare-ctl patch -p PID|all [--no-blacklist] [--timeout SECONDS] [--stats] "
+	       "PATCH|DIR...\n");
 }
 
 struct patch_args {
 	struct patch_set set;
 	struct kc_bidcache *cache; /* "all" only */
+	bool no_blacklist;
+	struct kc_blacklist *bl; /* "all" only, unless --no-blacklist */
 };
 
 static int patch_one(pid_t pid, struct lcctl_common *c, void *ctx, struct kc_err *err)
 {
 	struct patch_args *a = ctx;
 
+	char exe[512];
+	const char *rule;
+
 	/* a cheap look at the maps first: most processes map none of the targets */
 	if (c->all && kc_upatch_wanted(pid, a->set.v, a->set.n, a->cache, err) <= 0)
 		return 0;
+	if (a->bl && (rule = lcctl_blacklisted(a->bl, pid, exe, sizeof(exe)))) {
+		printf("%d: skipped %s: blacklisted by %s\n", pid, exe, rule);
+		return 0;
+	}
 	return kc_upatch_apply(pid, a->set.v, (const char *const *)a->set.files, a->set.n, &c->uo,
 			       lcctl_report, &c->ro, err);
 }
 
 int cmd_patch(int argc, char **argv)
 {
-	static const struct option opts[] = {LCCTL_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    LCCTL_COMMON_LONGOPTS, {"no-blacklist", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
 	struct patch_args a = {0};
 	struct lcctl_common c;
 	int opt, st = -1, ret = 0;
 
 	lcctl_common_init(&c);
 	while ((opt = getopt_long(argc, argv, LCCTL_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (opt == 'N') {
+			a.no_blacklist = true;
+			continue;
+		}
 		if (!lcctl_common_opt(&c, opt, optarg, usage, &st)) {
 			usage(stderr);
 			return KC_EXIT_USAGE;
@@ -152,6 +168,9 @@ int cmd_patch(int argc, char **argv)
 	}
 	for (int i = optind; i < argc && ret == 0; i++)
 		ret = load_arg(&a.set, argv[i]);
+	/* a PID given by hand is the admin's choice; "all" leaves out what they excluded */
+	if (ret == 0 && !strcmp(c.spec, "all") && !a.no_blacklist)
+		ret = lcctl_blacklist_load(&a.bl);
 	if (ret == 0 && !(a.cache = kc_bidcache_new())) {
 		fprintf(stderr, "libcare-ctl: out of memory\n");
 		ret = KC_EXIT_ERROR;
@@ -159,6 +178,7 @@ int cmd_patch(int argc, char **argv)
 	if (ret == 0)
 		ret = lcctl_run(&c, patch_one, &a);
 	kc_bidcache_free(a.cache);
+	kc_blacklist_free(a.bl);
 	set_free(&a.set);
 	return ret;
 }

@@ -21,6 +21,17 @@ int lcctl_targets(const char *spec, pid_t **pids, size_t *n);
 /* Whether the process looks patchable at all (a user process we may trace). */
 bool lcctl_is_candidate(pid_t pid);
 
+/*
+ * The blacklist `patch -p all` honours: kcarectl's packaged and admin files
+ * (kcare/blacklist.h), under $KCARE_ROOT. Returns 0, or an exit status
+ * after printing why (a list that does not parse is an error).
+ */
+struct kc_blacklist;
+int lcctl_blacklist_load(struct kc_blacklist **out);
+
+/* The rule of @bl that @pid's executable (into @exe) matches, or NULL. */
+const char *lcctl_blacklisted(const struct kc_blacklist *bl, pid_t pid, char *exe, size_t size);
+
 /* Prints one report line for an engine event (ctx: const bool *quiet_skips). */
 void lcctl_report(void *ctx, const struct kc_upatch_event *ev);
 
