@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for what the patch server decodes from the network: a
  * request body as a JSON object, then as an agent's report and as an admin
- * key object, and the bytes as a repository path.
+ * key object, and the bytes as a repository path and as a basic-auth header.
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -30,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(path, data, size);
 		path[size] = '\0';
 		(void)kc_http_repo_path_ok(path);
+		/* and as an Authorization header */
+		static char user[KC_HTTP_BASIC_MAX + 1], pass[KC_HTTP_BASIC_MAX + 1];
+		(void)kc_http_basic_decode(path, user, pass, &err);
 		free(path);
 	}
 	return 0;

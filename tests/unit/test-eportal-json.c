@@ -2,7 +2,8 @@
 /*
  * Decoding of what the network sends the patch server: JSON bodies (one
  * object, bounded depth, no trailing bytes), an agent's report, an admin key
- * object, and the repository path check of the static file handler.
+ * object, the repository path check of the static file handler, and basic
+ * auth credentials.
  */
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -133,6 +134,43 @@ static void test_eportal_json__repo_paths(void **state)
 	assert_false(kc_http_repo_path_ok("a%2f"));
 }
 
+static int basic(const char *hdr, char *user, char *pass)
+{
+	struct kc_err err = KC_ERR_INIT;
+
+	return kc_http_basic_decode(hdr, user, pass, &err);
+}
+
+static void test_eportal_json__basic_auth(void **state)
+{
+	static char user[KC_HTTP_BASIC_MAX + 1], pass[KC_HTTP_BASIC_MAX + 1];
+	char big[2 * KC_HTTP_BASIC_MAX];
+
+	(void)state;
+	assert_int_equal(basic("Basic YWRtaW46cHcgb25l", user, pass), 0); /* admin:pw one */
+	assert_string_equal(user, "admin");
+	assert_string_equal(pass, "pw one");
+	assert_int_equal(basic("basic  YTpiOmM= ", user, pass), 0); /* a:b:c */
+	assert_string_equal(user, "a");
+	assert_string_equal(pass, "b:c");
+	assert_int_equal(basic("Basic Og==", user, pass), 0); /* ":" */
+	assert_string_equal(user, "");
+	assert_string_equal(pass, "");
+	assert_int_equal(basic("Bearer abc", user, pass), 1);
+	assert_int_equal(basic("Basicx YQ==", user, pass), 1);
+	/* a NUL in the password or the name is refused, never cut at */
+	assert_int_equal(basic("Basic YWRtaW46cHcAanVuaw==", user, pass), -EBADMSG);
+	assert_int_equal(basic("Basic YWQAbWluOnB3", user, pass), -EBADMSG);
+	assert_int_equal(basic("Basic bm9jb2xvbg==", user, pass), -EBADMSG); /* nocolon */
+	assert_int_equal(basic("Basic !!!", user, pass), -EBADMSG);
+	assert_int_equal(basic("Basic YWRtaW46cHc", user, pass), -EBADMSG); /* no padding */
+	assert_int_equal(basic("Basic YQ== x", user, pass), -EBADMSG);
+	memcpy(big, "Basic ", 6);
+	memset(big + 6, 'Q', sizeof(big) - 7);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(basic(big, user, pass), -E2BIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +178,7 @@ int main(void)
 	    cmocka_unit_test(test_eportal_json__checkin),
 	    cmocka_unit_test(test_eportal_json__key),
 	    cmocka_unit_test(test_eportal_json__repo_paths),
+	    cmocka_unit_test(test_eportal_json__basic_auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
