@@ -12,6 +12,18 @@
 
 #include "kcare/kpatch.h"
 
+/*
+ * A patch's sysfs files go away when its unpatching ends: a file opened just
+ * before reads -ENODEV (kernfs deactivated the node), one opened after is
+ * -ENOENT; both mean the patch is gone.
+ */
+static int gone(int ret, const char *name, struct kc_err *err)
+{
+	if (ret == -ENOENT || ret == -ENODEV)
+		return kc_err_set(err, -ENOENT, "livepatch '%s' is gone", name);
+	return ret;
+}
+
 int kc_kpatch_klp_get(const char *sysroot, const char *name, struct kc_klp *out, struct kc_err *err)
 {
 	char abs[256], v[16];
@@ -25,14 +37,12 @@ int kc_kpatch_klp_get(const char *sysroot, const char *name, struct kc_klp *out,
 	snprintf(abs, sizeof(abs), "/sys/kernel/livepatch/%s/enabled", name);
 	ret = kc_kpatch_read(sysroot, abs, v, sizeof(v), err);
 	if (ret < 0)
-		return ret == -ENOENT ? kc_err_set(err, -ENOENT, "livepatch '%s' is gone", name)
-				      : ret;
+		return gone(ret, name, err);
 	out->enabled = !strcmp(v, "1");
 	snprintf(abs, sizeof(abs), "/sys/kernel/livepatch/%s/transition", name);
 	ret = kc_kpatch_read(sysroot, abs, v, sizeof(v), err);
 	if (ret < 0)
-		return ret == -ENOENT ? kc_err_set(err, -ENOENT, "livepatch '%s' is gone", name)
-				      : ret;
+		return gone(ret, name, err);
 	out->transition = !strcmp(v, "1");
 	return 0;
 }
