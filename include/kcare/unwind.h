@@ -40,6 +40,19 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 		    uint64_t *hit, struct kc_err *err);
 
 /*
+ * kc_unwind_check() with two additions. A pc (not a return address) equal
+ * to one of @entries, the entries whose bytes are being replaced, has not
+ * begun that function: it is not busy. On -EBUSY the walk goes on to the
+ * outermost frame in a range, and *leave_sp is set to the stack pointer the
+ * thread has once that frame returned (its caller's sp) and *leave_ret to
+ * the address it returns to. Both are 0 when unknown (the walk did not
+ * reach the stack's end, or the outermost frame itself is in a range).
+ */
+int kc_unwind_check_leave(struct kc_unwinder *u, pid_t tid, const struct kc_range *ranges,
+			  size_t nranges, const uint64_t *entries, size_t nentries, uint64_t *hit,
+			  uint64_t *leave_sp, uint64_t *leave_ret, struct kc_err *err);
+
+/*
  * Loads the unwind table of the object mapped at @ip now, so that the first
  * walk through it, inside a stop, does not read and parse the file.
  */

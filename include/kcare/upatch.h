@@ -9,6 +9,7 @@
 #define KCARE_UPATCH_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,6 +27,13 @@ struct kc_upatch_opts {
 	 * one that has completes. May be NULL.
 	 */
 	const volatile int *cancel;
+	/*
+	 * The start time (field 22 of /proc/PID/stat) of the process the caller
+	 * chose, or 0: then the one read when the call begins. A process found
+	 * at the PID with another start time (the PID was reused) is not
+	 * touched: -ESRCH, "... its PID was reused".
+	 */
+	uint64_t starttime;
 };
 
 /* Figures of one operation on one process (for --stats and benchmarks). */
@@ -35,6 +43,7 @@ struct kc_upatch_stats {
 	uint64_t stop_us;     /* final stop: first interrupt to the end of the writes and cleanup */
 	uint64_t max_stop_us; /* longest single stop of any round */
 	uint64_t total_us;    /* the whole operation on this process */
+	unsigned driven;      /* busy threads driven out of the replaced code (in every round) */
 };
 
 enum kc_upatch_outcome {
@@ -113,5 +122,32 @@ int kc_upatch_wanted(pid_t pid, struct kc_patch *const *patches, size_t n,
  * Returns the count or a negative errno (-ESRCH: gone).
  */
 int kc_upatch_count_applied(pid_t pid, struct kc_err *err);
+
+/*
+ * "-p all" for every front end. Calls @visit for every process of the PID
+ * namespace that @candidate accepts (NULL: all), pinned by its start time,
+ * then lists the processes again and visits those it has not seen yet
+ * (forked meanwhile, perhaps from a process it just changed, so with the
+ * old state), until a pass changes nothing. @visit returns 1 if it changed
+ * the process, 0 if not, or a negative errno with @err set. A process that
+ * is gone after a failure (exited, or its PID reused) was "gone", not a
+ * failure; one that failed with -ESRCH while still alive (it called execve)
+ * is visited again in the next pass. Other failures go to @failed, which
+ * returns true to stop everything. Returns the number of failures, or a
+ * negative errno if the processes cannot be listed or the passes do not
+ * settle within @timeout seconds (then @err says how many were left).
+ */
+struct kc_upatch_all {
+	bool (*candidate)(void *ctx, pid_t pid);
+	int (*visit)(void *ctx, pid_t pid, uint64_t starttime, struct kc_err *err);
+	bool (*failed)(void *ctx, pid_t pid, const struct kc_err *err);
+	void *ctx;
+	const volatile int *cancel;
+	double timeout;
+};
+int kc_upatch_for_all(const struct kc_upatch_all *a, struct kc_err *err);
+
+/* Start time of @pid (clock ticks since boot) and its state letter (may be NULL); -ESRCH: gone. */
+int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state);
 
 #endif

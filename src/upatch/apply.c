@@ -33,6 +33,8 @@ struct apply_txn {
 	struct kc_range *ranges; /* owned */
 	const char **names;	 /* owned array, borrowed strings */
 	size_t nranges;
+	uint64_t *entries; /* owned: the entries the jumps replace (a pc there is not busy) */
+	size_t nentries;
 };
 
 static struct kc_obj *find_object(struct kc_session *s, const struct kc_buildid *bid)
@@ -224,7 +226,8 @@ static int txn_check(struct kc_session *s, void *ctx, struct kc_err *err)
 					  p->funcs[i].name);
 		}
 	}
-	return kc_session_check_threads(s, tx->ranges, tx->names, tx->nranges, err);
+	return kc_session_check_threads_at(s, tx->ranges, tx->names, tx->nranges, tx->entries,
+					   tx->nentries, err);
 }
 
 struct written {
@@ -325,13 +328,16 @@ static int txn_ranges(struct apply_txn *tx)
 
 	tx->ranges = calloc(n + 1, sizeof(*tx->ranges));
 	tx->names = calloc(n + 1, sizeof(*tx->names));
-	if (!tx->ranges || !tx->names)
+	tx->entries = calloc(p->nfuncs + 1, sizeof(*tx->entries));
+	if (!tx->ranges || !tx->names || !tx->entries)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		tx->ranges[i].lo = tx->prep.obj->bias + p->funcs[i].target_value;
 		tx->ranges[i].hi = tx->ranges[i].lo + p->funcs[i].target_size;
 		tx->names[i] = p->funcs[i].name;
+		tx->entries[i] = tx->ranges[i].lo;
 	}
+	tx->nentries = p->nfuncs;
 	if (tx->old) {
 		uint64_t img = tx->old->start + tx->old->hdr.hdr_size;
 
@@ -445,6 +451,7 @@ out:
 	kc_load_release(&tx.prep);
 	free(tx.ranges);
 	free(tx.names);
+	free(tx.entries);
 	return ret;
 }
 

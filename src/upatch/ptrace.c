@@ -947,3 +947,8 @@ int kc_ptrace_detach(struct kc_proc *p, struct kc_err *err)
 	p->memfd = -1;
 	return ret;
 }
+
+struct kc_thread *kc_ptrace_thread_add(struct kc_proc *p, pid_t tid)
+{
+	return thread_add(p, tid, KC_THREAD_RUNNING);
+}

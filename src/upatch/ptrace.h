@@ -131,6 +131,12 @@ int kc_ptrace_write(struct kc_proc *p, uint64_t addr, const void *buf, size_t le
 /* kc_mem_read_fn-compatible reader over a kc_proc (ctx is the kc_proc). */
 int kc_ptrace_read_cb(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/*
+ * Records a thread that was auto-attached (clone event) as RUNNING; the
+ * array may move, so earlier kc_thread pointers are stale. NULL: no memory.
+ */
+struct kc_thread *kc_ptrace_thread_add(struct kc_proc *p, pid_t tid);
+
 /* Number of live threads. */
 size_t kc_ptrace_live_threads(const struct kc_proc *p);
 

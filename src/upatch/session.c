@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "upatch/drive.h"
+#include "upatch/seccomp.h"
 #include "upatch/session.h"
 
 static int session_read_unattached(void *ctx, uint64_t addr, void *buf, size_t len);
@@ -30,6 +32,27 @@ bool kc_session_cancelled(const struct kc_session *s)
 	return s->opts && s->opts->cancel && *s->opts->cancel;
 }
 
+/*
+ * The process is pinned by its start time: the one the caller chose it
+ * with, or the one read first. A PID reused since then names another
+ * process, which is left alone; checked again once the threads are held.
+ */
+static int session_pin(struct kc_session *s, struct kc_err *err)
+{
+	uint64_t now;
+
+	if (kc_upatch_starttime(s->pid, &now, NULL) < 0)
+		return kc_err_set(err, -ESRCH, "process %d has exited", s->pid);
+	if (!s->starttime)
+		s->starttime = s->opts && s->opts->starttime ? s->opts->starttime : now;
+	if (now != s->starttime)
+		return kc_err_set(err, -ESRCH,
+				  "process %d is not the one chosen any more (its PID was reused): "
+				  "skipped",
+				  s->pid);
+	return 0;
+}
+
 int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts *opts,
 		    struct kc_err *err)
 {
@@ -40,6 +63,9 @@ int kc_session_open(struct kc_session *s, pid_t pid, const struct kc_upatch_opts
 	s->pid = pid;
 	s->opts = opts;
 	s->proc.memfd = -1;
+	ret = session_pin(s, err);
+	if (ret < 0)
+		return ret;
 	ret = kc_proc_maps_read(pid, &s->maps, err);
 	if (ret < 0)
 		return ret;
@@ -137,6 +163,9 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 	if (ret < 0)
 		return ret;
 	s->attached = true;
+	ret = session_pin(s, err);
+	if (ret < 0)
+		return ret;
 	/* what we read before holding the process may have changed meanwhile */
 	ret = kc_session_refresh(s, err);
 	if (ret < 0)
@@ -177,12 +206,18 @@ void kc_session_close(struct kc_session *s)
 	if (s->unw)
 		kc_unwind_free(s->unw);
 	s->unw = NULL;
+	if (s->attached && s->stub_page && !s->stub_keep)
+		kc_session_unmap(s, s->stub_page, 4096, &ignored);
+	s->stub_page = 0;
 	if (s->attached)
 		kc_ptrace_detach(&s->proc, &ignored);
 	s->attached = false;
 	kc_regions_release(&s->regions);
 	kc_objs_release(&s->objs);
 	kc_proc_maps_release(&s->maps);
+	free(s->busy);
+	s->busy = NULL;
+	s->nbusy = s->busy_cap = 0;
 }
 
 static bool all_stopped(const struct kc_proc *p)
@@ -248,25 +283,59 @@ static size_t range_of(const struct kc_range *ranges, size_t n, uint64_t addr)
 int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges,
 			     const char *const *names, size_t n, struct kc_err *err)
 {
+	return kc_session_check_threads_at(s, ranges, names, n, NULL, 0, err);
+}
+
+static int session_note_busy(struct kc_session *s, pid_t tid, uint64_t leave_sp, uint64_t ret)
+{
+	if (s->nbusy == s->busy_cap) {
+		size_t cap = s->busy_cap ? 2 * s->busy_cap : 8;
+		struct kc_busy *v = realloc(s->busy, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->busy = v;
+		s->busy_cap = cap;
+	}
+	s->busy[s->nbusy].tid = tid;
+	s->busy[s->nbusy].ret = ret;
+	s->busy[s->nbusy++].leave_sp = leave_sp;
+	return 0;
+}
+
+static bool is_entry(const uint64_t *entries, size_t n, uint64_t pc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (entries[i] == pc)
+			return true;
+	return false;
+}
+
+int kc_session_check_threads_at(struct kc_session *s, const struct kc_range *ranges,
+				const char *const *names, size_t n, const uint64_t *entries,
+				size_t nentries, struct kc_err *err)
+{
 	struct kc_proc_maps fresh = {0};
 	int ret = 0;
 
-	for (size_t i = 0; i < s->proc.nthreads && ret == 0; i++) {
+	s->nbusy = 0;
+	s->busy_ranges = ranges;
+	s->busy_nranges = n;
+	s->busy_entries = entries;
+	s->busy_nentries = nentries;
+	/* every thread is looked at, so that all the busy ones can be driven out at once */
+	for (size_t i = 0; i < s->proc.nthreads && (ret == 0 || ret == -EBUSY); i++) {
 		struct kc_thread *t = &s->proc.threads[i];
 		struct kc_err e2 = KC_ERR_INIT;
-		uint64_t pc, hit = 0;
+		uint64_t pc, hit = 0, leave_sp = 0, leave_ret = 0;
 		size_t k;
 		int r;
 
 		if (t->state != KC_THREAD_STOPPED)
 			continue;
 		pc = kc_arch_pc(&t->regs);
-		if ((k = range_of(ranges, n, pc)) < n && pc >= ranges[k].lo && pc < ranges[k].hi) {
-			hit = pc;
-			r = -EBUSY;
-		} else {
-			r = kc_unwind_check(s->unw, t->tid, ranges, n, &hit, &e2);
-		}
+		r = kc_unwind_check_leave(s->unw, t->tid, ranges, n, entries, nentries, &hit,
+					  &leave_sp, &leave_ret, &e2);
 		if (r == -EINVAL || (r < 0 && r != -EBUSY)) {
 			/* no reliable unwind: scan the whole live stack conservatively */
 			const struct kc_proc_map *m;
@@ -275,18 +344,89 @@ int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges
 			if (!fresh.n && (r = kc_proc_maps_read(s->pid, &fresh, err)) < 0)
 				return r;
 			m = stack_map(&fresh, sp);
-			r = kc_unwind_scan(t->tid, pc, sp, m ? m->end : sp, kc_ptrace_read_cb,
-					   &s->proc, ranges, n, &hit, &e2);
+			leave_sp = 0;
+			r = kc_unwind_scan(t->tid, is_entry(entries, nentries, pc) ? 0 : pc, sp,
+					   m ? m->end : sp, kc_ptrace_read_cb, &s->proc, ranges, n,
+					   &hit, &e2);
 			if (r < 0 && r != -EBUSY)
 				ret = kc_err_set(err, r, "thread %d: %s", t->tid, e2.msg);
 		}
 		if (r == -EBUSY) {
-			k = range_of(ranges, n, hit);
-			ret = kc_err_set(err, -EBUSY, "thread %d is busy in '%s' (address 0x%llx)",
-					 t->tid, k < n ? names[k] : "?", (unsigned long long)hit);
+			if (session_note_busy(s, t->tid, leave_sp, leave_ret) < 0)
+				return kc_err_set(err, -ENOMEM, "out of memory");
+			if (ret == 0) {
+				k = range_of(ranges, n, hit);
+				ret = kc_err_set(
+				    err, -EBUSY, "thread %d is busy in '%s' (address 0x%llx)",
+				    t->tid, k < n ? names[k] : "?", (unsigned long long)hit);
+			}
 		}
 	}
 	kc_proc_maps_release(&fresh);
+	return ret;
+}
+
+/*
+ * Runs every busy thread of the latest check out of the checked ranges
+ * while the others stay held, within a few milliseconds in all: a hot
+ * function is left within microseconds, while a thread that blocks (on a
+ * lock a held thread owns) or spins would only lengthen the stop. The stubs
+ * live in a page of their own, mapped for this and unmapped right after.
+ * 0 if every one left, -EBUSY if one cannot be driven or did not.
+ */
+#define DRIVE_BUDGET_US 3000u
+#define DRIVE_MAX	(4096 / KC_DRIVE_STUB_SIZE)
+
+static int session_drive_out(struct kc_session *s, struct kc_err *err)
+{
+	struct kc_drive v[DRIVE_MAX];
+	uint8_t stubs[4096];
+	long nrs[1] = {SYS_mmap}, page = 0;
+	uint64_t args[1][6] = {{0, sizeof(stubs), PROT_READ | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0}};
+	uint64_t none[6] = {0};
+	int ret;
+
+	if (s->nbusy > DRIVE_MAX)
+		return -EBUSY;
+	for (size_t i = 0; i < s->nbusy; i++) {
+		v[i].tid = s->busy[i].tid;
+		v[i].leave_sp = s->busy[i].leave_sp;
+		v[i].ret = s->busy[i].ret;
+		/* only a frame whose return address was really pushed by a call is rewritten */
+		if (!v[i].leave_sp || !kc_drive_is_return_address(&s->proc, v[i].ret))
+			return -EBUSY;
+		uint64_t at = 0;
+		if (kc_ptrace_read(&s->proc, v[i].leave_sp - 8, &at, sizeof(at), NULL) < 0 ||
+		    at != v[i].ret)
+			return -EBUSY;
+	}
+	/* the stub page is mapped at the first need and kept until the session ends */
+	if (!s->stub_page) {
+		ret = kc_session_syscalls(s, nrs, args, &page, 1, err);
+		if (ret < 0)
+			return ret;
+		if (page < 0)
+			return -EBUSY; /* no memory for the stubs: the round fails as it would have
+					*/
+		s->stub_page = (uint64_t)page;
+	}
+	page = (long)s->stub_page;
+	/* a stub run after our death makes a getpid: a filter that forbids it forbids driving */
+	if (!kc_seccomp_allows(s->proc.seccomp, SYS_getpid, none, (uint64_t)page + 8))
+		return -EBUSY;
+	memset(stubs, 0xcc, sizeof(stubs));
+	for (size_t i = 0; i < s->nbusy; i++)
+		kc_drive_stub(stubs + i * KC_DRIVE_STUB_SIZE, v[i].ret);
+	ret = kc_ptrace_write(&s->proc, (uint64_t)page, stubs, s->nbusy * KC_DRIVE_STUB_SIZE, err);
+	if (ret == 0)
+		ret = kc_drive_out(&s->proc, v, s->nbusy, (uint64_t)page,
+				   kc_session_now_us() + DRIVE_BUDGET_US, err);
+	if (ret == 0)
+		s->stats.driven += (unsigned)s->nbusy;
+	/* a thread that would not stop may still return through its stub: keep the page then */
+	if (ret < 0 && ret != -EBUSY)
+		s->stub_keep = true;
 	return ret;
 }
 
@@ -315,7 +455,23 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		ret = kc_ptrace_stop_all(&s->proc, err);
 		if (ret < 0)
 			return ret;
+		s->nbusy = 0;
 		ret = check(s, ctx, err);
+		/* busy threads are driven out and everything checked again, still in this stop */
+		for (int drives = 0; ret == -EBUSY && s->nbusy && drives < 2; drives++) {
+			struct kc_err e3 = KC_ERR_INIT;
+			int r = session_drive_out(s, &e3);
+
+			if (r == -EBUSY)
+				break; /* keep the check's message */
+			if (r < 0) {
+				*err = e3;
+				ret = r;
+				break;
+			}
+			s->nbusy = 0;
+			ret = check(s, ctx, err);
+		}
 		/* last chance to back out: past this point the writes go in */
 		if (ret == 0 && kc_session_cancelled(s))
 			ret = kc_err_set(err, -EINTR, "interrupted");

@@ -27,6 +27,20 @@ struct kc_session {
 	struct kc_upatch_stats stats; /* of the latest kc_session_in_stop() */
 	uint64_t stop_t0;    /* start of the stop kc_session_in_stop() left held, 0 if none */
 	uint64_t started_us; /* when the session was opened */
+	uint64_t starttime;  /* of the process, as chosen: a reused PID is another process */
+	/* busy threads found by the latest check, for driving them out (drive.h) */
+	struct kc_busy {
+		pid_t tid;
+		uint64_t leave_sp; /* 0: cannot be driven (no complete unwind) */
+		uint64_t ret;	   /* where its outermost busy frame returns to */
+	} *busy;
+	size_t nbusy, busy_cap;
+	const struct kc_range *busy_ranges;
+	size_t busy_nranges;
+	const uint64_t *busy_entries;
+	size_t busy_nentries;
+	uint64_t stub_page; /* the drive's return stubs (drive.h), 0 until needed */
+	bool stub_keep;	    /* a thread may still return through a stub: never unmap it */
 };
 
 /* Monotonic microseconds. */
@@ -65,9 +79,21 @@ int kc_session_check_threads(struct kc_session *s, const struct kc_range *ranges
 			     const char *const *names, size_t n, struct kc_err *err);
 
 /*
+ * The same, where @entries are the entries whose bytes the writes replace:
+ * a thread whose pc is exactly on one has not begun that function and is
+ * not busy. Busy threads are recorded for kc_session_in_stop() to drive
+ * out of @ranges while the others stay held.
+ */
+int kc_session_check_threads_at(struct kc_session *s, const struct kc_range *ranges,
+				const char *const *names, size_t n, const uint64_t *entries,
+				size_t nentries, struct kc_err *err);
+
+/*
  * The stop-check-write loop: stops every thread, calls @check, and if it
- * reports -EBUSY lets the threads run and retries with backoff until the
- * timeout. When @check returns 0, calls @write with everything stopped.
+ * reports -EBUSY drives the busy threads it recorded out of the checked
+ * ranges (single-stepped while the others stay held, a few ms at most) and
+ * calls @check again in the same stop; if they are still busy, lets the
+ * threads run and retries with backoff until the timeout. When @check returns 0, calls @write with everything stopped.
  * On success every thread is left stopped, so that cleanup syscalls and
  * the final detach need no further stop; the caller resumes them with
  * kc_session_release_stop() before any work done while the target runs.

@@ -405,15 +405,38 @@ static bool unwind_in_ranges(uint64_t addr, const struct kc_range *ranges, size_
 	return false;
 }
 
+/*
+ * A pc that was interrupted (not a return address) in a range: a pc exactly
+ * on an entry the jump replaces has not begun that code, so it is not busy.
+ */
+static bool unwind_pc_in_ranges(uint64_t pc, const struct kc_range *ranges, size_t nranges,
+				const uint64_t *entries, size_t nentries)
+{
+	for (size_t i = 0; i < nentries; i++)
+		if (pc == entries[i])
+			return false;
+	return unwind_in_ranges(pc, ranges, nranges);
+}
+
 int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ranges, size_t nranges,
 		    uint64_t *hit, struct kc_err *err)
 {
+	return kc_unwind_check_leave(u, tid, ranges, nranges, NULL, 0, hit, NULL, NULL, err);
+}
+
+int kc_unwind_check_leave(struct kc_unwinder *u, pid_t tid, const struct kc_range *ranges,
+			  size_t nranges, const uint64_t *entries, size_t nentries, uint64_t *hit,
+			  uint64_t *leave_sp, uint64_t *leave_ret, struct kc_err *err)
+{
 	struct unwind_call call = {.u = u};
 	struct unwind_call *saved = unwind_cur;
-	bool caller = false;
+	bool caller = false, busy = false, in_range = false;
+	struct kc_err first = KC_ERR_INIT;
 	unw_cursor_t c;
 	int ret, step;
 
+	if (leave_sp)
+		*leave_sp = *leave_ret = 0;
 	call.upt_tid = _UPT_create(tid);
 	if (!call.upt_tid)
 		return kc_err_set(err, -ENOMEM, "out of memory");
@@ -427,24 +450,35 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 		goto out;
 	}
 	for (int frame = 0; frame < UNWIND_MAX_FRAMES; frame++) {
-		unw_word_t ip;
+		unw_word_t ip, sp;
 
 		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0) {
 			ret = kc_err_set(err, -EINVAL, "thread %d: cannot read pc of frame %d",
 					 (int)tid, frame);
 			goto out;
 		}
+		/* the frame below was in a range: this one's sp is where it returns to */
+		if (in_range && leave_sp && unw_get_reg(&c, UNW_REG_SP, &sp) == 0) {
+			*leave_sp = sp;
+			*leave_ret = ip;
+		}
 		/*
 		 * A return address is the instruction after the call: the call site is ip-1,
 		 * and ip itself is where execution resumes. Test both.
 		 */
-		if (unwind_in_ranges(ip, ranges, nranges) ||
-		    (caller && ip && unwind_in_ranges(ip - 1, ranges, nranges))) {
+		in_range = caller ? unwind_in_ranges(ip, ranges, nranges) ||
+					(ip && unwind_in_ranges(ip - 1, ranges, nranges))
+				  : unwind_pc_in_ranges(ip, ranges, nranges, entries, nentries);
+		if (in_range && !busy) {
+			busy = true;
 			*hit = ip;
-			ret = kc_err_set(err, -EBUSY,
-					 "thread %d: frame %d at %#llx is in a patched range",
-					 (int)tid, frame, (unsigned long long)ip);
-			goto out;
+			kc_err_set(&first, -EBUSY,
+				   "thread %d: frame %d at %#llx is in a patched range", (int)tid,
+				   frame, (unsigned long long)ip);
+			/* where it leaves the outermost such frame is only wanted for driving it
+			 * out */
+			if (!leave_sp)
+				goto out;
 		}
 		/* Above a signal frame the pc was interrupted, not called from: exact test. */
 		caller = unw_is_signal_frame(&c) <= 0;
@@ -463,6 +497,17 @@ int kc_unwind_check(struct kc_unwinder *u, pid_t tid, const struct kc_range *ran
 	ret =
 	    kc_err_set(err, -EINVAL, "thread %d: more than %d frames", (int)tid, UNWIND_MAX_FRAMES);
 out:
+	if (busy) {
+		/* an outer frame that could not be walked may be in a range, too */
+		if (ret < 0 && leave_sp)
+			*leave_sp = *leave_ret = 0;
+		if (in_range && leave_sp)
+			*leave_sp = *leave_ret =
+			    0; /* the outermost frame is in a range: it never returns */
+		ret = -EBUSY;
+		if (err)
+			*err = first;
+	}
 	unwind_cur = saved;
 	_UPT_destroy(call.upt_tid);
 	return ret;

@@ -127,11 +127,11 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 	}
 	if (ro && ro->stats && ev->stats)
 		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu "
-		       "total_us=%llu\n",
+		       "total_us=%llu driven=%u\n",
 		       ev->pid, ev->stats->threads, ev->stats->attempts,
 		       (unsigned long long)ev->stats->stop_us,
 		       (unsigned long long)ev->stats->max_stop_us,
-		       (unsigned long long)ev->stats->total_us);
+		       (unsigned long long)ev->stats->total_us, ev->stats->driven);
 	fflush(stdout);
 }
 
