@@ -11,10 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 need_pack
 need_ctl
-command -v unshare >/dev/null || skip "no unshare"
-unshare --fork --pid --mount-proc true 2>/dev/null ||
-	skip "unshare --fork --pid --mount-proc is not permitted here"
-
 src="$KC_SRC/race"
 cc_prog "$T/target" "$KC_SRC/common/workers.c"
 cp "$T/target" "$T/target-bl"
@@ -23,36 +19,13 @@ pack --target "$T/target" --object "$T/fix.o" -o "$T/race.kpatch" --id race
 R="$T/root"
 mkdir -p "$R/var/lib/libcare" "$R/var/cache/kcare/userspace"
 
-# The namespace's init starts both targets and runs each command line of
-# $T/cmds (N ARGS...), output in $T/ns-N.{out,err,rc}; pids in $T/ns-pids.
-cat >"$T/ns.sh" <<'NS'
-T=$1 CTL=$2
-for t in target target-bl; do
-	"$T/$t" >"$T/ns-$t.log" 2>&1 &
-	echo "$t $!" >>"$T/ns-pids"
-done
-for t in target target-bl; do
-	i=0
-	until grep -q '^ready' "$T/ns-$t.log"; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || exit 3
-		sleep 0.1
-	done
-done
-while IFS='|' read -r n setup args; do
-	[ "$setup" = - ] || sh -c "$setup"
-	eval "set -- $args"
-	KCARE_ROOT="$T/root" timeout 30 "$CTL" "$@" >"$T/ns-$n.out" 2>"$T/ns-$n.err"
-	echo $? >"$T/ns-$n.rc"
-done <"$T/cmds"
-NS
 pkg="$R/var/lib/libcare/blacklist"
 adm="$R/var/cache/kcare/userspace/blacklist"
-# N|SETUP (a shell command, or -)|ARGS
+# N|SETUP (a shell command, or -)|ARGS, in a PID namespace (lib.sh's pidns_run)
 printf '# packaged\nfilename: target-bl\n' >"$T/bl-pkg"
 printf 'path:%s\n' "$T/target" >"$T/bl-adm"
 printf 'paht:/x\n' >"$T/bl-bad"
-cat >"$T/cmds" <<EOF2
+cat >"$T/ns-cmds" <<EOF2
 1|cp $T/bl-pkg $pkg|patch -p all $T/race.kpatch
 2|-|info -p all --json
 3|-|unpatch -p all
@@ -65,18 +38,11 @@ cat >"$T/cmds" <<EOF2
 10|cp $T/bl-bad $adm|patch -p all $T/race.kpatch
 11|-|info -p all --json
 EOF2
-timeout 300 unshare --fork --pid --mount-proc --kill-child sh "$T/ns.sh" "$T" "$KC_CTL_BIN" ||
-	fail "the namespace's script failed ($?)"
+export KCARE_ROOT="$R"
+pidns_run "$T/ns-cmds" "$T/target" "$T/target-bl"
 p1=$(awk '$1 == "target" { print $2 }' "$T/ns-pids")
 p2=$(awk '$1 == "target-bl" { print $2 }' "$T/ns-pids")
 
-# ns_expect N RC: run N exited RC (its output echoed to the log)
-ns_expect() {
-	echo "\$ (in the namespace) run $1 -> $(cat "$T/ns-$1.rc")"
-	sed 's/^/  out: /' "$T/ns-$1.out" | grep -v '^  out:  '
-	sed 's/^/  err: /' "$T/ns-$1.err"
-	[ "$(cat "$T/ns-$1.rc")" = "$2" ] || fail "run $1 exited $(cat "$T/ns-$1.rc"), expected $2"
-}
 # patched N "PIDS": the info of run N lists a patch in exactly PIDS (sorted)
 patched() {
 	got=$("$KC_PY" -c '
@@ -118,7 +84,6 @@ patched 11 ""
 step "a PID given by hand is patched whatever the list says"
 printf 'filename:target\n' >"$adm"
 start_target host "$T/target"
-export KCARE_ROOT="$R"
 lcctl_ok patch -p "$TPID" "$T/race.kpatch"
 out_has "^$TPID: patched race level 1 "
 echo "ok"

@@ -198,6 +198,28 @@ pack_rc() {
 	sed 's/^/  err: /' "$T/pack.err"
 }
 
+# pidns_run CMDS TARGET...: libcare-ctl runs confined to a PID namespace of
+# their own (its own /proc: "-p all" means the TARGETs started there), one
+# per line of the file CMDS, "N|SETUP|ARGS" (see pidns-run.sh); output in
+# $T/ns-N.{out,err,rc}, "NAME PID" of each target in $T/ns-pids. Skips
+# where such a namespace cannot be made.
+pidns_run() {
+	command -v unshare >/dev/null || skip "no unshare"
+	unshare --fork --pid --mount-proc true 2>/dev/null ||
+		skip "unshare --fork --pid --mount-proc is not permitted here"
+	timeout 300 unshare --fork --pid --mount-proc --kill-child \
+		sh "$KC_TOP/tests/integration/pidns-run.sh" "$T" "$KC_CTL_BIN" "$@" ||
+		fail "the PID namespace's init failed ($?)"
+}
+
+# ns_expect N RC: run N of pidns_run exited RC (its output echoed to the log)
+ns_expect() {
+	echo "\$ (in the namespace) libcare-ctl $(sed -n "s/^$1|[^|]*|//p" "$T/ns-cmds" 2>/dev/null) -> $(cat "$T/ns-$1.rc")"
+	sed 's/^/  out: /' "$T/ns-$1.out" | grep -v '^  out:  '
+	sed 's/^/  err: /' "$T/ns-$1.err"
+	[ "$(cat "$T/ns-$1.rc")" = "$2" ] || fail "run $1 exited $(cat "$T/ns-$1.rc"), expected $2"
+}
+
 # lcctl ARGS...: libcare-ctl under a timeout; exit status in KC_RC, output in
 # $T/ctl.out and $T/ctl.err (also echoed to the test log)
 lcctl() {

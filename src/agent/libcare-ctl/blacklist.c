@@ -6,14 +6,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "agent/libcare-ctl/cmds.h"
 #include "kcare/agent.h"
 #include "kcare/blacklist.h"
 #include "kcare/exitcodes.h"
-#include "kcare/proc.h"
+#include "kcare/libcare-int.h"
 
 int lcctl_blacklist_load(struct kc_blacklist **out)
 {
@@ -39,20 +37,8 @@ int lcctl_blacklist_load(struct kc_blacklist **out)
 
 const char *lcctl_blacklisted(const struct kc_blacklist *bl, pid_t pid, char *exe, size_t size)
 {
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, size - 1);
-	if (n <= 0) {
-		/* a zombie leader's executable is read through a live thread */
-		snprintf(path, sizeof(path), "/proc/%d/exe", kc_proc_mm_tid(pid));
-		n = readlink(path, exe, size - 1);
-	}
-	if (n <= 0)
+	/* the executable as kcarectl's walk reads it, so that both match alike */
+	if (!kc_lc_candidate(pid, exe, size))
 		return NULL;
-	exe[n] = '\0';
-	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
-		exe[n - 10] = '\0';
 	return kc_blacklist_match(bl, exe);
 }
