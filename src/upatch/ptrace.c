@@ -131,11 +131,20 @@ static bool tracer_hidden(pid_t pid)
 {
 	char path[64];
 	struct stat st;
+	int scope = 0;
+	FILE *f;
 
 	if (geteuid() == 0)
 		return true;
+	/* Yama refuses a non-root tracer its non-children: no use waiting then */
+	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	if (f) {
+		if (fscanf(f, "%d", &scope) != 1)
+			scope = 0;
+		fclose(f);
+	}
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	return stat(path, &st) == 0 && st.st_uid == geteuid();
+	return scope == 0 && stat(path, &st) == 0 && st.st_uid == geteuid();
 }
 
 static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
