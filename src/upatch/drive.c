@@ -195,6 +195,9 @@ static int drive_event(struct kc_proc *p, struct drive_thread *d, int status, bo
 		sig = 0;
 		break;
 	}
+	/* any ptrace stop clears a pending interrupt: arm it again */
+	if (d->interrupted && ptrace(PTRACE_INTERRUPT, d->tid, NULL, NULL) < 0 && errno != ESRCH)
+		return kc_err_set(err, -errno, "cannot interrupt thread %d", d->tid);
 	if (ptrace(req, d->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
 		return kc_err_set(err, -errno, "cannot resume thread %d", d->tid);
 	return 0;

@@ -48,6 +48,7 @@ void lcctl_catch_signals(void);
 struct lcctl_report_opts {
 	bool quiet_skips;
 	bool stats;
+	unsigned changed; /* processes changed (patched, unpatched, recovered) so far */
 };
 
 /* Reports an engine failure for @pid; returns true if the whole command should stop. */

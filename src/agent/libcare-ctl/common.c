@@ -88,8 +88,13 @@ bool lcctl_failed(pid_t pid, const struct kc_err *err)
 
 void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 {
-	const struct lcctl_report_opts *ro = ctx;
+	struct lcctl_report_opts *ro = ctx;
 	const bool *quiet_skips = ro ? &ro->quiet_skips : NULL;
+
+	/* what -p all's rescans go by: a changed process may have forked with its old state */
+	if (ro && ev->outcome != KC_UPATCH_ALREADY && ev->outcome != KC_UPATCH_NEWER &&
+	    ev->outcome != KC_UPATCH_SKIPPED)
+		ro->changed++;
 
 	switch (ev->outcome) {
 	case KC_UPATCH_PATCHED:
@@ -188,6 +193,38 @@ bool lcctl_common_opt(struct lcctl_common *c, int opt, const char *arg, void (*u
 	}
 }
 
+struct lcctl_all {
+	struct lcctl_common *c;
+	lcctl_pid_fn fn;
+	void *ctx;
+};
+
+static bool all_candidate(void *ctx, pid_t pid)
+{
+	(void)ctx;
+	return lcctl_is_candidate(pid);
+}
+
+static int all_visit(void *ctx, pid_t pid, uint64_t starttime, struct kc_err *err)
+{
+	struct lcctl_all *a = ctx;
+	unsigned before = a->c->ro.changed;
+	int r;
+
+	a->c->uo.starttime = starttime;
+	r = a->fn(pid, a->c, a->ctx, err);
+	a->c->uo.starttime = 0;
+	if (r < 0)
+		return err->code ? err->code : r;
+	return a->c->ro.changed != before;
+}
+
+static bool all_failed(void *ctx, pid_t pid, const struct kc_err *err)
+{
+	(void)ctx;
+	return lcctl_failed(pid, err);
+}
+
 int lcctl_run(struct lcctl_common *c, lcctl_pid_fn fn, void *ctx)
 {
 	pid_t *pids = NULL;
@@ -199,15 +236,27 @@ int lcctl_run(struct lcctl_common *c, lcctl_pid_fn fn, void *ctx)
 	c->all = !strcmp(c->spec, "all");
 	c->ro.quiet_skips = c->all;
 	lcctl_catch_signals();
+	if (c->all) {
+		/* passes over every process until none forked meanwhile is left behind */
+		struct lcctl_all a = {c, fn, ctx};
+		struct kc_upatch_all all = {.candidate = all_candidate,
+					    .visit = all_visit,
+					    .failed = all_failed,
+					    .ctx = &a,
+					    .cancel = &lcctl_cancel,
+					    .timeout = c->uo.timeout > 0 ? 4 * c->uo.timeout : 20};
+		struct kc_err err = KC_ERR_INIT;
+
+		free(pids);
+		failed = kc_upatch_for_all(&all, &err);
+		if (failed < 0)
+			fprintf(stderr, "libcare-ctl: %s\n", err.msg);
+		return failed || lcctl_cancel ? KC_EXIT_ERROR : KC_EXIT_OK;
+	}
 	for (size_t i = 0; i < npids && !lcctl_cancel; i++) {
 		struct kc_err err = KC_ERR_INIT;
 
-		if (c->all && !lcctl_is_candidate(pids[i]))
-			continue;
 		if (fn(pids[i], c, ctx, &err) >= 0)
-			continue;
-		/* with "all", a process that exited meanwhile is not a failure */
-		if (c->all && err.code == -ESRCH && !lcctl_cancel)
 			continue;
 		failed++;
 		if (lcctl_failed(pids[i], &err))
