@@ -357,6 +357,8 @@ echo "# benchmark took $((($(now_ms) - step_t0) / 1000)) s; load average at end:
 if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	echo
 	sh "$TOP/bench/eportal-bench.sh" "$BUILD" || echo "# eportal benchmark could not run"
+	echo
+	sh "$TOP/bench/eportal-login-bench.sh" "$BUILD" || echo "# eportal login benchmark could not run"
 fi
 
 # the VM harness's figures (bench/vm-bench.sh: kernel live patch tests under QEMU); BENCH_VM=0 skips them

@@ -58,7 +58,8 @@ A_PID=$EP_PID
 KEY=$(epc key -a --server-limit 3) || fail "key -a"
 TOKEN=$(epc api-key -a) || fail "api-key -a"
 # the second replica shares the database and the signing keys, not the directory
-mkdir -p "$T/data2"
+# (closed to other users: eportal refuses a data directory with keys that others can read)
+mkdir -p -m 0700 "$T/data2"
 cp -a "$EP_DATA/keys" "$T/data2/"
 EP_DATA=$T/data2 ep_start
 B_URL=$EP_URL
