@@ -353,6 +353,12 @@ fi
 echo
 echo "# benchmark took $((($(now_ms) - step_t0) / 1000)) s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# a hot function's stop next to an idle target's (bench/hot-bench.sh); BENCH_HOT=0 skips it
+if [ "${BENCH_HOT:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/hot-bench.sh" "$BUILD" || echo "# hot-function benchmark could not run"
+fi
+
 # the patch server's own figures (bench/eportal-bench.sh); BENCH_EPORTAL=0 skips them
 if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	echo
