@@ -41,7 +41,8 @@ PYEOF
 }
 
 step "one address holds at most 128 connections by default; another is still served"
-ep_start
+# (a long head deadline: the held connections send nothing)
+ep_start --head-timeout 120
 rm -f "$T/release"
 hold 140 127.0.0.1 >"$T/hold" 2>&1 &
 HOLD=$!
@@ -57,7 +58,7 @@ wait $HOLD
 ep_stop
 
 step "--per-ip-limit 0 lifts the limit"
-ep_start --per-ip-limit 0
+ep_start --per-ip-limit 0 --head-timeout 120
 rm -f "$T/release"
 hold 140 127.0.0.1 >"$T/hold" 2>&1 &
 HOLD=$!
