@@ -58,6 +58,7 @@ ns_expect 1 0
 grep -q "^$p1: patched race level 1 " "$T/ns-1.out" || fail "target was not patched"
 grep -qx "$p2: skipped $(re_quote "$T/target-bl"): blacklisted by filename:target-bl" "$T/ns-1.out" ||
 	fail "no skip line for target-bl"
+[ "$(grep -c ': skipped ' "$T/ns-1.out")" = 1 ] || fail "run 1: more than one skip line"
 patched 2 "$p1"
 ns_expect 3 0
 
