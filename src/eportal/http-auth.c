@@ -190,13 +190,12 @@ void kc_http_auth_free(struct kc_http *h)
 }
 
 /* A refusal that says when to come back. */
-static int refuse(struct kc_http_req *r, struct kc_http_reply *rep, int status, const char *code,
-		  const char *msg, unsigned retry_s, atomic_llong *counter)
+static int refuse(struct kc_http_reply *rep, int status, const char *code, const char *msg,
+		  unsigned retry_s, atomic_llong *counter)
 {
 	kc_http_error(rep, status, code, msg);
 	rep->retry_after = retry_s;
 	atomic_fetch_add(counter, 1);
-	(void)r;
 	return -1;
 }
 
@@ -214,7 +213,7 @@ int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
 
 	if (atomic_load(&slot->state) == KC_HTTP_AUTH_SLOT_DONE) {
 		if (slot->unavailable)
-			return refuse(r, rep, 503, "unavailable", "the server is stopping", 1,
+			return refuse(rep, 503, "unavailable", "the server is stopping", 1,
 				      &r->h->st.login_busy);
 		r->auth = slot->result;
 		return 0;
@@ -255,12 +254,12 @@ int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
 	j->conn = r->conn;
 	switch (kc_rl_take(p->rl, j->ip, kc_http_mono_ms(), &retry)) {
 	case KC_RL_ADDR:
-		rc = refuse(r, rep, 429, "too-many-logins",
+		rc = refuse(rep, 429, "too-many-logins",
 			    "too many failed logins from this address; try again later", retry,
 			    &r->h->st.login_limited);
 		break;
 	case KC_RL_GLOBAL:
-		rc = refuse(r, rep, 429, "too-many-logins",
+		rc = refuse(rep, 429, "too-many-logins",
 			    "too many failed logins on this server; try again later", retry,
 			    &r->h->st.login_limited);
 		break;
@@ -279,7 +278,7 @@ int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
 		kc_rl_give(p->rl, j->ip, kc_http_mono_ms());
 		sodium_memzero(j->pass, sizeof(j->pass));
 		free(j);
-		return refuse(r, rep, 503, "busy", "too many logins waiting; try again shortly", 1,
+		return refuse(rep, 503, "busy", "too many logins waiting; try again shortly", 1,
 			      &r->h->st.login_busy);
 	}
 	/* suspended before a hash thread can see the job, so its resume never comes first */
