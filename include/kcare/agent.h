@@ -70,6 +70,14 @@ void kc_agent_close(struct kc_agent *a);
 int kc_agent_http(struct kc_agent *a, struct kc_http **out, struct kc_err *err);
 
 /*
+ * Says why a metadata update from the patch server failed (@ret its
+ * error): "cannot reach the patch server URL" when the network failed (a
+ * server that is down is not one that refused us), "update from URL
+ * refused" when what came back did not verify. Returns @ret.
+ */
+int kc_agent_update_failed(const struct kc_agent *a, int ret, struct kc_err *err);
+
+/*
  * Takes the agent's lock (flock of paths.lock, created if needed): two
  * kcarectl runs that change state never overlap. Waits up to @timeout
  * seconds, then -EWOULDBLOCK. Returns the fd to pass to kc_agent_unlock().

@@ -212,3 +212,19 @@ const char *kc_product_name(unsigned bit)
 		return NULL;
 	}
 }
+
+int kc_agent_update_failed(const struct kc_agent *a, int ret, struct kc_err *err)
+{
+	switch (ret) {
+	case -ECONNREFUSED:
+	case -EHOSTUNREACH:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+		kc_err_prefix(err, "cannot reach the patch server %s", a->repo_url);
+		break;
+	default:
+		kc_err_prefix(err, "update from %s refused", a->repo_url);
+		break;
+	}
+	return ret;
+}

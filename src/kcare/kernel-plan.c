@@ -297,7 +297,7 @@ static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 	repo = (struct kc_http_repo){h, a->repo_url};
 	ret = kc_trust_client_update(tc, kc_http_repo_fetch, &repo, &wanted, 1, now, err);
 	if (ret < 0) {
-		kc_err_prefix(err, "update from %s refused", a->repo_url);
+		kc_agent_update_failed(a, ret, err);
 		goto out;
 	}
 	ret = kc_trust_client_feed(tc, fc.feed, "kernel", now, &t, &nt, err);

@@ -402,7 +402,7 @@ static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, stru
 	if (ret == -ENOENT && strstr(err->msg, fc.feed))
 		kc_err_prefix(err, "feed '%s'", fc.feed);
 	if (ret < 0) {
-		kc_err_prefix(err, "update from %s refused", a->repo_url);
+		kc_agent_update_failed(a, ret, err);
 		goto out;
 	}
 	for (size_t k = 0; k < nwanted && ret == 0; k++) {

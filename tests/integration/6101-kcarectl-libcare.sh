@@ -169,7 +169,8 @@ epc feed add other2 >/dev/null || fail "feed add (publishes anew)"
 step "server down: a clear error; LOCAL_FIRST and LOCAL apply the cached patches"
 ep_stop
 kc_rc 1 --lib-update
-kc_err "127\.0\.0\.1"
+kc_err "cannot reach the patch server http://127\.0\.0\.1"
+sed 's/connection refused//g' "$T/kc.err" | grep -q refused && fail "a server that is down is not one that refused: $(cat "$T/kc.err")"
 kc_err_one_line
 expect_value "$T/t1.log" '^value 42 wrapped 1042$'
 setconf UPDATE_POLICY LOCAL_FIRST
