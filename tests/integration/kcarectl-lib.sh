@@ -9,7 +9,7 @@ KC_EP_LIB=1
 . "$(dirname "$0")/5100-eportal-basic.sh"
 ep_need
 need_pack
-KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
+: "${KCCTL_BIN:=$KC_BUILD/src/agent/kcarectl}"
 [ -x "$KCCTL_BIN" ] || skip "kcarectl is not built"
 
 ROOT="$T/root"
