@@ -7,7 +7,8 @@
 # back), replaces it by level 2 (the switch is set again, level 1's module is
 # removed), shows --patch-info and kcare-uname from the module's /proc/kcare;
 # boot 2 runs what the boot unit runs (--boot, LOCAL_FIRST) before any
-# network and finds level 2 live again; --unload restores the kernel.
+# network and finds level 2 live again; --unload restores the kernel; with
+# LOAD_KCARE_SYSCTL=False a level loads with its switches left at 0.
 . "$(dirname "$0")/lib.sh"
 . "$KC_TOP/tests/integration/kcarectl-vm.sh"
 fixes="$KC_TOP/tests/kernel-fixes"
@@ -79,6 +80,15 @@ else
 	check unload-orig guest_file_is /proc/cmdline "$orig"
 	check unload-no-proc guest_absent /proc/kcare
 	check unload-no-module sh -c '! grep -q "^kcare_" /proc/modules'
+	# LOAD_KCARE_SYSCTL=False: the level loads, sysctl.conf is left alone
+	printf 'UPDATE_POLICY=LOCAL_FIRST\nLIBCARE_DISABLED=True\nLOAD_KCARE_SYSCTL=False\n' \
+		>/etc/sysconfig/kcare/kcare.conf
+	kc nosysctl-update 0 --smart-update
+	check nosysctl-level guest_file_is /proc/kcare/level 2
+	check nosysctl-switch-off guest_file_is /proc/sys/kernel/kcare_cmdline_suffix 0
+	check nosysctl-patched has /proc/cmdline ' kcare_fix=cmdline$'
+	check nosysctl-not-said sh -c '! grep -q "sysctl.conf" /tmp/kc.out'
+	kc nosysctl-unload 0 --unload
 fi
 umount /var/cache/kcare
 GUEST
