@@ -123,6 +123,15 @@ kc_out "no kernel patches are applied \(some are available"
 kc_rc 1 --update --prefix 12h
 jq -e '.kernels[0].level == 1' "$ROOT/var/cache/kcare/kernel/selected.json" >/dev/null || fail "--prefix 12h did not choose level 1"
 
+step "--set-sticky-patch: a day before level 2 was released keeps level 1; unstuck: level 2"
+kc_rc 1 --set-sticky-patch "$(date -u -d '5 days ago' +%d%m%y)" --update
+kc_err "module 'kcare_s_1'"
+grep -q '^STICKY_PATCH=' "$ROOT/etc/sysconfig/kcare/kcare.conf" || fail "--set-sticky-patch did not save the date"
+kc_rc 0 --check
+kc_out "new kernel patches are available: level 1$"
+kc_rc 1 --set-sticky-patch '' --update
+kc_err "module 'kcare_s_2'"
+
 step "--set-patch-type extra: the -extra series; default again: the plain one"
 kc_rc 1 --set-patch-type extra --update
 kc_err "module 'kcare_s_extra_1'"
