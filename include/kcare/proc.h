@@ -65,6 +65,13 @@ const struct kc_proc_map *kc_proc_maps_find(const struct kc_proc_maps *m, uint64
  */
 int kc_proc_tids(pid_t pid, pid_t **tids, size_t *n, struct kc_err *err);
 
+/*
+ * The executable of a process we may consider at all (not the caller, not a
+ * kernel thread) into @exe, without a " (deleted)" suffix; read through a
+ * live thread when the leader is a zombie. false when there is none.
+ */
+bool kc_proc_exe(pid_t pid, char *exe, size_t size);
+
 /* All process ids in /proc (numeric entries), sorted, excluding the caller itself; caller frees. */
 int kc_proc_pids(pid_t **pids, size_t *n, struct kc_err *err);
 

@@ -18,28 +18,6 @@
 #include "kcare/proc.h"
 #include "kcare/upatch.h"
 
-bool kc_lc_candidate(pid_t pid, char *exe, size_t size)
-{
-	char path[64];
-	ssize_t n;
-
-	if (pid == getpid())
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, size - 1);
-	if (n <= 0) {
-		/* a zombie leader's executable is read through a live thread */
-		snprintf(path, sizeof(path), "/proc/%d/exe", kc_proc_mm_tid(pid));
-		n = readlink(path, exe, size - 1);
-	}
-	if (n <= 0)
-		return false; /* kernel threads have none */
-	exe[n] = '\0';
-	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
-		exe[n - 10] = '\0';
-	return true;
-}
-
 void kc_lc_result_free(struct kc_lc_result *r)
 {
 	free(r->procs);
@@ -132,7 +110,7 @@ static int walk_all(struct walk *w, struct kc_err *err)
 
 		if (w->o->cancel && *w->o->cancel)
 			break;
-		if (!kc_lc_candidate(pids[i], exe, sizeof(exe)) || w->want(w, pids[i]) <= 0)
+		if (!kc_proc_exe(pids[i], exe, sizeof(exe)) || w->want(w, pids[i]) <= 0)
 			continue;
 		if (!(p = result_add(w->r, pids[i], exe))) {
 			ret = kc_err_set(err, -ENOMEM, "out of memory");
@@ -245,7 +223,7 @@ static int each_patched(int (*fn)(void *ctx, json_object *proc), void *ctx, stru
 		json_object *info;
 		char exe[512];
 
-		if (!kc_lc_candidate(pids[i], exe, sizeof(exe)) ||
+		if (!kc_proc_exe(pids[i], exe, sizeof(exe)) ||
 		    kc_upatch_count_applied(pids[i], NULL) <= 0 ||
 		    kc_upatch_info(pids[i], &info, NULL) < 0)
 			continue; /* gone meanwhile, or never patched */
@@ -536,7 +514,7 @@ int kc_lc_compare(struct kc_agent *a, const struct kc_lc_plan *plan, size_t *pen
 	for (size_t i = 0; ret == 0 && i < npids; i++) {
 		char exe[512];
 
-		if (!kc_lc_candidate(pids[i], exe, sizeof(exe)))
+		if (!kc_proc_exe(pids[i], exe, sizeof(exe)))
 			continue;
 		*applied += kc_upatch_count_applied(pids[i], NULL) > 0;
 		if (plan && plan->n && !kc_blacklist_match(bl, exe))

@@ -39,7 +39,4 @@ int kc_lc_product_index(unsigned bit);
 /* Reads selected.json: every entry, whatever product (no blob is read). -ENOENT if none. */
 int kc_lc_selected_load(const struct kc_agent *a, struct kc_lc_plan **out, struct kc_err *err);
 
-/* Whether a process is one we may consider at all (not us, not a kernel thread). */
-bool kc_lc_candidate(pid_t pid, char *exe, size_t size);
-
 #endif

@@ -501,3 +501,25 @@ int kc_proc_auxv(pid_t pid, uint64_t type, uint64_t *val, struct kc_err *err)
 				  (unsigned long long)type, (int)pid);
 	return 0;
 }
+
+bool kc_proc_exe(pid_t pid, char *exe, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	if (pid == getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, size - 1);
+	if (n <= 0) {
+		/* a zombie leader's executable is read through a live thread */
+		snprintf(path, sizeof(path), "/proc/%d/exe", kc_proc_mm_tid(pid));
+		n = readlink(path, exe, size - 1);
+	}
+	if (n <= 0)
+		return false; /* kernel threads have none */
+	exe[n] = '\0';
+	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
+		exe[n - 10] = '\0';
+	return true;
+}

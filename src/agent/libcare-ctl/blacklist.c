@@ -11,7 +11,7 @@
 #include "kcare/agent.h"
 #include "kcare/blacklist.h"
 #include "kcare/exitcodes.h"
-#include "kcare/libcare-int.h"
+#include "kcare/proc.h"
 
 int lcctl_blacklist_load(struct kc_blacklist **out)
 {
@@ -38,7 +38,7 @@ int lcctl_blacklist_load(struct kc_blacklist **out)
 const char *lcctl_blacklisted(const struct kc_blacklist *bl, pid_t pid, char *exe, size_t size)
 {
 	/* the executable as kcarectl's walk reads it, so that both match alike */
-	if (!kc_lc_candidate(pid, exe, size))
+	if (!kc_proc_exe(pid, exe, size))
 		return NULL;
 	return kc_blacklist_match(bl, exe);
 }
