@@ -33,7 +33,7 @@ struct kc_session {
 		pid_t tid;
 		uint64_t leave_sp; /* 0: cannot be driven (no complete unwind) */
 		uint64_t ret;	   /* where its outermost busy frame returns to */
-	} *busy;
+	} * busy;
 	size_t nbusy, busy_cap;
 	const struct kc_range *busy_ranges;
 	size_t busy_nranges;
@@ -93,11 +93,11 @@ int kc_session_check_threads_at(struct kc_session *s, const struct kc_range *ran
  * reports -EBUSY drives the busy threads it recorded out of the checked
  * ranges (single-stepped while the others stay held, a few ms at most) and
  * calls @check again in the same stop; if they are still busy, lets the
- * threads run and retries with backoff until the timeout. When @check returns 0, calls @write with everything stopped.
- * On success every thread is left stopped, so that cleanup syscalls and
- * the final detach need no further stop; the caller resumes them with
- * kc_session_release_stop() before any work done while the target runs.
- * On failure the threads run again. Returns @check's or @write's error.
+ * threads run and retries with backoff until the timeout. When @check returns 0, calls @write with
+ * everything stopped. On success every thread is left stopped, so that cleanup syscalls and the
+ * final detach need no further stop; the caller resumes them with kc_session_release_stop() before
+ * any work done while the target runs. On failure the threads run again. Returns @check's or
+ * @write's error.
  */
 typedef int (*kc_txn_fn)(struct kc_session *s, void *ctx, struct kc_err *err);
 int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, void *ctx,
