@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/libcare-ctl/cmds.h"
 #include "kcare/exitcodes.h"
@@ -29,12 +30,27 @@ static void describe(const struct unpatch_args *a, char *buf, size_t size)
 		snprintf(buf, size, "patch");
 }
 
-/* Counts what was removed, so that a request which removed nothing can fail. */
+/* Whether @ev is about a patch this request names. */
+static bool asked_for(const struct unpatch_args *a, const struct kc_upatch_event *ev)
+{
+	if (a->id && (!ev->id || strcmp(ev->id, a->id)))
+		return false;
+	if (a->by_bid && (!ev->build_id || strcasecmp(ev->build_id, a->bid_arg)))
+		return false;
+	return true;
+}
+
+/*
+ * Counts what was removed, so that a request which removed nothing can
+ * fail. Finishing a revert that a killed patcher left half done removes
+ * the patch too: the request did what it asked for.
+ */
 static void unpatch_report(void *ctx, const struct kc_upatch_event *ev)
 {
 	struct unpatch_args *a = ctx;
 
-	if (ev->outcome == KC_UPATCH_UNPATCHED) {
+	if (ev->outcome == KC_UPATCH_UNPATCHED ||
+	    (ev->outcome == KC_UPATCH_RECOVERED_REVERT && asked_for(a, ev))) {
 		a->removed_here++;
 		a->removed++;
 	}
