@@ -92,47 +92,90 @@ struct walk {
 	const char **files;
 	size_t n;
 	struct kc_bidcache *cache;
+	struct kc_lc_proc row; /* the process being visited */
 };
 
-static int walk_all(struct walk *w, struct kc_err *err)
+/* The row of one process, appended once its outcome is known. */
+static int walk_record(struct walk *w, const struct kc_lc_proc *row, struct kc_err *err)
 {
-	pid_t *pids = NULL;
-	size_t npids = 0;
-	int ret = kc_proc_pids(&pids, &npids, err);
+	struct kc_lc_proc *p = result_add(w->r, row->pid, row->exe);
 
+	if (!p)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	*p = *row;
+	count(w->r, p);
+	if (w->o->progress)
+		w->o->progress(w->o->progress_ctx, p);
+	return 0;
+}
+
+static bool walk_candidate(void *ctx, pid_t pid)
+{
+	struct walk *w = ctx;
+	char exe[512];
+
+	return kc_proc_exe(pid, exe, sizeof(exe)) && w->want(w, pid) > 0;
+}
+
+static int walk_visit(void *ctx, pid_t pid, uint64_t start, struct kc_err *err)
+{
+	struct walk *w = ctx;
+	struct kc_lc_proc *row = &w->row;
+	const char *rule;
+	uint64_t now;
+	int ret;
+
+	memset(row, 0, sizeof(*row));
+	row->pid = pid;
+	if (!kc_proc_exe(pid, row->exe, sizeof(row->exe)))
+		return 0; /* gone since it was chosen */
+	if (kc_proc_comm(pid, row->comm, sizeof(row->comm), NULL) < 0)
+		row->comm[0] = '\0';
+	rule = w->bl ? kc_blacklist_match(w->bl, row->exe) : NULL;
+	if (rule) {
+		row->state = KC_LC_SKIPPED;
+		snprintf(row->reason, sizeof(row->reason), "blacklisted by %s", rule);
+	} else if ((ret = w->op(w, pid, row, err)) < 0) {
+		/* alive and the same process: kc_upatch_for_all decides (execve: once more) */
+		if (kc_upatch_starttime(pid, &now, NULL) == 0 && now == start)
+			return ret;
+		row->state = KC_LC_SKIPPED;
+		snprintf(row->reason, sizeof(row->reason), "exited meanwhile");
+	} else {
+		row->state = row->applied ? KC_LC_PATCHED : KC_LC_UPTODATE;
+	}
+	ret = walk_record(w, row, err);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < npids; i++) {
-		struct kc_err perr = KC_ERR_INIT;
-		struct kc_lc_proc *p;
-		const char *rule;
-		char exe[512];
+	return row->applied > 0;
+}
 
-		if (w->o->cancel && *w->o->cancel)
-			break;
-		if (!kc_proc_exe(pids[i], exe, sizeof(exe)) || w->want(w, pids[i]) <= 0)
-			continue;
-		if (!(p = result_add(w->r, pids[i], exe))) {
-			ret = kc_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		rule = w->bl ? kc_blacklist_match(w->bl, exe) : NULL;
-		if (rule) {
-			p->state = KC_LC_SKIPPED;
-			snprintf(p->reason, sizeof(p->reason), "blacklisted by %s", rule);
-		} else if (w->op(w, pids[i], p, &perr) < 0) {
-			p->state = perr.code == -ESRCH ? KC_LC_SKIPPED : KC_LC_FAILED;
-			snprintf(p->reason, sizeof(p->reason), "%s",
-				 perr.code == -ESRCH ? "exited meanwhile" : perr.msg);
-		} else {
-			p->state = p->applied ? KC_LC_PATCHED : KC_LC_UPTODATE;
-		}
-		count(w->r, p);
-		if (w->o->progress)
-			w->o->progress(w->o->progress_ctx, p);
-	}
-	free(pids);
-	return ret;
+static bool walk_failed(void *ctx, pid_t pid, const struct kc_err *err)
+{
+	struct walk *w = ctx;
+	struct kc_err e = KC_ERR_INIT;
+
+	(void)pid;
+	w->row.state = KC_LC_FAILED;
+	snprintf(w->row.reason, sizeof(w->row.reason), "%s", err->msg);
+	return walk_record(w, &w->row, &e) < 0;
+}
+
+/*
+ * Every process @want selects, as a fixed point: a process forked from one
+ * we changed, before its parent's change, is found by the next pass.
+ */
+static int walk_all(struct walk *w, struct kc_err *err)
+{
+	struct kc_upatch_all all = {.candidate = walk_candidate,
+				    .visit = walk_visit,
+				    .failed = walk_failed,
+				    .ctx = w,
+				    .cancel = w->o->cancel,
+				    .timeout = w->o->timeout > 0 ? 4 * w->o->timeout : 20};
+	int ret = kc_upatch_for_all(&all, err);
+
+	return ret < 0 ? ret : 0;
 }
 
 static int want_plan(struct walk *w, pid_t pid)

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# kcarectl --lib-update / --lib-unload and processes forked while they run
+# (issue 13 item 3): the pre-forking server of 1202 forks a short-lived child
+# every 3 ms and a long-lived session whenever a patcher holds it, so a
+# process forked from the server before its change always exists. Each
+# command exits 0 (an exiting or exec'ing child is gone, not a failure) and
+# afterwards every live process that runs the server's code is patched
+# (after --lib-update) or clean (after --lib-unload). The test runs in a PID
+# namespace of its own (kcarectl-lib.sh), so "every process" is the test's.
+. "$(dirname "$0")/kcarectl-lib.sh"
+need_ctl
+
+step "the server, a fix of it, a patchset on a local eportal"
+src="$KC_SRC/forkall"
+cc_prog "$T/server" "$src/server.c"
+cc_fix "$T/fix.o" "$src/fix.c"
+pack --target "$T/server" --object "$T/fix.o" -o "$T/server.kpatch" --id fork-all --level 1 \
+	--cve CVE-2026-1301
+"$KC_PACK_BIN" patchset --product libs --name U20260301_01 -o "$T/ps.tar.bz2" \
+	"$T/server.kpatch" >"$T/ps.out" 2>&1 || fail "patchset: $(cat "$T/ps.out")"
+ep_start
+epc libcare deploy "$T/ps.tar.bz2" >/dev/null || fail "deploy"
+KEY=$(epc key -a --server-limit 10 --product libs) || fail "key add"
+printf 'PATCH_SERVER=%s/repo/\n' "$EP_URL" >"$ROOT/etc/sysconfig/kcare/kcare.conf"
+kc_ok --import-key "$(epc root-key)"
+kc_ok --register "$KEY"
+
+"$T/server" >"$T/server.log" 2>"$T/server.err" &
+track $!
+wait_for_line "$T/server.log" '^ready' 10 || fail "the server did not start: $(cat "$T/server.err")"
+
+# check_all applied|clean: every live process mapping the server's code
+check_all() {
+	lcctl_ok info -p all --json
+	"$KC_PY" - "$T/ctl.out" "$1" <<'EOP' || fail "processes in the wrong state after $1"
+import json, sys
+procs = json.load(open(sys.argv[1]))
+want = sys.argv[2]
+n = bad = 0
+for p in procs:
+    for o in p.get("objects", []):
+        if not o["path"].endswith("/server"):
+            continue
+        n += 1
+        live = [x for x in o["patches"] if x.get("applied")]
+        if (want == "applied") != bool(live):
+            bad += 1
+            print("process %d: %s" % (p["pid"], "not patched" if want == "applied" else "still patched"))
+print("# %d processes run the server, %d in the wrong state" % (n, bad))
+sys.exit(1 if bad or n == 0 else 0)
+EOP
+}
+
+for round in 1 2 3; do
+	step "round $round: --lib-update while the server forks"
+	kc_ok --lib-update
+	check_all applied
+	step "round $round: --lib-unload while the server forks"
+	kc_ok --lib-unload
+	check_all clean
+done
+echo "ok"
