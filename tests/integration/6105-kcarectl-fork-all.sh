@@ -33,23 +33,7 @@ wait_for_line "$T/server.log" '^ready' 10 || fail "the server did not start: $(c
 # check_all applied|clean: every live process mapping the server's code
 check_all() {
 	lcctl_ok info -p all --json
-	"$KC_PY" - "$T/ctl.out" "$1" <<'EOP' || fail "processes in the wrong state after $1"
-import json, sys
-procs = json.load(open(sys.argv[1]))
-want = sys.argv[2]
-n = bad = 0
-for p in procs:
-    for o in p.get("objects", []):
-        if not o["path"].endswith("/server"):
-            continue
-        n += 1
-        live = [x for x in o["patches"] if x.get("applied")]
-        if (want == "applied") != bool(live):
-            bad += 1
-            print("process %d: %s" % (p["pid"], "not patched" if want == "applied" else "still patched"))
-print("# %d processes run the server, %d in the wrong state" % (n, bad))
-sys.exit(1 if bad or n == 0 else 0)
-EOP
+	"$KC_PY" "$KC_SRC/forkall/state.py" "$T/ctl.out" "$1" || fail "processes in the wrong state after $1"
 }
 
 for round in 1 2 3; do
