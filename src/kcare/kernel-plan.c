@@ -262,63 +262,33 @@ static int plan_remote(struct kc_agent *a, const struct kc_kernel_ident *id,
 		       const struct kc_kernel_plan_opts *o, struct kc_kernel_plan *p,
 		       struct kc_err *err)
 {
-	struct kc_trust_client *tc = NULL;
+	static const char *const products[] = {"kernel"};
 	const struct kc_trust_target *t, *chosen = NULL;
-	struct kc_trust_feed_ref wanted;
-	struct kc_feed_choice fc;
-	struct kc_reg reg, *regp = NULL;
-	struct kc_http_repo repo;
-	struct kc_http *h;
-	int64_t now = (int64_t)time(NULL);
+	struct kc_feed_update u;
 	size_t nt;
 	int ret;
 
-	if (!a->repo_url[0])
-		return kc_err_set(err, -EINVAL,
-				  "no patch server is configured: set PATCH_SERVER in %s",
-				  a->paths.conf);
-	if (kc_reg_load(a, &reg, NULL) == 0)
-		regp = &reg;
-	ret = kc_feed_choice_make(a, o->prefix, regp, &fc, err);
+	ret = kc_feed_update_open(a, o->prefix, products, 1, &u, err);
 	if (ret < 0)
 		return ret;
-	snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
-	wanted = (struct kc_trust_feed_ref){fc.feed, "kernel"};
-	ret = kc_trust_client_open(a->paths.trust_dir, &tc, err);
-	if (ret == -ENOKEY)
-		return kc_err_set(err, -ENOKEY,
-				  "no trusted key for the patch server: import its root key with "
-				  "kcarectl --import-key PATH");
-	if (ret < 0)
-		return ret;
-	ret = kc_agent_http(a, &h, err);
-	if (ret < 0)
-		goto out;
-	repo = (struct kc_http_repo){h, a->repo_url};
-	ret = kc_trust_client_update(tc, kc_http_repo_fetch, &repo, &wanted, 1, now, err);
-	if (ret < 0) {
-		kc_agent_update_failed(a, ret, err);
-		goto out;
-	}
-	ret = kc_trust_client_feed(tc, fc.feed, "kernel", now, &t, &nt, err);
-	if (ret < 0)
-		goto out;
-	ret = choose(a, t, nt, id, &fc, now, patch_type(a), p, &chosen, err);
+	snprintf(p->feed, sizeof(p->feed), "%s", u.fc.feed);
+	ret = kc_trust_client_feed(u.tc, u.fc.feed, "kernel", u.now, &t, &nt, err);
+	if (ret == 0)
+		ret = choose(a, t, nt, id, &u.fc, u.now, patch_type(a), p, &chosen, err);
 	/* no series of that type for this kernel: the default one */
 	if (ret == 0 && !chosen && strcmp(patch_type(a), "default"))
-		ret = choose(a, t, nt, id, &fc, now, "default", p, &chosen, err);
+		ret = choose(a, t, nt, id, &u.fc, u.now, "default", p, &chosen, err);
 	if (ret == 0 && chosen) {
 		char hex[2 * KC_TRUST_SHA256_BYTES + 1];
 
 		entry_set_blob(a, &p->e, kc_trust_sha256_hex(chosen->sha256, hex), chosen->length);
 		if (!o->metadata_only) {
-			ret = blob_fetch(&repo, chosen, &p->e, err);
+			ret = blob_fetch(&u.repo, chosen, &p->e, err);
 			if (ret == 0)
 				ret = selected_save(a, id, &p->e, err);
 		}
 	}
-out:
-	kc_trust_client_free(tc);
+	kc_feed_update_close(&u);
 	return ret;
 }
 

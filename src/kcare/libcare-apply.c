@@ -122,7 +122,6 @@ static int walk_visit(void *ctx, pid_t pid, uint64_t start, struct kc_err *err)
 	struct walk *w = ctx;
 	struct kc_lc_proc *row = &w->row;
 	const char *rule;
-	uint64_t now;
 	int ret;
 
 	memset(row, 0, sizeof(*row));
@@ -136,8 +135,8 @@ static int walk_visit(void *ctx, pid_t pid, uint64_t start, struct kc_err *err)
 		row->state = KC_LC_SKIPPED;
 		snprintf(row->reason, sizeof(row->reason), "blacklisted by %s", rule);
 	} else if ((ret = w->op(w, pid, row, err)) < 0) {
-		/* alive and the same process: kc_upatch_for_all decides (execve: once more) */
-		if (kc_upatch_starttime(pid, &now, NULL) == 0 && now == start)
+		/* still there: kc_upatch_for_all decides (execve: once more) */
+		if (!kc_upatch_gone(pid, start))
 			return ret;
 		row->state = KC_LC_SKIPPED;
 		snprintf(row->reason, sizeof(row->reason), "exited meanwhile");

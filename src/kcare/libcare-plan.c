@@ -361,63 +361,31 @@ static int blob_fetch(struct kc_http_repo *repo, const struct kc_trust_target *t
 static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, struct kc_lc_plan *p,
 		       struct kc_err *err)
 {
-	struct kc_trust_client *tc = NULL;
-	struct kc_feed_choice fc;
-	struct kc_trust_feed_ref wanted[3];
-	struct kc_reg reg, *regp = NULL;
-	struct kc_http_repo repo;
-	struct kc_http *h;
+	const char *products[3];
+	struct kc_feed_update u;
 	size_t nwanted = 0;
-	int64_t now = (int64_t)time(NULL);
 	int ret;
 
-	if (!a->repo_url[0])
-		return kc_err_set(err, -EINVAL,
-				  "no patch server is configured: set PATCH_SERVER in %s",
-				  a->paths.conf);
-	if (kc_reg_load(a, &reg, NULL) == 0)
-		regp = &reg;
-	ret = kc_feed_choice_make(a, o->prefix, regp, &fc, err);
-	if (ret < 0)
-		return ret;
-	snprintf(p->feed, sizeof(p->feed), "%s", fc.feed);
 	for (size_t k = 0; k < 3; k++)
 		if (o->products & user_products[k])
-			wanted[nwanted++] =
-			    (struct kc_trust_feed_ref){fc.feed, kc_product_name(user_products[k])};
-	if (nwanted == 0)
-		return 0;
-	ret = kc_trust_client_open(a->paths.trust_dir, &tc, err);
-	if (ret == -ENOKEY)
-		return kc_err_set(err, -ENOKEY,
-				  "no trusted key for the patch server: import its root key with "
-				  "kcarectl --import-key PATH");
+			products[nwanted++] = kc_product_name(user_products[k]);
+	ret = kc_feed_update_open(a, o->prefix, products, nwanted, &u, err);
 	if (ret < 0)
 		return ret;
-	ret = kc_agent_http(a, &h, err);
-	if (ret < 0)
-		goto out;
-	repo = (struct kc_http_repo){h, a->repo_url};
-	ret = kc_trust_client_update(tc, kc_http_repo_fetch, &repo, wanted, nwanted, now, err);
-	if (ret == -ENOENT && strstr(err->msg, fc.feed))
-		kc_err_prefix(err, "feed '%s'", fc.feed);
-	if (ret < 0) {
-		kc_agent_update_failed(a, ret, err);
-		goto out;
-	}
+	snprintf(p->feed, sizeof(p->feed), "%s", u.fc.feed);
 	for (size_t k = 0; k < nwanted && ret == 0; k++) {
 		const struct kc_trust_target *t;
 		struct kc_choice_result cr;
 		size_t nt;
 
-		ret = kc_trust_client_feed(tc, fc.feed, wanted[k].product, now, &t, &nt, err);
+		ret = kc_trust_client_feed(u.tc, u.fc.feed, products[k], u.now, &t, &nt, err);
 		if (ret == 0)
-			ret = kc_choose(t, nt, "user", &fc, now, &cr, err);
+			ret = kc_choose(t, nt, "user", &u.fc, u.now, &cr, err);
 		if (ret < 0)
 			break;
 		p->held_back += cr.held_back;
 		if (cr.newest_patchset)
-			snprintf(p->newest[kc_lc_product_index(product_bit(wanted[k].product))],
+			snprintf(p->newest[kc_lc_product_index(product_bit(products[k]))],
 				 sizeof(p->newest[0]), "%s", cr.newest_patchset);
 		for (size_t i = 0; i < cr.n && ret == 0; i++) {
 			struct kc_lc_entry *e = plan_add(p);
@@ -425,14 +393,13 @@ static int plan_remote(struct kc_agent *a, const struct kc_lc_plan_opts *o, stru
 			ret = e ? entry_from_chosen(a, &cr.v[i], e, err)
 				: kc_err_set(err, -ENOMEM, "out of memory");
 			if (ret == 0 && !o->metadata_only)
-				ret = blob_fetch(&repo, cr.v[i].target, e, err);
+				ret = blob_fetch(&u.repo, cr.v[i].target, e, err);
 		}
 		kc_choice_result_free(&cr);
 	}
-	if (ret == 0 && !o->metadata_only)
+	if (ret == 0 && nwanted > 0 && !o->metadata_only)
 		ret = selected_save(a, p, o->products, err);
-out:
-	kc_trust_client_free(tc);
+	kc_feed_update_close(&u);
 	return ret;
 }
 

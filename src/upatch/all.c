@@ -84,8 +84,7 @@ static struct seen *seen_add(struct seen_set *s, pid_t pid, uint64_t start)
 	return &s->v[s->n++];
 }
 
-/* Gone: exited (a zombie counts), or another process has the PID now. */
-static bool gone(pid_t pid, uint64_t start)
+bool kc_upatch_gone(pid_t pid, uint64_t start)
 {
 	uint64_t now;
 	char state = 0;
@@ -152,7 +151,7 @@ int kc_upatch_for_all(const struct kc_upatch_all *a, struct kc_err *err)
 				sn->retry = false;
 				continue;
 			}
-			if (!(a->cancel && *a->cancel) && gone(pids[i], start)) {
+			if (!(a->cancel && *a->cancel) && kc_upatch_gone(pids[i], start)) {
 				sn->retry = false; /* exited at some step: not a failure */
 				continue;
 			}
