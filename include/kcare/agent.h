@@ -148,6 +148,26 @@ struct kc_feed_choice {
 int kc_feed_choice_make(const struct kc_agent *a, const char *prefix, const struct kc_reg *reg,
 			struct kc_feed_choice *fc, struct kc_err *err);
 
+/*
+ * The opening of every update from the patch server: the feed chosen for
+ * this host (@prefix as for kc_feed_choice_make) and the trust client
+ * brought up to date, over the agent's HTTP, for the @n @products of that
+ * feed. Then the caller reads u->tc's feed files, fetches blobs through
+ * &u->repo and calls kc_feed_update_close(). @n == 0 only makes the choice
+ * (u->tc stays NULL). Errors say what to do (no PATCH_SERVER, no root key),
+ * and a refused or failed update is recorded by kc_agent_update_failed().
+ */
+struct kc_trust_client;
+struct kc_feed_update {
+	struct kc_feed_choice fc;
+	struct kc_trust_client *tc;
+	struct kc_http_repo repo;
+	int64_t now;
+};
+int kc_feed_update_open(struct kc_agent *a, const char *prefix, const char *const *products,
+			size_t n, struct kc_feed_update *u, struct kc_err *err);
+void kc_feed_update_close(struct kc_feed_update *u);
+
 /* One chosen patch: the newest level of its (build-id, id) within the choice. */
 struct kc_trust_target;
 struct kc_chosen {
