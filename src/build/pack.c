@@ -13,6 +13,7 @@
 
 #include "build/pack.h"
 #include "build/packctx.h"
+#include "build/pad.h"
 #include "lib/patchfile.h"
 
 void kc_pack_default_id(const char *object, char *buf, size_t bufsz)
@@ -73,6 +74,8 @@ const struct kc_pack_bind *kc_pack_find_bind(const struct kc_pack_ctx *c, size_t
 	return NULL;
 }
 
+#define KC_PACK_JUMP_SIZE 5u /* jmp rel32 */
+
 /* One replaced function: its target symbol, size checks and original bytes. */
 static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_target_sym *ts,
 			struct kc_err *err)
@@ -81,13 +84,15 @@ static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_targe
 	struct kc_patch *p = c->patch;
 	struct kc_patch_func *f;
 	struct kc_patch_func *n;
+	uint64_t covered = ts->size < KC_PACK_JUMP_SIZE ? KC_PACK_JUMP_SIZE : ts->size;
+	int ret;
 
 	if (ts->size == 0)
 		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the target", s->name);
-	if (ts->size < 5)
-		return kc_err_set(err, -ENOEXEC,
-				  "function '%s' is too short for the entry jump (%llu < 5 bytes)",
-				  s->name, (unsigned long long)ts->size);
+	/* a shorter function may spill into the padding after it, if nothing uses that */
+	if (ts->size < KC_PACK_JUMP_SIZE &&
+	    (ret = kc_pad_check(c->tgt, s->name, ts->value, ts->size, KC_PACK_JUMP_SIZE, err)) < 0)
+		return ret;
 	if (s->sym.st_size == 0)
 		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the fix", s->name);
 	for (size_t i = 0; i < p->nfuncs; i++)
@@ -107,10 +112,11 @@ static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_targe
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	p->nfuncs++;
 	f->target_value = ts->value;
-	f->target_size = ts->size;
+	/* the range the patch takes over: the function, and the padding its jump uses */
+	f->target_size = covered;
 	f->image_off = kc_pack_sym_off(c, sym);
 	f->image_size = s->sym.st_size;
-	f->orig_len = ts->size < KC_PF_ENTRY_MAX ? (uint32_t)ts->size : KC_PF_ENTRY_MAX;
+	f->orig_len = covered < KC_PF_ENTRY_MAX ? (uint32_t)covered : KC_PF_ENTRY_MAX;
 	return kc_target_read(c->tgt, ts->value, f->orig, f->orig_len, err);
 }
 

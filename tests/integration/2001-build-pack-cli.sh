@@ -10,6 +10,8 @@ need_pack
 src="$KC_SRC/pack"
 cc_prog "$T/target" "$src/target.c"
 cc_prog "$T/target-noid" "$src/target.c" -Wl,--build-id=none
+# no alignment padding: tiny() (1 byte) is followed at once by work()
+cc_prog "$T/target-tight" "$src/target.c" -falign-functions=1
 for f in ok tiny tls; do
 	cc_fix "$T/fix-$f.o" "$src/fix-$f.c"
 done
@@ -37,7 +39,7 @@ grep -Eq "^packed $(re_quote "$T/out/ok.kpatch"): id ok-1\.x_y level 3 for targe
 	"$T/pack.out" || fail "unexpected report: $(cat "$T/pack.out")"
 "$KC_PY" "$KC_TOOL" meta "$T/out/ok.kpatch" >"$T/meta"
 cat "$T/meta"
-for kv in magic=KCPATCH version=1 machine=62 id=ok-1.x_y level=3 description="work fix" \
+for kv in magic=KCPATCH version=2 machine=62 id=ok-1.x_y level=3 description="work fix" \
 	cves=CVE-2024-0001,CVE-2023-123456 target_name=target build_id=$tid nfuncs=1; do
 	grep -qxF "$kv" "$T/meta" || fail "metadata has no '$kv'"
 done
@@ -91,8 +93,8 @@ fails 1 --target "$T/text.o" --object "$T/fix-ok.o" $o
 fails 1 --target "$T/target" --object "$T/target" $o
 fails 1 --target "$T/target-noid" --object "$T/fix-ok.o" $o
 fails 1 --target "$T/target" --object "$T/fix-missing.o" $o
-fails 1 --target "$T/target" --object "$T/fix-tiny.o" $o
-grep -q "tiny" "$T/pack.err" || fail "the refusal does not name the function 'tiny'"
+fails 1 --target "$T/target-tight" --object "$T/fix-tiny.o" $o
+grep -q "tiny.*followed by symbol 'work'" "$T/pack.err" || fail "the refusal does not name 'tiny' and why"
 fails 1 --target "$T/target" --object "$T/fix-tls.o" $o
 fails 1 --target "$T/target" --object "$T/fix-abs.o" $o
 grep -q "R_X86_64_32" "$T/pack.err" || fail "the refusal does not name the relocation"
@@ -101,7 +103,7 @@ fails 1 $ok -o "$T/out/no/such/dir/p.kpatch"
 
 step "a refusal leaves an existing output file alone"
 echo "previous" >"$T/keep.kpatch"
-pack_rc --target "$T/target" --object "$T/fix-tiny.o" -o "$T/keep.kpatch"
+pack_rc --target "$T/target-tight" --object "$T/fix-tiny.o" -o "$T/keep.kpatch"
 [ $KC_RC = 1 ] || fail "exit $KC_RC"
 [ "$(cat "$T/keep.kpatch")" = previous ] || fail "the existing output file was changed"
 echo "ok"

@@ -392,10 +392,13 @@ static void test_pack__refusals(void **state)
 	    "gcc -O2 -fno-pic -mcmodel=small -ffunction-sections -fdata-sections -c abs32.c && "
 	    "gcc -O2 -fPIE -pie -o amb amb1.c amb2.c && "
 	    "gcc -O2 -fPIE -pie -Wl,--build-id=none -o noid tgt.c && "
+	    "gcc -O2 -fPIE -pie -falign-functions=1 -o tight tgt.c && "
 	    "cp fix.o arm.o && printf '\\267\\000' | dd of=arm.o bs=1 seek=18 conv=notrunc "
 	    "2>/dev/null");
-	pack_fails("tgt", "short.o",
-		   "function 'tiny' is too short for the entry jump (3 < 5 bytes)");
+	/* no alignment padding after tiny(): compute() follows at once */
+	pack_fails("tight", "short.o",
+		   "function 'tiny' is too short for the entry jump (3 < 5 bytes): it is followed "
+		   "by symbol 'compute' at +3");
 	pack_fails("tgt", "none.o", "replaces a function of");
 	pack_fails("tgt", "tdata.o", "new thread-local variables are not supported");
 	pack_fails("tgt", "abs32.o", "unsupported relocation R_X86_64_32");
@@ -405,6 +408,27 @@ static void test_pack__refusals(void **state)
 	pack_fails("tgt", "arm.o", "wrong architecture");
 	pack_fails("tgt", "missing.o", "cannot open");
 	pack_fails("fix.o", "fix.o", "not an executable or a shared object");
+}
+
+/* A function shorter than the jump, followed by padding: the entry takes 5 bytes. */
+static void test_pack__short_function_takes_padding(void **state)
+{
+	struct kc_patch *p;
+	uint64_t v, sz;
+	uint8_t orig[5];
+
+	(void)state;
+	scratch_put("short.c", "int tiny(void) { return 1; }\n");
+	scratch_run(CFLAGS_FIX " short.c");
+	elf_sym(scratch_path("tgt"), "tiny", &v, &sz, orig, sizeof(orig));
+	assert_true(sz < 5);
+	p = pack_ok("tgt", "short.o", NULL, NULL);
+	assert_int_equal(p->nfuncs, 1);
+	assert_int_equal(p->funcs[0].target_value, v);
+	assert_int_equal(p->funcs[0].target_size, 5);
+	assert_int_equal(p->funcs[0].orig_len, 5);
+	assert_memory_equal(p->funcs[0].orig, orig, 5);
+	kc_patch_free(p);
 }
 
 static void test_pack__default_id(void **state)
@@ -428,6 +452,7 @@ int main(void)
 	    cmocka_unit_test(test_pack__stripped_target_with_debug_file),
 	    cmocka_unit_test(test_pack__tls_models),
 	    cmocka_unit_test(test_pack__refusals),
+	    cmocka_unit_test(test_pack__short_function_takes_padding),
 	    cmocka_unit_test(test_pack__default_id),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

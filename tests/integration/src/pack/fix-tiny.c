@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Fix of 2001 replacing tiny(): refused, the original is shorter than a jump. */
+/* Fix of 2001 replacing tiny(): refused where no padding follows the 1-byte original. */
 extern volatile int one;
 
 void tiny(void)

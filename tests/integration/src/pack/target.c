@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Target of 2001: a function worth replacing, and tiny(), too short for an entry jump. */
+/* Target of 2001: a function worth replacing, and tiny(), shorter than an entry jump. */
 #include <stdio.h>
 
 #include "kct.h"
