@@ -65,6 +65,8 @@ struct kc_patch {
 	uint32_t rodata_off, rodata_size;
 	uint32_t data_off, data_size;
 	uint32_t bss_off, bss_size;
+	/* unwind table for the patch code inside rodata (patchfmt.h), 0/0 if none */
+	uint32_t unwind_off, unwind_size;
 
 	struct kc_patch_func *funcs; /* owned */
 	size_t nfuncs;

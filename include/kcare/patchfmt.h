@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * On-disk layout of a userspace patch file (format version 1).
+ * On-disk layout of a userspace patch file (format versions 1 and 2).
  *
  * A patch file is an ELF64 little-endian ET_REL file for the target's
  * machine, so readelf and objdump can inspect it. It has no ELF symbols
@@ -38,10 +38,20 @@
  *   KC_PF_R_DTPMOD64  u64 = TLS module id of the object defining S
  *   KC_PF_R_DTPOFF64  u64 = S.value + A         (offset in that module's TLS block)
  *
+ * Unwind table (version 2 only; version 1 has unwind_off = unwind_size = 0):
+ * image [unwind_off, +unwind_size) inside rodata holds an .eh_frame_hdr
+ * (version 1; eh_frame_ptr pcrel|sdata4, fde_count udata4, table
+ * datarel|sdata4 relative to unwind_off, sorted by location), right after
+ * it the CIEs and FDEs of the patch code (augmentation "z" plus 'R' with
+ * pcrel|sdata4, optionally 'S'), then a zero terminator word. Everything
+ * in it is relative, so it needs no relocation: the engine's unwinder
+ * reads it from the mapped image like an object's PT_GNU_EH_FRAME.
+ *
  * Symbol kinds:
  *   KC_PF_SYM_TARGET  defined in the target object; value is its link-time
  *                     st_value (for STT_TLS: offset in the target's TLS segment);
- *                     S = load bias of the target + value
+ *                     S = load bias of the target + value (with
+ *                     KC_PF_SYMF_INTERPOSE: as the process's dynamic linker bound it)
  *   KC_PF_SYM_EXTERN  looked up by name (and version, if any) among the
  *                     objects loaded in the process at apply time
  */
@@ -50,8 +60,9 @@
 
 #include <stdint.h>
 
-#define KC_PF_MAGIC	"KCPATCH" /* 8 bytes with the NUL */
-#define KC_PF_VERSION	1u
+#define KC_PF_MAGIC	"KCPATCH"   /* 8 bytes with the NUL */
+#define KC_PF_VERSION	2u	    /* the newest version read */
+#define KC_PF_VERSION_1 1u	    /* written when no version 2 feature (unwind table) is used */
 #define KC_PF_PAGE	4096u	    /* alignment of image segments */
 #define KC_PF_IMAGE_MAX (64u << 20) /* refuse images above 64 MiB */
 #define KC_PF_ENTRY_MAX 16u	    /* bytes of original entry kept */
@@ -68,7 +79,7 @@
 
 struct kc_pf_meta {
 	char magic[8];	       /* KC_PF_MAGIC */
-	uint32_t version;      /* KC_PF_VERSION */
+	uint32_t version;      /* KC_PF_VERSION_1, or KC_PF_VERSION with an unwind table */
 	uint32_t machine;      /* EM_X86_64, ... (same as e_machine) */
 	uint32_t id;	       /* stroff: patch id, [A-Za-z0-9._-]{1,63} */
 	uint32_t level;	       /* >= 1; higher replaces lower of the same id */
@@ -91,7 +102,9 @@ struct kc_pf_meta {
 	uint32_t nfuncs;
 	uint32_t nsyms;
 	uint32_t nrelocs;
-	uint8_t reserved[40]; /* zero */
+	uint32_t unwind_off;  /* version 2: image offset of the unwind table, 0 if none */
+	uint32_t unwind_size; /* version 2: its size in bytes, 0 if none */
+	uint8_t reserved[32]; /* zero */
 };
 
 /* flags of kc_pf_meta */
@@ -117,6 +130,13 @@ enum kc_pf_sym_kind {
 #define KC_PF_SYMF_WEAK 0x1u /* unresolved extern is not an error: S = 0 */
 #define KC_PF_SYMF_FUNC 0x2u
 #define KC_PF_SYMF_TLS	0x4u
+/*
+ * TARGET data the target exports to the process (default visibility, in .dynsym): the engine
+ * binds it as the dynamic linker did for that process (a program's R_X86_64_COPY of it, say),
+ * value being the target's own definition, the fallback. Only such a symbol carries a version
+ * (its definition's). Never with FUNC or TLS.
+ */
+#define KC_PF_SYMF_INTERPOSE 0x8u
 
 struct kc_pf_sym {
 	uint32_t name;	  /* stroff */
@@ -138,6 +158,13 @@ enum kc_pf_rel_type {
 };
 
 #define KC_PF_NOSYM 0xffffffffu
+
+/* The unwind table's .eh_frame_hdr: 4 bytes of version and encodings, two words, then the table. */
+#define KC_PF_EH_HDR_VERSION   1u
+#define KC_PF_EH_PE_PCREL_S4   0x1bu /* DW_EH_PE_pcrel | DW_EH_PE_sdata4 */
+#define KC_PF_EH_PE_UDATA4     0x03u
+#define KC_PF_EH_PE_DATAREL_S4 0x3bu /* DW_EH_PE_datarel | DW_EH_PE_sdata4 */
+#define KC_PF_EH_HDR_SIZE      12u
 
 struct kc_pf_reloc {
 	uint64_t offset; /* image offset of the field to write */

@@ -69,6 +69,12 @@ struct kc_upatch_event {
 	const char *target_name;
 	const char *build_id;		     /* hex */
 	const struct kc_upatch_stats *stats; /* PATCHED, UPGRADED, UNPATCHED only, else NULL */
+	/*
+	 * UPGRADED, UNPATCHED, RECOVERED_*: bytes of the code given up that stay
+	 * mapped (RETIRED) because a suspended stack may still return into it;
+	 * a later run unmaps them once nothing does. 0 if it was unmapped.
+	 */
+	uint64_t kept_bytes;
 };
 
 typedef void (*kc_upatch_report_fn)(void *ctx, const struct kc_upatch_event *ev);
@@ -102,7 +108,9 @@ int kc_upatch_recover(pid_t pid, const struct kc_upatch_opts *opts, kc_upatch_re
 
 /*
  * Describes @pid as a JSON object {pid, comm, objects: [{path, build_id,
- * patches: [{id, level, cves, description, functions, applied}]}]}; the
+ * patches: [{id, level, cves, description, functions, applied}],
+ * retired: [{id, level, address, size}]}]} (retired: code no longer applied,
+ * kept mapped while a suspended stack may return into it); the
  * caller owns *out (json_object_put). Reads the target without stopping it.
  */
 int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err);

@@ -116,6 +116,11 @@ int kc_layout_assign(struct kc_pack_ctx *c, struct kc_err *err)
 	off = layout_place(c, KC_SEC_RODATA, rodata);
 	c->got_off = off = layout_align(off, 16);
 	off += 16 * npairs + 8 * nslots;
+	/* the unwind table (pack-unwind.c) ends rodata */
+	if (c->unwind_size) {
+		c->unwind_off = off = layout_align(off, 8);
+		off += c->unwind_size;
+	}
 	p->rodata_off = (uint32_t)rodata;
 	p->rodata_size = (uint32_t)(off - rodata);
 	data = LAYOUT_PAGE(off);

@@ -213,8 +213,9 @@ int kc_pack_build(struct kc_target *tgt, struct kc_objfile *obj, const struct kc
 	if (!c.patch)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	/* passes in the order of packctx.h; each relies on the one before */
-	if ((ret = kc_layout_classify(&c, err)) < 0 || (ret = kc_reloc_scan(&c, err)) < 0 ||
-	    (ret = kc_layout_assign(&c, err)) < 0 || (ret = kc_reloc_apply(&c, err)) < 0 ||
+	if ((ret = kc_layout_classify(&c, err)) < 0 || (ret = kc_pack_unwind_plan(&c, err)) < 0 ||
+	    (ret = kc_reloc_scan(&c, err)) < 0 || (ret = kc_layout_assign(&c, err)) < 0 ||
+	    (ret = kc_pack_unwind_emit(&c, err)) < 0 || (ret = kc_reloc_apply(&c, err)) < 0 ||
 	    (ret = pack_funcs(&c, res, err)) < 0 || (ret = pack_meta(&c, o, err)) < 0)
 		goto out;
 	if ((ret = kc_patch_validate(c.patch, err)) < 0) {
@@ -230,6 +231,7 @@ out:
 	free(c.kind);
 	free(c.sec_off);
 	free(c.bind);
+	kc_pack_unwind_free(c.unwind);
 	return ret;
 }
 

@@ -7,6 +7,9 @@
  *   kc_reloc_scan()       symbol binding, needed PLT stubs and GOT slots
  *   kc_layout_assign()    image offsets, the image with section bytes
  *   kc_reloc_apply()      stubs, GOT slots, fields, patch relocations
+ * and, around the layout, kc_pack_unwind_plan() (after classify: which
+ * unwind entries are kept, the table's size) and kc_pack_unwind_emit()
+ * (after assign: the table written into rodata).
  */
 #ifndef KC_BUILD_PACKCTX_H
 #define KC_BUILD_PACKCTX_H
@@ -46,6 +49,8 @@ struct kc_pack_ctx {
 	struct kc_patch *patch;		 /* owned; syms, relocs and image are built here */
 	size_t cap_syms, cap_relocs;
 	uint64_t plt_off, got_off;
+	struct kc_pack_unwind *unwind;	  /* owned; the fix's unwind entries kept (pack-unwind.c) */
+	uint64_t unwind_off, unwind_size; /* the unwind table in rodata; size 0: none */
 };
 
 /* The caller's bind for symbol @sym of the fix, or NULL. */
@@ -55,6 +60,9 @@ int kc_layout_classify(struct kc_pack_ctx *c, struct kc_err *err);
 int kc_layout_assign(struct kc_pack_ctx *c, struct kc_err *err);
 int kc_reloc_scan(struct kc_pack_ctx *c, struct kc_err *err);
 int kc_reloc_apply(struct kc_pack_ctx *c, struct kc_err *err);
+int kc_pack_unwind_plan(struct kc_pack_ctx *c, struct kc_err *err);
+int kc_pack_unwind_emit(struct kc_pack_ctx *c, struct kc_err *err);
+void kc_pack_unwind_free(struct kc_pack_unwind *u);
 
 /* Image offset of a symbol defined in a kept section of the fix. */
 static inline uint64_t kc_pack_sym_off(const struct kc_pack_ctx *c, size_t sym)

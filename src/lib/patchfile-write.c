@@ -114,7 +114,8 @@ static int pw_build_tables(const struct kc_patch *p, struct pw_buf *str, struct 
 	if (cves.oom)
 		return -ENOMEM;
 	memcpy(m->magic, KC_PF_MAGIC, sizeof(m->magic));
-	m->version = KC_PF_VERSION;
+	/* the oldest version that can hold it, so that older engines still read what they can */
+	m->version = p->unwind_size ? KC_PF_VERSION : KC_PF_VERSION_1;
 	m->machine = p->machine;
 	m->id = pw_str(str, p->id);
 	m->level = p->level;
@@ -135,6 +136,8 @@ static int pw_build_tables(const struct kc_patch *p, struct pw_buf *str, struct 
 	m->bss_off = p->bss_off;
 	m->bss_size = p->bss_size;
 	m->image_size = p->image_size;
+	m->unwind_off = p->unwind_off;
+	m->unwind_size = p->unwind_size;
 	m->nfuncs = (uint32_t)p->nfuncs;
 	m->nsyms = (uint32_t)p->nsyms;
 	m->nrelocs = (uint32_t)p->nrelocs;

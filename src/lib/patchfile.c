@@ -229,7 +229,8 @@ static int patch_check_funcs(const struct kc_patch *p, int code, struct kc_err *
 
 static int patch_check_syms(const struct kc_patch *p, int code, struct kc_err *err)
 {
-	const uint32_t known = KC_PF_SYMF_WEAK | KC_PF_SYMF_FUNC | KC_PF_SYMF_TLS;
+	const uint32_t known =
+	    KC_PF_SYMF_WEAK | KC_PF_SYMF_FUNC | KC_PF_SYMF_TLS | KC_PF_SYMF_INTERPOSE;
 
 	if (p->nsyms && !p->syms)
 		return kc_err_set(err, code, "symbol table missing");
@@ -248,14 +249,23 @@ static int patch_check_syms(const struct kc_patch *p, int code, struct kc_err *e
 					  s->name);
 		switch (s->kind) {
 		case KC_PF_SYM_TARGET:
-			if (*s->version || (s->flags & KC_PF_SYMF_WEAK))
+			if ((*s->version && !(s->flags & KC_PF_SYMF_INTERPOSE)) ||
+			    (s->flags & KC_PF_SYMF_WEAK))
 				return kc_err_set(err, code,
 						  "target symbol '%s' has a version or is weak",
+						  s->name);
+			if ((s->flags & KC_PF_SYMF_INTERPOSE) &&
+			    (s->flags & (KC_PF_SYMF_FUNC | KC_PF_SYMF_TLS)))
+				return kc_err_set(err, code, "interposable symbol '%s' is not data",
 						  s->name);
 			break;
 		case KC_PF_SYM_EXTERN:
 			if (s->value)
 				return kc_err_set(err, code, "extern symbol '%s' has a value",
+						  s->name);
+			if (s->flags & KC_PF_SYMF_INTERPOSE)
+				return kc_err_set(err, code,
+						  "extern symbol '%s' is marked interposable",
 						  s->name);
 			break;
 		default:
@@ -361,7 +371,8 @@ static int patch_check(const struct kc_patch *p, int code, struct kc_err *err)
 	if ((ret = patch_check_layout(p, code, err)) < 0 ||
 	    (ret = patch_check_funcs(p, code, err)) < 0 ||
 	    (ret = patch_check_syms(p, code, err)) < 0 ||
-	    (ret = patch_check_relocs(p, code, err)) < 0)
+	    (ret = patch_check_relocs(p, code, err)) < 0 ||
+	    (ret = kc_patch_check_unwind(p, code, err)) < 0)
 		return kc_err_prefix(err, "patch '%s'", p->id);
 	return 0;
 }
@@ -515,8 +526,14 @@ static int pf_check_meta(struct pf_view *v, const struct kc_pf_meta *m, uint32_t
 
 	if (memcmp(m->magic, KC_PF_MAGIC, sizeof(m->magic)))
 		return kc_err_set(err, -ENOEXEC, "bad patch magic");
-	if (m->version != KC_PF_VERSION)
+	if (m->version != KC_PF_VERSION_1 && m->version != KC_PF_VERSION)
 		return kc_err_set(err, -EPROTONOSUPPORT, "unsupported patch format version %u",
+				  m->version);
+	/* version 1 had these bytes reserved */
+	if (m->version == KC_PF_VERSION_1 && (m->unwind_off || m->unwind_size))
+		return kc_err_set(err, -ENOEXEC, "reserved metadata fields are not zero");
+	if (m->version == KC_PF_VERSION && !m->unwind_size)
+		return kc_err_set(err, -ENOEXEC, "a version %u patch without an unwind table",
 				  m->version);
 	if (m->machine != e_machine)
 		return kc_err_set(err, -ENOEXEC, "machine of the metadata and ELF header differ");
@@ -627,6 +644,8 @@ static int pf_read_meta(const struct pf_view *v, const struct kc_pf_meta *m, str
 	p->bss_off = m->bss_off;
 	p->bss_size = m->bss_size;
 	p->image_size = m->image_size;
+	p->unwind_off = m->unwind_off;
+	p->unwind_size = m->unwind_size;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef KC_LIB_PATCHFILE_H
 #define KC_LIB_PATCHFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,17 @@ int kc_patch_serialize(const struct kc_patch *p, const struct kc_patch_label *la
 /* kc_patch_write_file() with explicit labels (see kc_patch_serialize()). */
 int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_label *labels,
 			       size_t nlabels, const char *path, struct kc_err *err);
+
+/*
+ * Whether the CIE at @e (its length word first; @avail bytes readable) is
+ * one the patch format allows in an unwind table: 32-bit DWARF, version 1
+ * or 3, augmentation "z" with 'R' (pcrel|sdata4) and optionally 'S'; no
+ * personality, no LSDA (those would need relocations).
+ */
+bool kc_pf_cie_supported(const uint8_t *e, size_t avail);
+
+/* The unwind table rules of patchfmt.h, as kc_patch_validate() applies them (error @code). */
+int kc_patch_check_unwind(const struct kc_patch *p, int code, struct kc_err *err);
 
 /* "x86_64", "aarch64"...; "machine N" in @buf for unknown ones. */
 const char *kc_patch_machine_name(uint32_t machine, char *buf, size_t bufsz);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "upatch/load.h"
+#include "upatch/retire.h"
 #include "upatch/session.h"
 
 #ifndef PR_SET_VMA
@@ -35,6 +36,7 @@ struct apply_txn {
 	size_t nranges;
 	uint64_t *entries; /* owned: the entries the jumps replace (a pc there is not busy) */
 	size_t nentries;
+	struct kc_refscan coro; /* suspended stacks returning into a function replaced */
 };
 
 static struct kc_obj *find_object(struct kc_session *s, const struct kc_buildid *bid)
@@ -198,6 +200,25 @@ static int fs_base_of(struct kc_session *s, uint64_t *fs, struct kc_err *err)
 	return held ? 0 : kc_ptrace_resume_one(&s->proc, t, err);
 }
 
+/*
+ * A coroutine suspended inside a function being replaced is as busy as a
+ * thread there. Its stack was found by the scan before the stop; here only
+ * the words found are read again (a coroutine that suspends in it after
+ * that scan is not seen: see docs/userspace-engine.md).
+ */
+static int coro_check(struct kc_session *s, struct apply_txn *tx, struct kc_err *err)
+{
+	int ret = kc_refscan_recheck(&tx->coro, s, err);
+
+	if (ret < 0 || !tx->coro.nrefs)
+		return ret;
+	return kc_err_set(
+	    err, -EBUSY,
+	    "a coroutine is busy in '%s': a suspended stack (no thread's) returns into "
+	    "it (word at 0x%llx)",
+	    tx->names[tx->coro.refs[0].range], (unsigned long long)tx->coro.refs[0].at);
+}
+
 static int txn_check(struct kc_session *s, void *ctx, struct kc_err *err)
 {
 	struct apply_txn *tx = ctx;
@@ -226,8 +247,10 @@ static int txn_check(struct kc_session *s, void *ctx, struct kc_err *err)
 					  p->funcs[i].name);
 		}
 	}
-	return kc_session_check_threads_at(s, tx->ranges, tx->names, tx->nranges, tx->entries,
-					   tx->nentries, err);
+	int ret = kc_session_check_threads_at(s, tx->ranges, tx->names, tx->nranges, tx->entries,
+					      tx->nentries, err);
+
+	return ret < 0 ? ret : coro_check(s, tx, err);
 }
 
 struct written {
@@ -422,6 +445,14 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	if (ret < 0)
 		goto out;
+	/* coroutines suspended in a replaced function: the whole scan runs before the stop */
+	ret = kc_refscan_init(&tx.coro, s, tx.ranges, p->nfuncs, err);
+	if (ret == 0)
+		ret = kc_refscan_memory(&tx.coro, s, err);
+	if (ret < 0) {
+		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
+		goto out;
+	}
 	/* no unwinder flush: our region adds no unwind tables, and rebuilding them would land in
 	 * the stop */
 	ret = kc_session_in_stop(s, txn_check, txn_write, &tx, err);
@@ -429,19 +460,19 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
 	}
-	/*
-	 * No thread was in the old level's code and none can enter it now:
-	 * it is unmapped while the others run (one thread is borrowed).
-	 */
+	if (tx.old) {
+		ev.other_level = tx.old->hdr.level;
+		/*
+		 * No thread was in the old level's code and none can enter it now, but
+		 * a suspended coroutine may still return into it: unmapped from this
+		 * stop, or kept RETIRED. It is unreachable otherwise, so losing its
+		 * memory is harmless if this fails.
+		 */
+		kc_retire_or_unmap(s, tx.old, &ev.kept_bytes, NULL);
+	}
 	ret = kc_session_release_stop(s, err);
 	if (ret < 0)
 		goto out;
-	if (tx.old) {
-		ev.other_level = tx.old->hdr.level;
-		/* the lower level is unreachable now; losing its memory is harmless if this fails
-		 */
-		kc_session_unmap(s, tx.old->start, tx.old->hdr.region_size, NULL);
-	}
 	ev.outcome = tx.old ? KC_UPATCH_UPGRADED : KC_UPATCH_PATCHED;
 	ev.stats = kc_session_stats_done(s);
 	report(ctx, &ev);
@@ -449,6 +480,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	ret = kc_session_refresh(s, err);
 out:
 	kc_load_release(&tx.prep);
+	kc_refscan_release(&tx.coro);
 	free(tx.ranges);
 	free(tx.names);
 	free(tx.entries);

@@ -52,16 +52,21 @@ void kc_drive_stub(uint8_t out[KC_DRIVE_STUB_SIZE], uint64_t ret)
 	memcpy(out + sizeof(code), &ret, sizeof(ret));
 }
 
+bool kc_drive_call_before(const uint8_t b[7])
+{
+	/* call rel32; call *disp32(%rip) or with SIB; call *disp8(reg); call *%reg */
+	return b[2] == 0xe8 || (b[1] == 0xff && (b[2] & 0x38) == 0x10) ||
+	       (b[0] == 0xff && (b[1] & 0x38) == 0x10) || (b[4] == 0xff && (b[5] & 0x38) == 0x10) ||
+	       (b[5] == 0xff && (b[6] & 0xf8) == 0xd0);
+}
+
 bool kc_drive_is_return_address(struct kc_proc *p, uint64_t ret)
 {
 	uint8_t b[7];
 
 	if (ret < sizeof(b) || kc_ptrace_read(p, ret - sizeof(b), b, sizeof(b), NULL) < 0)
 		return false;
-	/* call rel32; call *disp32(%rip) or with SIB; call *disp8(reg); call *%reg */
-	return b[2] == 0xe8 || (b[1] == 0xff && (b[2] & 0x38) == 0x10) ||
-	       (b[0] == 0xff && (b[1] & 0x38) == 0x10) || (b[4] == 0xff && (b[5] & 0x38) == 0x10) ||
-	       (b[5] == 0xff && (b[6] & 0xf8) == 0xd0);
+	return kc_drive_call_before(b);
 }
 
 static struct kc_thread *thread_of(struct kc_proc *p, pid_t tid)

@@ -30,6 +30,9 @@ struct kc_drive {
  */
 void kc_drive_stub(uint8_t out[KC_DRIVE_STUB_SIZE], uint64_t ret);
 
+/* Whether the 7 bytes @b, those before an address, end with a call instruction. */
+bool kc_drive_call_before(const uint8_t b[7]);
+
 /* Whether the instruction before @ret (read from the target) is a call: a real return address. */
 bool kc_drive_is_return_address(struct kc_proc *p, uint64_t ret);
 

@@ -36,6 +36,18 @@ static json_object *patch_json(const struct kc_region *r)
 	return p;
 }
 
+/* A RETIRED region: no longer applied, its code kept mapped (region.h). */
+static json_object *retired_json(const struct kc_region *r)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "id", json_object_new_string(r->hdr.id));
+	json_object_object_add(p, "level", json_object_new_int64(r->hdr.level));
+	json_object_object_add(p, "address", json_object_new_int64((int64_t)r->start));
+	json_object_object_add(p, "size", json_object_new_int64((int64_t)r->hdr.region_size));
+	return p;
+}
+
 int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err)
 {
 	struct kc_session s;
@@ -57,6 +69,7 @@ int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err)
 	for (size_t i = 0; i < s.objs.n; i++) {
 		const struct kc_obj *o = &s.objs.v[i];
 		json_object *jo = json_object_new_object(), *patches = json_object_new_array();
+		json_object *retired = json_object_new_array();
 		char hex[2 * KC_BUILDID_MAX + 1];
 
 		kc_buildid_to_hex(&o->build_id, hex, sizeof(hex));
@@ -65,12 +78,17 @@ int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err)
 		for (size_t k = 0; k < s.regions.n; k++) {
 			const struct kc_region *r = &s.regions.v[k];
 
-			if (r->hdr.state == KC_REGION_APPLIED && o->build_id.len &&
-			    r->hdr.build_id_len == o->build_id.len &&
-			    !memcmp(r->hdr.build_id, o->build_id.bytes, o->build_id.len))
+			if (!o->build_id.len || r->hdr.build_id_len != o->build_id.len ||
+			    memcmp(r->hdr.build_id, o->build_id.bytes, o->build_id.len))
+				continue;
+			if (r->hdr.state == KC_REGION_APPLIED)
 				json_object_array_add(patches, patch_json(r));
+			else if (r->hdr.state == KC_REGION_RETIRED)
+				json_object_array_add(retired, retired_json(r));
 		}
 		json_object_object_add(jo, "patches", patches);
+		/* code given up but kept mapped: a suspended stack may return into it */
+		json_object_object_add(jo, "retired", retired);
 		json_object_array_add(objs, jo);
 	}
 	json_object_object_add(proc, "objects", objs);

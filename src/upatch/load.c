@@ -257,6 +257,8 @@ int kc_load_build(struct kc_prepared *prep, struct kc_resolver *res, struct kc_e
 	h->hdr_size = prep->hdr_size;
 	h->image_size = p->image_size;
 	h->text_size = p->text_size;
+	h->unwind_off = p->unwind_off;
+	h->unwind_size = p->unwind_size;
 	h->target_bias = prep->obj->bias;
 	h->level = p->level;
 	h->nfuncs = (uint32_t)p->nfuncs;

@@ -4,13 +4,15 @@
  * the journal the target carries (see the state table in region.h). All
  * entry writes happen in one stop, after the usual safety check over the
  * code of every region that is about to lose its callers or its memory;
- * then the retired regions are unmapped. Idempotent: a recovery that is
+ * then, still in the stop, the regions given up are unmapped, or kept
+ * RETIRED while a suspended stack may return into them (retire.h). Idempotent: a recovery that is
  * itself killed is picked up by the next run.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "upatch/retire.h"
 #include "upatch/session.h"
 
 enum recover_action {
@@ -19,7 +21,7 @@ enum recover_action {
 	RECOVER_FINISH_REVERT, /* APPLIED, pending REVERT */
 	RECOVER_RETIRE,	       /* APPLIED, pending UPGRADE, higher level live: drop it */
 	RECOVER_UNDO_UPGRADE,  /* APPLIED, pending UPGRADE, no higher level: keep it */
-	RECOVER_UNMAP,	       /* REVERTED leftover */
+	RECOVER_UNMAP,	       /* REVERTED leftover, or RETIRED */
 };
 
 struct recover_txn {
@@ -43,6 +45,7 @@ static enum recover_action classify(struct kc_session *s, size_t i)
 	case KC_REGION_LOADED:
 		return RECOVER_ROLLBACK;
 	case KC_REGION_REVERTED:
+	case KC_REGION_RETIRED: /* scanned again: unmapped once nothing returns into it */
 		return RECOVER_UNMAP;
 	case KC_REGION_APPLIED:
 		if (r->hdr.pending == KC_PENDING_REVERT)
@@ -222,11 +225,12 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 	for (size_t i = 0; i < s->regions.n; i++) {
 		const struct kc_region *r = &s->regions.v[i];
 		struct kc_upatch_event ev = {0};
+		uint64_t kept = 0;
 
 		if (tx.action[i] == RECOVER_NONE)
 			continue;
 		if (tx.action[i] != RECOVER_UNDO_UPGRADE)
-			kc_session_unmap(s, r->start, r->hdr.region_size, NULL);
+			kc_retire_or_unmap(s, r, &kept, NULL); /* still in the stop */
 		if (tx.action[i] == RECOVER_UNMAP || tx.action[i] == RECOVER_RETIRE)
 			continue;
 		ev.pid = s->pid;
@@ -236,6 +240,7 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 		ev.level = r->hdr.level;
 		ev.object = kc_region_str(r, r->hdr.target_path);
 		ev.nfuncs = r->hdr.nfuncs;
+		ev.kept_bytes = kept;
 		report(ctx, &ev);
 	}
 	ret = kc_session_refresh(s, err);

@@ -12,6 +12,10 @@
  *   APPLIED   every function's entry jump is written (the patch is live)
  *   REVERTED  every entry is restored (or taken over by a higher level);
  *             the region waits to be unmapped and is ignored by info
+ *   RETIRED   a REVERTED region kept mapped because a suspended stack (a
+ *             coroutine's) may still return into its code (retire.h); no
+ *             entry leads into it, it never counts as applied, and every
+ *             later run scans for it again and unmaps it once nothing does
  * Per function, kc_region_func.state is the journal: PATCHED is written
  * right after that function's entry jump, ORIGINAL right after its
  * original bytes are back. Entry bytes in memory always equal either
@@ -24,7 +28,8 @@
  *   APPLIED, pending REVERT   finish the revert
  *   APPLIED, pending UPGRADE  a higher APPLIED level exists: retire this one;
  *                             else roll back: re-write its own jumps
- *   REVERTED                  unmap
+ *   REVERTED, RETIRED         unmap, unless code of it may still be returned into
+ *                             (retire.h): then RETIRED
  */
 #ifndef KC_UPATCH_REGION_H
 #define KC_UPATCH_REGION_H
@@ -44,6 +49,7 @@ enum kc_region_state {
 	KC_REGION_LOADED = 1,
 	KC_REGION_APPLIED = 2,
 	KC_REGION_REVERTED = 3,
+	KC_REGION_RETIRED = 4,
 };
 
 enum kc_region_pending {
@@ -95,7 +101,9 @@ struct kc_region_hdr {
 	char vma_name[64]; /* name given to the mapping, shown in /proc/PID/maps */
 	uint32_t pending;  /* enum kc_region_pending */
 	uint32_t pad;
-	uint8_t reserved[56];
+	/* the patch's unwind table (patchfmt.h) at image + unwind_off; 0/0: none (older regions) */
+	uint32_t unwind_off, unwind_size;
+	uint8_t reserved[48];
 };
 
 /* A region as read back from a process. */

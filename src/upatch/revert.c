@@ -2,8 +2,9 @@
 /*
  * Reverting applied patches in one process: in one stop of every thread,
  * once no thread runs or returns into the patch code, the original entry
- * bytes go back, the journal says ORIGINAL and the region REVERTED; then
- * the region is unmapped while the target runs. Regions left LOADED by
+ * bytes go back, the journal says ORIGINAL and the region REVERTED; then,
+ * still in that stop, the region is unmapped, or kept RETIRED while a
+ * suspended stack may return into it (retire.h). Regions left LOADED by
  * an interrupted apply are cleaned up the same way (only entries that
  * hold our jump are restored).
  */
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "upatch/retire.h"
 #include "upatch/session.h"
 
 struct revert_txn {
@@ -106,8 +108,10 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		struct kc_upatch_event ev = {0};
 		char hex[2 * KC_BUILDID_MAX + 1];
 		struct kc_buildid rb;
+		uint64_t kept = 0;
 
-		if (!selected(r, id, bid))
+		/* recovery has unmapped or retired every region that is not applied */
+		if (!selected(r, id, bid) || r->hdr.state != KC_REGION_APPLIED)
 			continue;
 		ret = kc_session_attach(&s, err);
 		if (ret == 0)
@@ -123,16 +127,17 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 			tx.range.lo = r->start + r->hdr.hdr_size;
 			tx.range.hi = tx.range.lo + r->hdr.text_size;
 			ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
-			if (ret == 0)
-				ret = kc_session_release_stop(&s, err); /* unmapped while it runs */
+			if (ret == 0) {
+				ret = kc_retire_or_unmap(&s, r, &kept, err);
+				if (kc_session_release_stop(&s, ret < 0 ? NULL : err) < 0 &&
+				    ret == 0)
+					ret = err->code;
+			}
 			if (ret < 0) {
 				kc_err_prefix(err, "%s", r->hdr.id);
 				break;
 			}
 		}
-		ret = kc_session_unmap(&s, r->start, r->hdr.region_size, err);
-		if (ret < 0)
-			break;
 		if (r->hdr.state == KC_REGION_APPLIED) {
 			ev.stats = kc_session_stats_done(&s);
 			rb.len = r->hdr.build_id_len;
@@ -144,6 +149,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 			ev.object = kc_region_str(r, r->hdr.target_path);
 			ev.nfuncs = r->hdr.nfuncs;
 			ev.build_id = kc_buildid_to_hex(&rb, hex, sizeof(hex));
+			ev.kept_bytes = kept;
 			report(ctx, &ev);
 		}
 	}

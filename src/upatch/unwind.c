@@ -24,6 +24,7 @@
 
 #include "kcare/proc.h"
 #include "kcare/unwind.h"
+#include "upatch/region.h"
 
 #define UNWIND_MAX_FRAMES  256
 #define UNWIND_PAGE	   4096u
@@ -53,6 +54,7 @@ struct unwind_page {
 struct unwind_table {
 	uint64_t start, end;
 	bool remote;	   /* di is usable */
+	bool region;	   /* patch code: its table is in the region (patchfmt.h), no file */
 	unw_dyn_info_t di; /* UNW_INFO_FORMAT_REMOTE_TABLE */
 	void *upt;	   /* fallback, created on first need */
 };
@@ -121,6 +123,9 @@ static bool unwind_read(struct kc_unwinder *u, uint64_t addr, void *buf, size_t 
 	return true;
 }
 
+static bool unwind_eh_hdr(struct kc_unwinder *u, uint64_t hdr, uint64_t lo, uint64_t hi,
+			  unw_dyn_info_t *di);
+
 /*
  * Locates the .eh_frame_hdr search table of the object that @m (an
  * executable mapping) belongs to, from the ELF and program headers that
@@ -132,9 +137,7 @@ static bool unwind_remote_table(struct kc_unwinder *u, const struct kc_proc_map 
 	const struct kc_proc_map *base = NULL;
 	uint64_t bias = 0, hdr = 0;
 	bool have_load = false;
-	unsigned char eh[4];
 	Elf64_Ehdr e;
-	uint32_t count;
 
 	for (const struct kc_proc_map *x = m; x >= u->maps.v && !base; x--)
 		if (x->offset == 0 && x->inode == m->inode && x->dev_major == m->dev_major &&
@@ -158,15 +161,24 @@ static bool unwind_remote_table(struct kc_unwinder *u, const struct kc_proc_map 
 	}
 	if (!have_load || !hdr)
 		return false;
-	hdr += bias;
+	return unwind_eh_hdr(u, hdr + bias, m->start, m->end, di);
+}
+
+/* The search table at @hdr, for code in [lo, hi): checked as the one in an object's headers. */
+static bool unwind_eh_hdr(struct kc_unwinder *u, uint64_t hdr, uint64_t lo, uint64_t hi,
+			  unw_dyn_info_t *di)
+{
+	unsigned char eh[4];
+	uint32_t count;
+
 	/* version 1; a 4-byte .eh_frame pointer; udata4 count; datarel sdata4 table */
 	if (!unwind_read(u, hdr, eh, sizeof(eh)) || eh[0] != 1 ||
 	    ((eh[1] & 0x0f) != 0x03 && (eh[1] & 0x0f) != 0x0b) || eh[2] != 0x03 || eh[3] != 0x3b ||
 	    !unwind_read(u, hdr + 8, &count, sizeof(count)) || count == 0)
 		return false;
 	memset(di, 0, sizeof(*di));
-	di->start_ip = m->start;
-	di->end_ip = m->end;
+	di->start_ip = lo;
+	di->end_ip = hi;
 	di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
 	di->u.rti.segbase = hdr;
 	di->u.rti.table_data = hdr + 12;
@@ -174,7 +186,31 @@ static bool unwind_remote_table(struct kc_unwinder *u, const struct kc_proc_map 
 	return true;
 }
 
-/* The table covering @ip's mapping (set up on first use), NULL outside file mappings. */
+/*
+ * The unwind table of patch code: @m is the text of a patch region, whose
+ * header (region.h) is the read-only mapping right below it and says where
+ * in the image the packed table is (patchfmt.h). Regions of patches
+ * without one (format version 1) have none.
+ */
+static bool unwind_region_table(struct kc_unwinder *u, const struct kc_proc_map *m,
+				unw_dyn_info_t *di)
+{
+	const struct kc_proc_map *x = m - 1;
+	struct kc_region_hdr h;
+
+	if (m == u->maps.v || x->end != m->start || !(m->prot & PROT_EXEC) || m->shared ||
+	    x->shared || (x->prot & (PROT_WRITE | PROT_EXEC)))
+		return false;
+	if (!unwind_read(u, x->start, &h, sizeof(h)) || memcmp(h.magic, KC_REGION_MAGIC, 8) ||
+	    h.version != KC_REGION_VERSION || x->start + h.hdr_size != m->start || !h.unwind_size ||
+	    h.text_size > m->end - m->start ||
+	    (uint64_t)h.unwind_off + h.unwind_size > h.image_size)
+		return false;
+	return unwind_eh_hdr(u, m->start + h.unwind_off, m->start, m->start + h.text_size, di);
+}
+
+/* The table covering @ip's mapping (set up on first use), NULL outside file mappings and patches.
+ */
 static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 {
 	const struct kc_proc_map *m = kc_proc_maps_find(&u->maps, ip);
@@ -182,7 +218,7 @@ static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 
 	if (!m && !u->maps_fresh && unwind_maps_refresh(u) == 0)
 		m = kc_proc_maps_find(&u->maps, ip);
-	if (!m || m->path[0] != '/')
+	if (!m || (m->path[0] != '/' && m->path[0] != '\0' && strncmp(m->path, "[anon:", 6)))
 		return NULL;
 	for (size_t i = 0; i < u->ntables; i++)
 		if (u->tables[i].start == m->start && u->tables[i].end == m->end)
@@ -195,7 +231,9 @@ static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 	memset(nv, 0, sizeof(*nv));
 	nv->start = m->start;
 	nv->end = m->end;
-	nv->remote = unwind_remote_table(u, m, &nv->di);
+	nv->region = m->path[0] != '/';
+	nv->remote =
+	    nv->region ? unwind_region_table(u, m, &nv->di) : unwind_remote_table(u, m, &nv->di);
 	return nv;
 }
 
@@ -209,7 +247,7 @@ static int unwind_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_in
 	if (t && t->remote)
 		return _Ux86_64_dwarf_search_unwind_table(as, ip, &t->di, pi, need_unwind_info,
 							  NULL);
-	if (t && !t->upt)
+	if (t && !t->upt && !t->region)
 		t->upt = _UPT_create(u->pid);
 	return _UPT_find_proc_info(as, ip, pi, need_unwind_info, t && t->upt ? t->upt : u->upt_any);
 }

@@ -297,10 +297,12 @@ MUT(missing, find_sec(buf, KC_PF_SEC_RELOCS)->sh_name = find_sec(buf, ".symtab")
 MUT(wrong_type, find_sec(buf, KC_PF_SEC_FUNCS)->sh_type = SHT_NOBITS)
 MUT(meta_size, find_sec(buf, KC_PF_SEC_META)->sh_size = 200)
 MUT(meta_magic, m->magic[0] = 'k')
-MUT(version, m->version = 2)
+MUT(version, m->version = 3)
 MUT(wrong_arch, m->machine = EM_AARCH64; eh->e_machine = EM_AARCH64)
 MUT(machine_mismatch, m->machine = EM_AARCH64)
-MUT(reserved, m->reserved[39] = 1)
+MUT(reserved, m->reserved[31] = 1)
+MUT(v1_unwind, m->unwind_size = 16)
+MUT(v2_no_unwind, m->version = 2)
 MUT(buildid0, m->build_id_len = 0)
 MUT(buildid65, m->build_id_len = 65)
 MUT(buildid_tail, m->build_id[63] = 1)
@@ -376,10 +378,12 @@ static const struct {
     M(wrong_type, "section '.kcare.funcs' has the wrong type"),
     M(meta_size, "section '.kcare.meta' has the wrong size"),
     M(meta_magic, "bad patch magic"),
-    {"version", mut_version, -EPROTONOSUPPORT, "unsupported patch format version 2"},
+    {"version", mut_version, -EPROTONOSUPPORT, "unsupported patch format version 3"},
     M(wrong_arch, "wrong architecture: patch is for aarch64, this host is x86_64"),
     M(machine_mismatch, "machine of the metadata and ELF header differ"),
     M(reserved, "reserved metadata fields"),
+    M(v1_unwind, "reserved metadata fields"),
+    M(v2_no_unwind, "a version 2 patch without an unwind table"),
     M(buildid0, "bad build-id length 0"),
     M(buildid65, "bad build-id length 65"),
     M(buildid_tail, "bad build-id length"),

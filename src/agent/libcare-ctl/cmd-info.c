@@ -56,6 +56,17 @@ static void print_text(json_object *proc, bool all)
 				       json_object_get_string(json_object_array_get_idx(a, j)));
 			printf("\n");
 		}
+		ps = json_object_object_get(o, "retired");
+		for (size_t k = 0; k < json_object_array_length(ps); k++) {
+			json_object *p = json_object_array_get_idx(ps, k);
+			int64_t size = json_object_get_int64(json_object_object_get(p, "size"));
+
+			printf("    retired %s level %d: %lld KiB kept mapped, a suspended stack "
+			       "returns into it\n",
+			       json_object_get_string(json_object_object_get(p, "id")),
+			       json_object_get_int(json_object_object_get(p, "level")),
+			       (long long)(size + 1023) / 1024);
+		}
 	}
 }
 

@@ -130,6 +130,11 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 		       ev->object);
 		break;
 	}
+	if (ev->kept_bytes)
+		printf(
+		    "%d: kept %llu KiB of %s level %u mapped: a suspended stack returns into it\n",
+		    ev->pid, (unsigned long long)(ev->kept_bytes + 1023) / 1024, ev->id,
+		    ev->outcome == KC_UPATCH_UPGRADED ? ev->other_level : ev->level);
 	if (ro && ro->stats && ev->stats)
 		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu "
 		       "total_us=%llu driven=%u\n",
