@@ -71,7 +71,10 @@ struct kc_obj *kc_objs_find_addr(struct kc_objs *objs, uint64_t addr);
 /*
  * Dynamic symbol lookup in one object's .dynsym with GNU versioning: @version NULL or "" selects
  * the default version (the one without the hidden bit; an unversioned definition also matches);
- * otherwise the exact version name (hidden or not). Only defined symbols (st_shndx != SHN_UNDEF).
+ * otherwise the exact version name (hidden or not), where a definition's index may name a needed
+ * version too (a program's R_X86_64_COPY of a library's variable), and an index naming no version
+ * (an unversioned copy) matches unless hidden, as in ld.so. Only defined symbols (st_shndx !=
+ * SHN_UNDEF).
  * Returns 0 and fills *sym (st_value link-time), -ENOENT if absent.
  */
 int kc_obj_dynsym(struct kc_obj *obj, const char *name, const char *version, GElf_Sym *sym,

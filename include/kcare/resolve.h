@@ -44,6 +44,17 @@ int kc_resolve_symbol(struct kc_resolver *r, const char *name, const char *versi
 		      struct kc_obj **def, struct kc_err *err);
 
 /*
+ * Runtime address of exported data @name (@version: its definition's, "" if none) that @target
+ * defines at link-time @value, as the dynamic linker bound it for this process: a program's copy
+ * (R_X86_64_COPY), or a definition loaded ahead of @target, takes the place of @target's own.
+ * In order: @target is the program: its own; else the value of @target's own GLOB_DAT slot for
+ * the name (what its code reads); else the first definition ahead of @target in link_map order
+ * (data only, versions as kc_obj_dynsym()); else @target's own. *def receives the defining object.
+ */
+void kc_resolve_interposed(struct kc_resolver *r, struct kc_obj *target, const char *name,
+			   const char *version, uint64_t value, uint64_t *addr, struct kc_obj **def);
+
+/*
  * TLS identity of an object in the process: its module id and the offset of its static TLS block
  * from the thread pointer (negative on x86_64: block = tp + tpoff). Works for the main program
  * (modid 1; tpoff = -round_up(memsz, align) adjusted for the segment's alignment offset exactly as

@@ -7,7 +7,14 @@
  * at apply time, with the version from ".symver" spelling (name@VER) or
  * from the target's own import of the name. Patch symbols are shared by
  * every fix symbol that maps to the same name, version and kind.
+ *
+ * Data the target exports (a default-visibility object of its .dynsym) is
+ * not the target's to bind: a program that reads a library's variable has
+ * its own copy (R_X86_64_COPY), and the library reaches that copy through
+ * its GOT. Such a TARGET symbol is marked KC_PF_SYMF_INTERPOSE with its
+ * version, and the engine binds it per process as ld.so did.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +61,130 @@ static int bind_add(struct kc_pack_ctx *c, const char *name, size_t namelen, con
 	return 0;
 }
 
+/*
+ * Nothing takes the place of the target's own definitions in a program (first in every scope,
+ * DF_1_PIE; ET_EXEC is checked by the caller) or in an object linked with -Bsymbolic.
+ */
+static bool bind_target_binds_own(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+
+			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag == DT_SYMBOLIC ||
+			    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_SYMBOLIC)) ||
+			    (dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE)))
+				return true;
+		}
+	}
+	return false;
+}
+
+static Elf_Scn *bind_find_scn(Elf *elf, uint32_t type, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL)
+		if (gelf_getshdr(scn, sh) && sh->sh_type == type)
+			return scn;
+	return NULL;
+}
+
+/* Name of version definition @ndx of @elf, NULL if none. */
+static const char *bind_verdef_name(Elf *elf, unsigned ndx)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = bind_find_scn(elf, SHT_GNU_verdef, &sh);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t off = 0;
+
+	for (size_t cnt = 0; d && cnt < sh.sh_info; cnt++) {
+		GElf_Verdef def;
+		GElf_Verdaux aux;
+
+		if (!gelf_getverdef(d, (int)off, &def))
+			break;
+		if (def.vd_ndx == ndx && def.vd_cnt &&
+		    gelf_getverdaux(d, (int)(off + def.vd_aux), &aux))
+			return elf_strptr(elf, sh.sh_link, aux.vda_name);
+		if (!def.vd_next)
+			break;
+		off += def.vd_next;
+	}
+	return NULL;
+}
+
+/*
+ * Whether the target exports @name at @value as data that the process may bind elsewhere: a
+ * shared object that does not bind its own (above) with a default-visibility global object of
+ * that name and value, of its default version, in .dynsym. *version: that version's name ("" if
+ * unversioned; borrowed).
+ */
+static bool bind_exported_data(const struct kc_target *t, const char *name, uint64_t value,
+			       const char **version)
+{
+	GElf_Shdr sh, vsh;
+	Elf_Scn *scn, *vscn;
+	Elf_Data *d, *vd = NULL;
+
+	if (t->eh.e_type != ET_DYN || !(scn = bind_find_scn(t->elf, SHT_DYNSYM, &sh)) ||
+	    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)) || bind_target_binds_own(t->elf))
+		return false;
+	if ((vscn = bind_find_scn(t->elf, SHT_GNU_versym, &vsh)) != NULL)
+		vd = elf_getdata(vscn, NULL);
+	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym ds;
+		GElf_Versym vs = 1;
+		const char *n;
+		unsigned bind;
+
+		if (!gelf_getsym(d, (int)i, &ds) || ds.st_shndx == SHN_UNDEF ||
+		    ds.st_value != value || GELF_ST_TYPE(ds.st_info) != STT_OBJECT)
+			continue;
+		bind = GELF_ST_BIND(ds.st_info);
+		if ((bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
+		    GELF_ST_VISIBILITY(ds.st_other) != STV_DEFAULT)
+			continue;
+		if (!(n = elf_strptr(t->elf, sh.sh_link, ds.st_name)) || strcmp(n, name))
+			continue;
+		if (vd && !gelf_getversym(vd, (int)i, &vs))
+			continue;
+		if (vs & 0x8000)
+			continue; /* an older version: a plain reference never binds to it */
+		n = (vs & 0x7fff) > 1 ? bind_verdef_name(t->elf, vs & 0x7fff) : "";
+		if (!n)
+			return false;
+		*version = n;
+		return true;
+	}
+	return false;
+}
+
+/* TARGET flags and version of a target symbol: FUNC, TLS, or data, maybe interposable. */
+static uint32_t bind_target_flags(const struct kc_pack_ctx *c, const char *name, unsigned char type,
+				  unsigned char bind, uint64_t value, const char **version)
+{
+	*version = "";
+	if (type == STT_FUNC)
+		return KC_PF_SYMF_FUNC;
+	if (type == STT_TLS)
+		return KC_PF_SYMF_TLS;
+	if (type == STT_OBJECT && bind != STB_LOCAL &&
+	    bind_exported_data(c->tgt, name, value, version))
+		return KC_PF_SYMF_INTERPOSE;
+	return 0;
+}
+
 static int bind_internal(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 {
 	const struct kc_objfile_sym *s = &c->obj->syms[sym];
@@ -95,11 +226,9 @@ int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 	pb = kc_pack_find_bind(c, sym);
 	if (pb && pb->type != STT_GNU_IFUNC) {
 		/* the caller resolved it (a static of a known compilation unit) */
-		flags = pb->type == STT_FUNC  ? KC_PF_SYMF_FUNC
-			: pb->type == STT_TLS ? KC_PF_SYMF_TLS
-					      : 0;
-		ret = bind_add(c, s->name, strlen(s->name), "", KC_PF_SYM_TARGET, flags, pb->value,
-			       pb->size, &b->pf, err);
+		flags = bind_target_flags(c, s->name, pb->type, pb->bind, pb->value, &version);
+		ret = bind_add(c, s->name, strlen(s->name), version, KC_PF_SYM_TARGET, flags,
+			       pb->value, pb->size, &b->pf, err);
 		if (ret == 0)
 			b->kind = KC_BIND_PF;
 		return ret;
@@ -139,10 +268,8 @@ int kc_bind_sym(struct kc_pack_ctx *c, size_t sym, struct kc_err *err)
 		}
 	}
 	if (ts) {
-		flags = ts->type == STT_FUNC  ? KC_PF_SYMF_FUNC
-			: ts->type == STT_TLS ? KC_PF_SYMF_TLS
-					      : 0;
-		ret = bind_add(c, s->name, namelen, "", KC_PF_SYM_TARGET, flags, ts->value,
+		flags = bind_target_flags(c, s->name, ts->type, ts->bind, ts->value, &version);
+		ret = bind_add(c, s->name, namelen, version, KC_PF_SYM_TARGET, flags, ts->value,
 			       ts->size, &b->pf, err);
 		b->tsym = ts;
 	} else {

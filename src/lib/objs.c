@@ -211,19 +211,31 @@ static int obj_symtab_build(Elf *elf, uint32_t type, struct obj_symtab *t)
 	return 0;
 }
 
-/* Version index -> name from SHT_GNU_verdef (only definitions matter: we look up defined symbols).
- */
-static int obj_versions_build(Elf *elf, struct obj_priv *p)
+/* Records @name for version index @ndx (from a verdef or a verneed entry). */
+static int obj_vername_set(struct obj_priv *p, size_t ndx, const char *name)
 {
-	Elf_Scn *vs = obj_find_section(elf, SHT_GNU_versym);
-	Elf_Scn *vd = obj_find_section(elf, SHT_GNU_verdef);
+	if (ndx >= p->nvername) {
+		size_t nn = ndx + 1;
+		const char **nv = reallocarray(p->vername, nn, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		memset(nv + p->nvername, 0, (nn - p->nvername) * sizeof(*nv));
+		p->vername = nv;
+		p->nvername = nn;
+	}
+	p->vername[ndx] = name;
+	return 0;
+}
+
+/* Version definitions: vd_ndx -> the name of its first verdaux. */
+static int obj_verdefs_read(Elf *elf, Elf_Scn *vd, struct obj_priv *p)
+{
 	GElf_Shdr sh;
 	Elf_Data *d;
 	size_t off = 0;
+	int ret;
 
-	if (!vs)
-		return 0;
-	p->versym = elf_getdata(vs, NULL);
 	if (!vd || !gelf_getshdr(vd, &sh) || !(d = elf_getdata(vd, NULL)))
 		return 0;
 	for (size_t cnt = 0; cnt < sh.sh_info; cnt++) {
@@ -232,26 +244,68 @@ static int obj_versions_build(Elf *elf, struct obj_priv *p)
 
 		if (!gelf_getverdef(d, (int)off, &def))
 			break;
-		if (def.vd_cnt && gelf_getverdaux(d, (int)(off + def.vd_aux), &aux)) {
-			const char *name = elf_strptr(elf, sh.sh_link, aux.vda_name);
-
-			if (def.vd_ndx >= p->nvername) {
-				size_t nn = (size_t)def.vd_ndx + 1;
-				const char **nv = reallocarray(p->vername, nn, sizeof(*nv));
-
-				if (!nv)
-					return -ENOMEM;
-				memset(nv + p->nvername, 0, (nn - p->nvername) * sizeof(*nv));
-				p->vername = nv;
-				p->nvername = nn;
-			}
-			p->vername[def.vd_ndx] = name;
-		}
+		if (def.vd_cnt && gelf_getverdaux(d, (int)(off + def.vd_aux), &aux) &&
+		    (ret = obj_vername_set(p, def.vd_ndx,
+					   elf_strptr(elf, sh.sh_link, aux.vda_name))) < 0)
+			return ret;
 		if (def.vd_next == 0)
 			break;
 		off += def.vd_next;
 	}
 	return 0;
+}
+
+/* Versions needed from other objects: vna_other -> vna_name. */
+static int obj_verneeds_read(Elf *elf, Elf_Scn *vn, struct obj_priv *p)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+	size_t off = 0;
+	int ret;
+
+	if (!vn || !gelf_getshdr(vn, &sh) || !(d = elf_getdata(vn, NULL)))
+		return 0;
+	for (size_t cnt = 0; cnt < sh.sh_info; cnt++) {
+		GElf_Verneed need;
+		GElf_Vernaux aux;
+		size_t aoff;
+
+		if (!gelf_getverneed(d, (int)off, &need))
+			break;
+		aoff = off + need.vn_aux;
+		for (unsigned k = 0; k < need.vn_cnt && gelf_getvernaux(d, (int)aoff, &aux); k++) {
+			ret = obj_vername_set(p, aux.vna_other & 0x7fff,
+					      elf_strptr(elf, sh.sh_link, aux.vna_name));
+			if (ret < 0)
+				return ret;
+			if (aux.vna_next == 0)
+				break;
+			aoff += aux.vna_next;
+		}
+		if (need.vn_next == 0)
+			break;
+		off += need.vn_next;
+	}
+	return 0;
+}
+
+/*
+ * Version index -> name, as ld.so's l_versions: definitions and also needed versions, because a
+ * program's copy of a library's variable (R_X86_64_COPY) is a definition whose index names the
+ * version it needed.
+ */
+static int obj_versions_build(Elf *elf, struct obj_priv *p)
+{
+	Elf_Scn *vs = obj_find_section(elf, SHT_GNU_versym);
+	int ret;
+
+	if (!vs)
+		return 0;
+	p->versym = elf_getdata(vs, NULL);
+	ret = obj_verdefs_read(elf, obj_find_section(elf, SHT_GNU_verdef), p);
+	if (ret == 0)
+		ret = obj_verneeds_read(elf, obj_find_section(elf, SHT_GNU_verneed), p);
+	return ret;
 }
 
 static int obj_dyn_ready(struct kc_obj *obj, struct kc_err *err)
@@ -290,9 +344,15 @@ static bool obj_version_matches(struct obj_priv *p, size_t i, const char *versio
 	hidden = vs & 0x8000;
 	if (!version || !*version)
 		return !hidden || ndx <= 1;
-	/* Index 0 is local, 1 the unversioned base: neither names a version. */
-	if (ndx <= 1 || ndx >= p->nvername || !p->vername[ndx])
+	/*
+	 * Index 0 is local. An index that names no version (1 in an object without version
+	 * definitions, a program's unversioned copy say) satisfies a versioned reference unless
+	 * hidden, as in ld.so; 1 in an object with definitions is its base version (the soname).
+	 */
+	if (ndx == 0)
 		return false;
+	if (ndx >= p->nvername || !p->vername[ndx])
+		return ndx == 1 && !hidden;
 	return strcmp(p->vername[ndx], version) == 0;
 }
 

@@ -148,7 +148,10 @@ static int reloc_value(struct kc_prepared *prep, struct kc_resolver *res,
 	}
 	if (!sym)
 		return kc_err_set(err, -ENOEXEC, "relocation without a symbol");
-	if (sym->kind == KC_PF_SYM_TARGET) {
+	if (sym->kind == KC_PF_SYM_TARGET && (sym->flags & KC_PF_SYMF_INTERPOSE)) {
+		kc_resolve_interposed(res, prep->obj, sym->name, sym->version, sym->value, &S,
+				      &def);
+	} else if (sym->kind == KC_PF_SYM_TARGET) {
 		S = (sym->flags & KC_PF_SYMF_TLS) ? sym->value : prep->obj->bias + sym->value;
 	} else {
 		ret = kc_resolve_symbol(res, sym->name, sym->version, &S, &def, err);
@@ -166,6 +169,11 @@ static int reloc_value(struct kc_prepared *prep, struct kc_resolver *res,
 	case KC_PF_R_PC32: {
 		int64_t v = (int64_t)(S + (uint64_t)rel->addend - P);
 
+		if ((v < INT32_MIN || v > INT32_MAX) && def && def != prep->obj)
+			return kc_err_set(err, -ERANGE,
+					  "'%s' is the one in '%s', out of 32-bit range of the "
+					  "patch (a fix built with -fPIC reaches it through a slot)",
+					  sym->name, def->path);
 		if (v < INT32_MIN || v > INT32_MAX)
 			return kc_err_set(err, -ERANGE,
 					  "relocation against '%s' out of 32-bit range", sym->name);

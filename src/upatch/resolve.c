@@ -108,6 +108,99 @@ int kc_resolve_symbol(struct kc_resolver *r, const char *name, const char *versi
 	}
 }
 
+/* The program's r_debug.r_map: the head of the link_map list, in load order. */
+static int resolve_link_map_head(struct kc_resolver *r, uint64_t *lm, struct kc_err *err)
+{
+	struct kc_obj *main_obj = NULL;
+	uint64_t slot, rdebug;
+
+	for (size_t i = 0; i < r->objs->n; i++)
+		if (r->objs->v[i].is_main)
+			main_obj = &r->objs->v[i];
+	if (!main_obj || kc_obj_dt_debug_slot(main_obj, &slot, NULL) != 0)
+		return kc_err_set(err, -ENOTSUP, "no DT_DEBUG in the program to find link_map");
+	if (resolve_read64(r, main_obj->bias + slot, &rdebug) != 0 || rdebug == 0 ||
+	    resolve_read64(r, rdebug + offsetof(struct r_debug, r_map), lm) != 0)
+		return kc_err_set(err, -ENOTSUP, "cannot read r_debug of the program");
+	return 0;
+}
+
+/* A definition that takes the place of @target's own: exported, and data rather than code. */
+static bool resolve_interposes(struct kc_obj *o, const char *name, const char *version,
+			       GElf_Sym *sym)
+{
+	unsigned type;
+
+	if (kc_obj_dynsym(o, name, version, sym, NULL) != 0 || !resolve_exported(sym))
+		return false;
+	type = GELF_ST_TYPE(sym->st_info);
+	return type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_TLS &&
+	       sym->st_shndx != SHN_ABS;
+}
+
+/*
+ * The objects ahead of @target in the global scope, as ld.so searched them: link_map order (the
+ * program first); without a readable link_map, only the program, the usual interposer.
+ */
+static struct kc_obj *resolve_scope_before(struct kc_resolver *r, struct kc_obj *target,
+					   const char *name, const char *version, GElf_Sym *sym)
+{
+	uint64_t lm = 0;
+
+	if (resolve_link_map_head(r, &lm, NULL) != 0) {
+		for (size_t i = 0; i < r->objs->n; i++) {
+			struct kc_obj *o = &r->objs->v[i];
+
+			if (o->is_main && o != target && resolve_interposes(o, name, version, sym))
+				return o;
+		}
+		return NULL;
+	}
+	for (unsigned guard = 0; lm && guard < 65536; guard++) {
+		uint64_t l_ld, next;
+		struct kc_obj *o;
+
+		if (resolve_read64(r, lm + offsetof(struct link_map, l_ld), &l_ld) != 0 ||
+		    resolve_read64(r, lm + offsetof(struct link_map, l_next), &next) != 0)
+			return NULL;
+		o = kc_objs_find_addr(r->objs, l_ld);
+		if (o == target)
+			return NULL;
+		if (o && !o->is_vdso && resolve_interposes(o, name, version, sym))
+			return o;
+		lm = next;
+	}
+	return NULL;
+}
+
+void kc_resolve_interposed(struct kc_resolver *r, struct kc_obj *target, const char *name,
+			   const char *version, uint64_t value, uint64_t *addr, struct kc_obj **def)
+{
+	struct kc_obj *o;
+	uint64_t slot, val;
+	GElf_Sym sym;
+
+	*addr = target->bias + value;
+	*def = target;
+	/* the program comes first in every scope: its own definition is the one */
+	if (target->is_main)
+		return;
+	/* the slot through which the target's own code reaches it holds ld.so's choice */
+	if (kc_obj_import_slot(target, name, &slot, NULL) == 0 &&
+	    resolve_read64(r, target->bias + slot, &val) == 0 && val != 0) {
+		o = kc_objs_find_addr(r->objs, val);
+		*addr = val;
+		*def = o ? o : target;
+		return;
+	}
+	/* no such slot (the target's code never used it): the lookup ld.so would do */
+	o = resolve_scope_before(r, target, name, version, &sym);
+	if (o) {
+		*addr = o->bias + sym.st_value;
+		*def = o;
+	}
+}
+
 /*
  * glibc's placement of the first static TLS block for TLS_TCB_AT_TP (x86_64), which
  * is the executable's: the block ends at the thread pointer, its start rounded down to
@@ -127,18 +220,12 @@ static int64_t resolve_main_tpoff(const struct kc_obj *obj)
 static int resolve_modid_from_link_map(struct kc_resolver *r, struct kc_obj *obj, uint64_t *modid,
 				       struct kc_err *err)
 {
-	struct kc_obj *main_obj = NULL;
-	uint64_t slot, rdebug, lm, id = 0;
+	uint64_t lm, id = 0;
 	unsigned guard = 0;
+	int ret = resolve_link_map_head(r, &lm, err);
 
-	for (size_t i = 0; i < r->objs->n; i++)
-		if (r->objs->v[i].is_main)
-			main_obj = &r->objs->v[i];
-	if (!main_obj || kc_obj_dt_debug_slot(main_obj, &slot, NULL) != 0)
-		return kc_err_set(err, -ENOTSUP, "no DT_DEBUG in the program to find link_map");
-	if (resolve_read64(r, main_obj->bias + slot, &rdebug) != 0 || rdebug == 0 ||
-	    resolve_read64(r, rdebug + offsetof(struct r_debug, r_map), &lm) != 0)
-		return kc_err_set(err, -ENOTSUP, "cannot read r_debug of the program");
+	if (ret)
+		return ret;
 	for (; lm && guard < 65536; guard++) {
 		uint64_t l_ld, next;
 		struct kc_obj *o;

@@ -374,6 +374,59 @@ static void test_pack__tls_models(void **state)
 	kc_patch_free(p);
 }
 
+/*
+ * Data a library exports may live in the program (a copy): such references are marked for the
+ * engine to bind per process, with the definition's version; what nothing can interpose is not.
+ */
+static void test_pack__exported_data_interposable(void **state)
+{
+	struct kc_patch *p;
+	const struct kc_patch_sym *s;
+	uint64_t v, sz;
+
+	(void)state;
+	scratch_put("vars.c", "int exp_var = 1;\n"
+			      "__attribute__((visibility(\"protected\"))) int prot_var = 2;\n"
+			      "__attribute__((visibility(\"hidden\"))) int hid_var = 3;\n"
+			      "static int st_var = 4;\n"
+			      "__thread int tls_var;\n"
+			      "__attribute__((noipa)) int get(void)\n"
+			      "{ return exp_var + prot_var + hid_var + st_var++ + tls_var; }\n"
+			      "int main(void) { return get(); }\n");
+	scratch_put("vars.map", "V_1 { global: exp_var; prot_var; tls_var; get; local: *; };\n");
+	scratch_put("vars-fix.c",
+		    "extern int exp_var, prot_var, hid_var, st_var;\n"
+		    "extern __thread int tls_var;\n"
+		    "int get(void)\n"
+		    "{ return 2 * exp_var + prot_var + hid_var + st_var + tls_var; }\n");
+	scratch_run("gcc -O2 -fPIC -shared -Wl,--version-script=vars.map -o libvars.so vars.c && "
+		    "gcc -O2 -fPIC -shared -Wl,-Bsymbolic -o libsymb.so vars.c && "
+		    "gcc -O2 -fPIE -pie -rdynamic -o vars vars.c && " CFLAGS_FIX " vars-fix.c");
+	p = pack_ok("libvars.so", "vars-fix.o", NULL, NULL);
+	elf_sym(scratch_path("libvars.so"), "exp_var", &v, &sz, NULL, 0);
+	s = find_sym(p, "exp_var", NULL);
+	assert_int_equal(s->kind, KC_PF_SYM_TARGET);
+	assert_int_equal(s->flags, KC_PF_SYMF_INTERPOSE);
+	assert_string_equal(s->version, "V_1");
+	assert_int_equal(s->value, v);
+	find_reloc(p, KC_PF_R_ABS64, "exp_var"); /* through a GOT slot */
+	/* protected, hidden, static, thread-local: the library's own */
+	assert_int_equal(find_sym(p, "prot_var", NULL)->flags, 0);
+	assert_int_equal(find_sym(p, "hid_var", NULL)->flags, 0);
+	assert_int_equal(find_sym(p, "st_var", NULL)->flags, 0);
+	assert_int_equal(find_sym(p, "tls_var", NULL)->flags, KC_PF_SYMF_TLS);
+	assert_string_equal(find_sym(p, "prot_var", NULL)->version, "");
+	kc_patch_free(p);
+	/* an object linked with -Bsymbolic, and a program, bind their own */
+	p = pack_ok("libsymb.so", "vars-fix.o", NULL, NULL);
+	assert_int_equal(find_sym(p, "exp_var", NULL)->flags, 0);
+	kc_patch_free(p);
+	p = pack_ok("vars", "vars-fix.o", NULL, NULL);
+	assert_int_equal(find_sym(p, "exp_var", NULL)->flags, 0);
+	assert_string_equal(find_sym(p, "exp_var", NULL)->version, "");
+	kc_patch_free(p);
+}
+
 static void test_pack__refusals(void **state)
 {
 	(void)state;
@@ -451,6 +504,7 @@ int main(void)
 	    cmocka_unit_test(test_pack__shared_library_and_exec_targets),
 	    cmocka_unit_test(test_pack__stripped_target_with_debug_file),
 	    cmocka_unit_test(test_pack__tls_models),
+	    cmocka_unit_test(test_pack__exported_data_interposable),
 	    cmocka_unit_test(test_pack__refusals),
 	    cmocka_unit_test(test_pack__short_function_takes_padding),
 	    cmocka_unit_test(test_pack__default_id),

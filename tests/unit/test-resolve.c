@@ -4,6 +4,9 @@
  * libraries: one using general-dynamic TLS (module id slot only), one
  * initial-exec (tp offset slot only), plus TLS in the program itself. The
  * child prints the addresses the dynamic linker gave it; we must agree.
+ * The child also reads a versioned library's variables and libc's environ
+ * directly, so it holds their live copies (R_X86_64_COPY): exported data is
+ * bound to those, through the library's own GOT slot or by the lookup.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,10 @@ static const char lib_gd_src[] = "__thread int ltvar = 3;\n"
 				 "int *lib_gd_addr(void) { return &ltvar; }\n";
 static const char lib_ie_src[] = "__thread long l2tvar[4] __attribute__((aligned(64))) = {1};\n"
 				 "long *lib_ie_addr(void) { return l2tvar; }\n";
+/* kcv_used is read by the library through its GOT, kcv_only never, kcv_own is not copied */
+static const char lib_var_src[] = "int kcv_used = 1, kcv_only = 2, kcv_own = 3;\n"
+				  "__attribute__((noipa)) int kcv_get(void) { return kcv_used; }\n";
+static const char lib_var_map[] = "KCV_1 { global: kcv_*; local: *; };\n";
 static const char child_src[] =
     "#include <stdio.h>\n"
     "#include <string.h>\n"
@@ -28,6 +35,8 @@ static const char child_src[] =
     "__thread char tpad[40] __attribute__((aligned(32)));\n"
     "int *lib_gd_addr(void);\n"
     "long *lib_ie_addr(void);\n"
+    "extern char **environ;\n"
+    "extern int kcv_used, kcv_only;\n"
     "void *(*volatile mc)(void *, const void *, size_t) = memcpy;\n"
     "int main(void)\n"
     "{\n"
@@ -35,6 +44,7 @@ static const char child_src[] =
     "	__asm__(\"mov %%fs:0, %0\" : \"=r\"(tp));\n"
     "	printf(\"%p %p %p %p %p %p\\n\", (void *)&printf, (void *)mc, (void *)&tvar,\n"
     "	       (void *)lib_gd_addr(), (void *)lib_ie_addr(), tp);\n"
+    "	printf(\"%p %p %p\\n\", (void *)&environ, (void *)&kcv_used, (void *)&kcv_only);\n"
     "	fflush(stdout);\n"
     "	pause();\n"
     "	return tpad[0];\n"
@@ -43,6 +53,7 @@ static const char child_src[] =
 struct resolve_fixture {
 	struct tc_child c;
 	uint64_t printf_addr, memcpy_addr, tvar, ltvar, l2tvar, tp;
+	uint64_t environ_addr, kcv_used, kcv_only;
 	struct kc_proc_maps maps;
 	struct kc_objs objs;
 	struct kc_resolver r;
@@ -57,12 +68,16 @@ static void resolve_start(struct resolve_fixture *f, const char *cflags)
 	assert_int_equal(tc_mkdir(&f->c), 0);
 	assert_int_equal(tc_write_file(&f->c, "gd.c", lib_gd_src), 0);
 	assert_int_equal(tc_write_file(&f->c, "ie.c", lib_ie_src), 0);
+	assert_int_equal(tc_write_file(&f->c, "var.c", lib_var_src), 0);
+	assert_int_equal(tc_write_file(&f->c, "var.map", lib_var_map), 0);
 	assert_int_equal(tc_write_file(&f->c, "child.c", child_src), 0);
 	assert_int_equal(
 	    tc_sh(&f->c,
 		  "gcc -O2 -fPIC -shared -o libkcgd.so gd.c && "
 		  "gcc -O2 -fPIC -ftls-model=initial-exec -shared -o libkcie.so ie.c && "
-		  "gcc -O2 %s -rdynamic -o child child.c -L. -lkcgd -lkcie -Wl,-rpath,'%s'",
+		  "gcc -O2 -fPIC -shared -Wl,--version-script=var.map -o libkcvar.so var.c && "
+		  "gcc -O2 %s -rdynamic -o child child.c -L. -lkcgd -lkcie -lkcvar "
+		  "-Wl,-rpath,'%s'",
 		  cflags, f->c.dir),
 	    0);
 	assert_int_equal(tc_spawn(&f->c, "child"), 0);
@@ -71,6 +86,10 @@ static void resolve_start(struct resolve_fixture *f, const char *cflags)
 	    sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64,
 		   &f->printf_addr, &f->memcpy_addr, &f->tvar, &f->ltvar, &f->l2tvar, &f->tp),
 	    6);
+	assert_int_equal(tc_read_line(&f->c, line, sizeof(line)), 0);
+	assert_int_equal(sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64, &f->environ_addr,
+				&f->kcv_used, &f->kcv_only),
+			 3);
 	assert_int_equal(kc_proc_maps_read(f->c.pid, &f->maps, &err), 0);
 	if (kc_objs_read(f->c.pid, &f->maps, &f->objs, &err) != 0)
 		fail_msg("kc_objs_read: %s", err.msg);
@@ -161,6 +180,58 @@ static void resolve_check(struct resolve_fixture *f)
 					 -EINVAL);
 }
 
+/* kc_resolve_interposed() of @name defined by @target; returns the address, checks the definer. */
+static uint64_t resolve_data(struct resolve_fixture *f, struct kc_obj *target, const char *name,
+			     const char *version, struct kc_obj *expect_def)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_obj *def = NULL;
+	uint64_t addr = 0;
+	GElf_Sym sym;
+
+	if (kc_obj_dynsym(target, name, NULL, &sym, &err) != 0)
+		fail_msg("%s in %s: %s", name, target->path, err.msg);
+	kc_resolve_interposed(&f->r, target, name, version, sym.st_value, &addr, &def);
+	assert_ptr_equal(def, expect_def);
+	if (def == target)
+		assert_int_equal(addr, target->bias + sym.st_value);
+	return addr;
+}
+
+/* Exported data that the program copied is the program's copy, for every way of asking. */
+static void resolve_check_copies(struct resolve_fixture *f)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_obj *prog = &f->objs.v[0], *libc = NULL, *var = NULL, *def;
+	uint64_t addr;
+
+	assert_true(prog->is_main);
+	for (size_t i = 0; i < f->objs.n; i++) {
+		if (f->objs.v[i].soname && !strcmp(f->objs.v[i].soname, "libc.so.6"))
+			libc = &f->objs.v[i];
+		if (f->objs.v[i].path && strstr(f->objs.v[i].path, "/libkcvar.so"))
+			var = &f->objs.v[i];
+	}
+	assert_non_null(libc);
+	assert_non_null(var);
+	/* a versioned lookup finds the copy, whose version index names a needed version */
+	assert_int_equal(kc_resolve_symbol(&f->r, "environ", "GLIBC_2.2.5", &addr, &def, &err), 0);
+	assert_ptr_equal(def, prog);
+	assert_int_equal(addr, f->environ_addr);
+	assert_int_equal(kc_resolve_symbol(&f->r, "kcv_only", "KCV_1", &addr, &def, &err), 0);
+	assert_ptr_equal(def, prog);
+	assert_int_equal(addr, f->kcv_only);
+	/* through the library's own GOT slot */
+	assert_int_equal(resolve_data(f, libc, "__environ", "GLIBC_2.2.5", prog), f->environ_addr);
+	assert_int_equal(resolve_data(f, var, "kcv_used", "KCV_1", prog), f->kcv_used);
+	/* no slot (libc reads environ as __environ; nothing in the library reads kcv_only) */
+	assert_int_equal(resolve_data(f, libc, "environ", "GLIBC_2.2.5", prog), f->environ_addr);
+	assert_int_equal(resolve_data(f, var, "kcv_only", "KCV_1", prog), f->kcv_only);
+	/* not copied: the library's own; and the program's own is its own */
+	resolve_data(f, var, "kcv_own", "KCV_1", var);
+	assert_int_equal(resolve_data(f, prog, "kcv_used", "KCV_1", prog), f->kcv_used);
+}
+
 static void test_resolve__pie_child(void **state)
 {
 	struct resolve_fixture f;
@@ -168,6 +239,7 @@ static void test_resolve__pie_child(void **state)
 	(void)state;
 	resolve_start(&f, "-fpie -pie");
 	resolve_check(&f);
+	resolve_check_copies(&f);
 	resolve_stop(&f);
 }
 
@@ -178,6 +250,7 @@ static void test_resolve__non_pie_child(void **state)
 	(void)state;
 	resolve_start(&f, "-fno-pie -no-pie");
 	resolve_check(&f);
+	resolve_check_copies(&f);
 	resolve_stop(&f);
 }
 
