@@ -52,7 +52,8 @@ int kc_resolve_symbol(struct kc_resolver *r, const char *name, const char *versi
  * (data only, versions as kc_obj_dynsym()); else @target's own. *def receives the defining object.
  */
 void kc_resolve_interposed(struct kc_resolver *r, struct kc_obj *target, const char *name,
-			   const char *version, uint64_t value, uint64_t *addr, struct kc_obj **def);
+			   const char *version, uint64_t value, uint64_t *addr,
+			   struct kc_obj **def);
 
 /*
  * TLS identity of an object in the process: its module id and the offset of its static TLS block
