@@ -71,7 +71,7 @@ static long positive(const char *s, const char *opt)
 /* A limit where 0 on the command line means none (0 in the options means the default). */
 static unsigned unlimited(long v)
 {
-	return v == 0 ? KC_HTTP_UNLIMITED : v > 1000000 ? 1000000 : (unsigned)v;
+	return v == 0 ? KC_HTTPD_UNLIMITED : v > 1000000 ? 1000000 : (unsigned)v;
 }
 
 int main(int argc, char **argv)
@@ -100,12 +100,12 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct kc_http_opts o = {.listen = "127.0.0.1:8080"};
+	struct kc_httpd_opts o = {.listen = "127.0.0.1:8080"};
 	struct kc_err err = KC_ERR_INIT;
 	const char *data = "/var/lib/eportal", *db = NULL;
 	long refresh = 3600, autoupd = 0;
 	struct kc_ep *ep = NULL;
-	struct kc_http *h = NULL;
+	struct kc_httpd *h = NULL;
 	sigset_t set;
 	int c, sig;
 
@@ -191,13 +191,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (kc_ep_open(data, db, 0, &ep, &err) < 0 || kc_ep_servers_refresh(ep, &err) < 0 ||
-	    kc_ep_publish(ep, &err) < 0 || kc_http_start(ep, &o, &h, &err) < 0) {
+	    kc_ep_publish(ep, &err) < 0 || kc_httpd_start(ep, &o, &h, &err) < 0) {
 		fprintf(stderr, "eportal: %s\n", err.msg);
 		kc_ep_close(ep);
 		return KC_EXIT_ERROR;
 	}
 	printf("eportal: listening on http://%s (port %u), data %s, %s database\n", o.listen,
-	       kc_http_port(h), data, db ? "postgresql" : "sqlite");
+	       kc_httpd_port(h), data, db ? "postgresql" : "sqlite");
 	fflush(stdout);
 	time_t next_refresh = time(NULL) + refresh, next_auto = time(NULL) + autoupd;
 	for (;;) {
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	kc_http_stop(h);
+	kc_httpd_stop(h);
 	kc_ep_close(ep);
 	printf("eportal: stopped\n");
 	return KC_EXIT_OK;

@@ -53,6 +53,8 @@ struct kc_ep {
 	struct kc_ep_pending *gc_head, **gc_tail;
 	int gc_leader;
 	atomic_llong pw_checks; /* password hashes run by kc_ep_user_auth() (metrics) */
+	/* bumped by every change of users: logins remembered before it are void */
+	atomic_uint users_generation;
 };
 
 #define KC_EP_OPEN_NO_KEYS 0x1u /* do not create signing keys (tests of the model alone) */

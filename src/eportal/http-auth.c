@@ -29,15 +29,15 @@
 
 struct job {
 	struct job *next;
-	struct kc_http_auth_slot *slot;
+	struct kc_httpd_auth_slot *slot;
 	struct MHD_Connection *conn;
 	unsigned char digest[32];
 	char ip[64];
-	char user[KC_HTTP_BASIC_MAX + 1];
-	char pass[KC_HTTP_BASIC_MAX + 1];
+	char user[KC_HTTPD_BASIC_MAX + 1];
+	char pass[KC_HTTPD_BASIC_MAX + 1];
 };
 
-struct kc_http_auth_pool {
+struct kc_httpd_auth_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *head, **tail;
@@ -46,7 +46,7 @@ struct kc_http_auth_pool {
 	pthread_t *threads;
 	unsigned nthreads;
 	struct kc_rl *rl;
-	struct kc_http *h;
+	struct kc_httpd *h;
 };
 
 static struct {
@@ -55,45 +55,42 @@ static struct {
 		unsigned char digest[32]; /* sha256(user NUL password) */
 		int readonly;
 		int64_t until;
+		unsigned generation; /* of the users when it was checked */
 	} e[AUTH_CACHE];
 	unsigned next;
 } auth_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Forgets cached logins (after a change of users). */
-void kc_http_auth_flush(void)
+/* A login checked since the last change of users (@gen), if any. */
+static enum kc_httpd_auth cache_get(const unsigned char d[32], int64_t now, unsigned gen)
 {
-	pthread_mutex_lock(&auth_cache.lock);
-	memset(auth_cache.e, 0, sizeof(auth_cache.e));
-	pthread_mutex_unlock(&auth_cache.lock);
-}
-
-static enum kc_http_auth cache_get(const unsigned char d[32], int64_t now)
-{
-	enum kc_http_auth res = KC_HTTP_AUTH_NONE;
+	enum kc_httpd_auth res = KC_HTTPD_AUTH_NONE;
 
 	pthread_mutex_lock(&auth_cache.lock);
 	for (unsigned i = 0; i < AUTH_CACHE; i++)
-		if (auth_cache.e[i].until > now && !sodium_memcmp(auth_cache.e[i].digest, d, 32)) {
-			res = auth_cache.e[i].readonly ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
+		if (auth_cache.e[i].until > now && auth_cache.e[i].generation == gen &&
+		    !sodium_memcmp(auth_cache.e[i].digest, d, 32)) {
+			res =
+			    auth_cache.e[i].readonly ? KC_HTTPD_AUTH_READONLY : KC_HTTPD_AUTH_ADMIN;
 			break;
 		}
 	pthread_mutex_unlock(&auth_cache.lock);
 	return res;
 }
 
-static void cache_put(const unsigned char d[32], int ro, int64_t now)
+static void cache_put(const unsigned char d[32], int ro, int64_t now, unsigned gen)
 {
 	pthread_mutex_lock(&auth_cache.lock);
 	unsigned i = auth_cache.next++ % AUTH_CACHE;
 	memcpy(auth_cache.e[i].digest, d, 32);
 	auth_cache.e[i].readonly = ro;
 	auth_cache.e[i].until = now + AUTH_CACHE_TTL;
+	auth_cache.e[i].generation = gen;
 	pthread_mutex_unlock(&auth_cache.lock);
 }
 
 static void *hash_thread(void *arg)
 {
-	struct kc_http_auth_pool *p = arg;
+	struct kc_httpd_auth_pool *p = arg;
 
 	for (;;) {
 		struct kc_err err = KC_ERR_INIT;
@@ -114,27 +111,29 @@ static void *hash_thread(void *arg)
 		p->queued--;
 		int stopping = p->stopping;
 		pthread_mutex_unlock(&p->lock);
+		/* read before the check: a change of users during it voids the result */
+		unsigned gen = atomic_load(&p->h->ep->users_generation);
 		if (stopping) {
-			j->slot->result = KC_HTTP_AUTH_NONE;
+			j->slot->result = KC_HTTPD_AUTH_NONE;
 			j->slot->unavailable = 1;
-			kc_rl_give(p->rl, j->ip, kc_http_mono_ms());
+			kc_rl_give(p->rl, j->ip, kc_httpd_mono_ms());
 		} else if (kc_ep_user_auth(p->h->ep, j->user, j->pass, &ro, &err) == 0) {
-			j->slot->result = ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
-			cache_put(j->digest, ro, p->h->ep->now());
-			kc_rl_give(p->rl, j->ip, kc_http_mono_ms());
+			j->slot->result = ro ? KC_HTTPD_AUTH_READONLY : KC_HTTPD_AUTH_ADMIN;
+			cache_put(j->digest, ro, p->h->ep->now(), gen);
+			kc_rl_give(p->rl, j->ip, kc_httpd_mono_ms());
 		} else {
-			j->slot->result = KC_HTTP_AUTH_NONE;
+			j->slot->result = KC_HTTPD_AUTH_NONE;
 		}
-		atomic_store(&j->slot->state, KC_HTTP_AUTH_SLOT_DONE);
+		atomic_store(&j->slot->state, KC_HTTPD_AUTH_SLOT_DONE);
 		MHD_resume_connection(j->conn);
 		sodium_memzero(j->pass, sizeof(j->pass));
 		free(j);
 	}
 }
 
-int kc_http_auth_start(struct kc_http *h, struct kc_err *err)
+int kc_httpd_auth_start(struct kc_httpd *h, struct kc_err *err)
 {
-	struct kc_http_auth_pool *p = calloc(1, sizeof(*p));
+	struct kc_httpd_auth_pool *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return kc_err_set(err, -ENOMEM, "out of memory");
@@ -147,21 +146,21 @@ int kc_http_auth_start(struct kc_http *h, struct kc_err *err)
 	p->threads = calloc(h->o.auth_threads, sizeof(*p->threads));
 	h->auth = p;
 	if (!p->rl || !p->threads) {
-		kc_http_auth_free(h);
+		kc_httpd_auth_free(h);
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	}
 	for (; p->nthreads < h->o.auth_threads; p->nthreads++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, hash_thread, p) != 0) {
-			kc_http_auth_stop(h);
-			kc_http_auth_free(h);
+			kc_httpd_auth_stop(h);
+			kc_httpd_auth_free(h);
 			return kc_err_set(err, -EAGAIN, "cannot start the password threads");
 		}
 	return 0;
 }
 
-void kc_http_auth_stop(struct kc_http *h)
+void kc_httpd_auth_stop(struct kc_httpd *h)
 {
-	struct kc_http_auth_pool *p = h->auth;
+	struct kc_httpd_auth_pool *p = h->auth;
 
 	if (!p)
 		return;
@@ -175,9 +174,9 @@ void kc_http_auth_stop(struct kc_http *h)
 	p->nthreads = 0;
 }
 
-void kc_http_auth_free(struct kc_http *h)
+void kc_httpd_auth_free(struct kc_httpd *h)
 {
-	struct kc_http_auth_pool *p = h->auth;
+	struct kc_httpd_auth_pool *p = h->auth;
 
 	if (!p)
 		return;
@@ -190,61 +189,61 @@ void kc_http_auth_free(struct kc_http *h)
 }
 
 /* A refusal that says when to come back. */
-static int refuse(struct kc_http_reply *rep, int status, const char *code, const char *msg,
+static int refuse(struct kc_httpd_reply *rep, int status, const char *code, const char *msg,
 		  unsigned retry_s, atomic_llong *counter)
 {
-	kc_http_error(rep, status, code, msg);
+	kc_httpd_error(rep, status, code, msg);
 	rep->retry_after = retry_s;
 	atomic_fetch_add(counter, 1);
 	return -1;
 }
 
-int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
-			 struct kc_http_reply *rep)
+int kc_httpd_authenticate(struct kc_httpd_req *r, struct kc_httpd_auth_slot *slot,
+			  struct kc_httpd_reply *rep)
 {
-	struct kc_http_auth_pool *p = r->h->auth;
+	struct kc_httpd_auth_pool *p = r->h->auth;
 	struct kc_err err = KC_ERR_INIT;
-	const char *token = kc_http_header(r, "X-Api-Key");
-	const char *hdr = kc_http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *token = kc_httpd_header(r, "X-Api-Key");
+	const char *hdr = kc_httpd_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	crypto_hash_sha256_state s;
 	unsigned retry = 1;
 	struct job *j;
 	int ro = 1, rc;
 
-	if (atomic_load(&slot->state) == KC_HTTP_AUTH_SLOT_DONE) {
+	if (atomic_load(&slot->state) == KC_HTTPD_AUTH_SLOT_DONE) {
 		if (slot->unavailable)
 			return refuse(rep, 503, "unavailable", "the server is stopping", 1,
 				      &r->h->st.login_busy);
 		r->auth = slot->result;
 		return 0;
 	}
-	r->auth = KC_HTTP_AUTH_NONE;
+	r->auth = KC_HTTPD_AUTH_NONE;
 	if (token) {
 		if (kc_ep_apikey_auth(r->h->ep, token, &ro, &err) == 0)
-			r->auth = ro ? KC_HTTP_AUTH_READONLY : KC_HTTP_AUTH_ADMIN;
+			r->auth = ro ? KC_HTTPD_AUTH_READONLY : KC_HTTPD_AUTH_ADMIN;
 		return 0;
 	}
 	if (!hdr)
 		return 0;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
-		kc_http_error(rep, 500, "internal-error", "out of memory");
+		kc_httpd_error(rep, 500, "internal-error", "out of memory");
 		return -1;
 	}
-	rc = kc_http_basic_decode(hdr, j->user, j->pass, &err);
+	rc = kc_httpd_basic_decode(hdr, j->user, j->pass, &err);
 	if (rc != 0) {
 		free(j);
 		if (rc > 0)
 			return 0; /* another scheme: no credentials of ours */
-		kc_http_fail(rep, -EBADMSG, &err);
+		kc_httpd_fail(rep, -EBADMSG, &err);
 		return -1;
 	}
 	crypto_hash_sha256_init(&s);
 	crypto_hash_sha256_update(&s, (const unsigned char *)j->user, strlen(j->user) + 1);
 	crypto_hash_sha256_update(&s, (const unsigned char *)j->pass, strlen(j->pass));
 	crypto_hash_sha256_final(&s, j->digest);
-	r->auth = cache_get(j->digest, r->h->ep->now());
-	if (r->auth != KC_HTTP_AUTH_NONE) {
+	r->auth = cache_get(j->digest, r->h->ep->now(), atomic_load(&r->h->ep->users_generation));
+	if (r->auth != KC_HTTPD_AUTH_NONE) {
 		sodium_memzero(j->pass, sizeof(j->pass));
 		free(j);
 		return 0;
@@ -252,7 +251,7 @@ int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
 	snprintf(j->ip, sizeof(j->ip), "%s", r->ip);
 	j->slot = slot;
 	j->conn = r->conn;
-	switch (kc_rl_take(p->rl, j->ip, kc_http_mono_ms(), &retry)) {
+	switch (kc_rl_take(p->rl, j->ip, kc_httpd_mono_ms(), &retry)) {
 	case KC_RL_ADDR:
 		rc = refuse(rep, 429, "too-many-logins",
 			    "too many failed logins from this address; try again later", retry,
@@ -275,14 +274,14 @@ int kc_http_authenticate(struct kc_http_req *r, struct kc_http_auth_slot *slot,
 	pthread_mutex_lock(&p->lock);
 	if (p->stopping || p->queued >= p->max_queue) {
 		pthread_mutex_unlock(&p->lock);
-		kc_rl_give(p->rl, j->ip, kc_http_mono_ms());
+		kc_rl_give(p->rl, j->ip, kc_httpd_mono_ms());
 		sodium_memzero(j->pass, sizeof(j->pass));
 		free(j);
 		return refuse(rep, 503, "busy", "too many logins waiting; try again shortly", 1,
 			      &r->h->st.login_busy);
 	}
 	/* suspended before a hash thread can see the job, so its resume never comes first */
-	atomic_store(&slot->state, KC_HTTP_AUTH_SLOT_PENDING);
+	atomic_store(&slot->state, KC_HTTPD_AUTH_SLOT_PENDING);
 	MHD_suspend_connection(r->conn);
 	*p->tail = j;
 	p->tail = &j->next;

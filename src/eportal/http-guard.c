@@ -27,7 +27,7 @@ struct conn {
 	atomic_llong head_since; /* ms (monotonic) the head began, 0 while none is awaited */
 };
 
-struct kc_http_guard {
+struct kc_httpd_guard {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct conn *head;
@@ -37,7 +37,7 @@ struct kc_http_guard {
 	pthread_t thread;
 };
 
-int64_t kc_http_mono_ms(void)
+int64_t kc_httpd_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -47,7 +47,7 @@ int64_t kc_http_mono_ms(void)
 
 static void *sweep(void *arg)
 {
-	struct kc_http_guard *g = arg;
+	struct kc_httpd_guard *g = arg;
 
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
@@ -59,7 +59,7 @@ static void *sweep(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&g->cond, &g->lock, &ts);
-		int64_t now = kc_http_mono_ms();
+		int64_t now = kc_httpd_mono_ms();
 		for (struct conn *c = g->head; c; c = c->next) {
 			int64_t since = atomic_load(&c->head_since);
 			if (since && now - since > g->limit_ms) {
@@ -73,10 +73,10 @@ static void *sweep(void *arg)
 	return NULL;
 }
 
-int kc_http_guard_start(struct kc_http_guard **out, unsigned head_timeout_s, atomic_llong *timeouts,
-			struct kc_err *err)
+int kc_httpd_guard_start(struct kc_httpd_guard **out, unsigned head_timeout_s,
+			 atomic_llong *timeouts, struct kc_err *err)
 {
-	struct kc_http_guard *g = calloc(1, sizeof(*g));
+	struct kc_httpd_guard *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return kc_err_set(err, -ENOMEM, "out of memory");
@@ -94,7 +94,7 @@ int kc_http_guard_start(struct kc_http_guard **out, unsigned head_timeout_s, ato
 	return 0;
 }
 
-void kc_http_guard_stop(struct kc_http_guard *g)
+void kc_httpd_guard_stop(struct kc_httpd_guard *g)
 {
 	if (!g)
 		return;
@@ -109,10 +109,10 @@ void kc_http_guard_stop(struct kc_http_guard *g)
 	free(g);
 }
 
-void kc_http_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
+void kc_httpd_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+			   enum MHD_ConnectionNotificationCode code)
 {
-	struct kc_http_guard *g = cls;
+	struct kc_httpd_guard *g = cls;
 	struct conn *c = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -123,7 +123,7 @@ void kc_http_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_co
 		if (!c)
 			return; /* untracked: only the idle timeout applies */
 		c->fd = ci->connect_fd;
-		atomic_store(&c->head_since, kc_http_mono_ms());
+		atomic_store(&c->head_since, kc_httpd_mono_ms());
 		pthread_mutex_lock(&g->lock);
 		c->next = g->head;
 		if (g->head)
@@ -152,7 +152,7 @@ static struct conn *conn_of(struct MHD_Connection *mc)
 	return ci ? ci->socket_context : NULL;
 }
 
-void kc_http_guard_head_read(struct MHD_Connection *mc)
+void kc_httpd_guard_head_read(struct MHD_Connection *mc)
 {
 	struct conn *c = conn_of(mc);
 
@@ -160,10 +160,10 @@ void kc_http_guard_head_read(struct MHD_Connection *mc)
 		atomic_store(&c->head_since, 0);
 }
 
-void kc_http_guard_head_wait(struct MHD_Connection *mc)
+void kc_httpd_guard_head_wait(struct MHD_Connection *mc)
 {
 	struct conn *c = conn_of(mc);
 
 	if (c)
-		atomic_store(&c->head_since, kc_http_mono_ms());
+		atomic_store(&c->head_since, kc_httpd_mono_ms());
 }

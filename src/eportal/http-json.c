@@ -12,7 +12,7 @@
 
 #include "eportal/http-json.h"
 
-int kc_http_json_object(const char *buf, size_t len, struct json_object **out, struct kc_err *err)
+int kc_httpd_json_object(const char *buf, size_t len, struct json_object **out, struct kc_err *err)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
@@ -22,7 +22,7 @@ int kc_http_json_object(const char *buf, size_t len, struct json_object **out, s
 		return kc_err_set(err, -EBADMSG, "empty body (a JSON object is expected)");
 	if (len > 16 * 1024 * 1024 || memchr(buf, '\0', len))
 		return kc_err_set(err, -EBADMSG, "body is not JSON text");
-	tok = json_tokener_new_ex(KC_HTTP_JSON_DEPTH);
+	tok = json_tokener_new_ex(KC_HTTPD_JSON_DEPTH);
 	if (!tok)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -51,7 +51,7 @@ int kc_http_json_object(const char *buf, size_t len, struct json_object **out, s
 	return 0;
 }
 
-int kc_http_json_str(struct json_object *o, const char *name, const char **v, struct kc_err *err)
+int kc_httpd_json_str(struct json_object *o, const char *name, const char **v, struct kc_err *err)
 {
 	struct json_object *m;
 
@@ -66,8 +66,8 @@ int kc_http_json_str(struct json_object *o, const char *name, const char **v, st
 	return 0;
 }
 
-int kc_http_json_int(struct json_object *o, const char *name, int64_t *v, int *set,
-		     struct kc_err *err)
+int kc_httpd_json_int(struct json_object *o, const char *name, int64_t *v, int *set,
+		      struct kc_err *err)
 {
 	struct json_object *m;
 
@@ -86,7 +86,8 @@ int kc_http_json_int(struct json_object *o, const char *name, int64_t *v, int *s
 	return 0;
 }
 
-int kc_http_json_bool(struct json_object *o, const char *name, int *v, int *set, struct kc_err *err)
+int kc_httpd_json_bool(struct json_object *o, const char *name, int *v, int *set,
+		       struct kc_err *err)
 {
 	struct json_object *m;
 
@@ -106,7 +107,7 @@ int kc_http_json_bool(struct json_object *o, const char *name, int *v, int *set,
 	return 0;
 }
 
-int kc_http_checkin_decode(struct json_object *o, struct kc_ep_checkin *c, struct kc_err *err)
+int kc_httpd_checkin_decode(struct json_object *o, struct kc_ep_checkin *c, struct kc_err *err)
 {
 	static const char *const names[] = {"hostname", "kernel_id", "effective_version", "distro",
 					    "agent_version"};
@@ -119,13 +120,13 @@ int kc_http_checkin_decode(struct json_object *o, struct kc_ep_checkin *c, struc
 	c->patch_level = -2;
 	c->uptime = -1;
 	for (size_t i = 0; r == 0 && i < sizeof(names) / sizeof(names[0]); i++)
-		r = kc_http_json_str(o, names[i], dst[i], err);
+		r = kc_httpd_json_str(o, names[i], dst[i], err);
 	if (r == 0)
-		r = kc_http_json_int(o, "patch_level", &c->patch_level, &set, err);
+		r = kc_httpd_json_int(o, "patch_level", &c->patch_level, &set, err);
 	if (r == 0 && set && c->patch_level < -1)
 		r = kc_err_set(err, -EINVAL, "'patch_level' must be -1 or more");
 	if (r == 0)
-		r = kc_http_json_int(o, "uptime", &c->uptime, &set, err);
+		r = kc_httpd_json_int(o, "uptime", &c->uptime, &set, err);
 	if (r == 0 && set && c->uptime < 0)
 		r = kc_err_set(err, -EINVAL, "'uptime' must not be negative");
 	if (r == 0 && json_object_object_get_ex(o, "tags", &tags) &&
@@ -157,7 +158,7 @@ static int copy_str(struct json_object *o, const char *name, char *dst, size_t s
 		    unsigned *mask, struct kc_err *err)
 {
 	const char *v;
-	int r = kc_http_json_str(o, name, &v, err);
+	int r = kc_httpd_json_str(o, name, &v, err);
 
 	if (r < 0 || !v)
 		return r;
@@ -168,8 +169,8 @@ static int copy_str(struct json_object *o, const char *name, char *dst, size_t s
 	return 0;
 }
 
-int kc_http_key_decode(struct json_object *o, struct kc_ep_key *k, unsigned *mask,
-		       struct kc_err *err)
+int kc_httpd_key_decode(struct json_object *o, struct kc_ep_key *k, unsigned *mask,
+			struct kc_err *err)
 {
 	struct json_object *prods;
 	unsigned dummy = 0;
@@ -189,7 +190,7 @@ int kc_http_key_decode(struct json_object *o, struct kc_ep_key *k, unsigned *mas
 		r = copy_str(o, "ip_range", k->ip_range, sizeof(k->ip_range), KC_EP_KEY_IPRANGE,
 			     mask, err);
 	if (r == 0)
-		r = kc_http_json_int(o, "server_limit", &k->server_limit, &set, err);
+		r = kc_httpd_json_int(o, "server_limit", &k->server_limit, &set, err);
 	if (r == 0 && set)
 		*mask |= KC_EP_KEY_LIMIT;
 	if (r == 0 && json_object_object_get_ex(o, "products", &prods) &&
@@ -215,7 +216,7 @@ int kc_http_key_decode(struct json_object *o, struct kc_ep_key *k, unsigned *mas
 	return r;
 }
 
-int kc_http_repo_path_ok(const char *path)
+int kc_httpd_repo_path_ok(const char *path)
 {
 	int depth = 0;
 	size_t comp = 0;
@@ -240,9 +241,9 @@ int kc_http_repo_path_ok(const char *path)
 	}
 }
 
-int kc_http_basic_decode(const char *hdr, char *user, char *pass, struct kc_err *err)
+int kc_httpd_basic_decode(const char *hdr, char *user, char *pass, struct kc_err *err)
 {
-	unsigned char raw[KC_HTTP_BASIC_MAX + 1];
+	unsigned char raw[KC_HTTPD_BASIC_MAX + 1];
 	const char *b64, *end;
 	size_t n = 0, len;
 	char *colon;
@@ -254,13 +255,13 @@ int kc_http_basic_decode(const char *hdr, char *user, char *pass, struct kc_err 
 	len = strlen(b64);
 	while (len && (b64[len - 1] == ' ' || b64[len - 1] == '\t'))
 		len--;
-	if (len > (KC_HTTP_BASIC_MAX + 2) / 3 * 4)
+	if (len > (KC_HTTPD_BASIC_MAX + 2) / 3 * 4)
 		return kc_err_set(err, -E2BIG, "basic-auth credentials are too long");
 	if (sodium_base642bin(raw, sizeof(raw) - 1, b64, len, NULL, &n, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != b64 + len)
 		return kc_err_set(err, -EBADMSG, "basic-auth credentials are not base64");
-	if (n > KC_HTTP_BASIC_MAX)
+	if (n > KC_HTTPD_BASIC_MAX)
 		return kc_err_set(err, -E2BIG, "basic-auth credentials are too long");
 	/* a NUL would end the name or password early: another credential than sent */
 	if (memchr(raw, '\0', n))

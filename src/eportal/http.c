@@ -6,8 +6,8 @@
  * a chunked one as soon as it crosses it), authentication of admin requests
  * (http-auth.c: off the request threads, because the password KDF is slow on
  * purpose), a deadline for request heads (http-guard.c), the static
- * repository (files under DIR/repo handed to the kernel with sendfile, no
- * database access), and dispatch to the routes.
+ * repository (http-repo.c) and dispatch through a table of routes, whose
+ * handlers build their replies with http-reply.c.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,6 +15,9 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,108 +27,16 @@
 #include "eportal/http-int.h"
 #include "eportal/http-json.h"
 
-#define SMALL_FILE (256 * 1024) /* repository files read into memory */
-
 struct req_ctx {
 	char *buf;
 	size_t len, cap, limit;
 	int too_big;
 	int repo; /* a GET of the static repository */
-	struct kc_http_auth_slot auth;
+	struct kc_httpd_auth_slot auth;
 };
 
-const char *kc_http_arg(struct kc_http_req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *kc_http_header(struct kc_http_req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-void kc_http_json(struct kc_http_reply *rep, int status, struct json_object *o)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t n = strlen(s);
-
-	rep->status = status;
-	rep->ctype = "application/json";
-	rep->body = malloc(n + 2);
-	if (rep->body) {
-		memcpy(rep->body, s, n);
-		rep->body[n] = '\n';
-		rep->len = n + 1;
-	} else {
-		rep->status = 500;
-		rep->len = 0;
-	}
-	json_object_put(o);
-}
-
-void kc_http_text(struct kc_http_reply *rep, int status, const char *ctype, const char *text)
-{
-	rep->status = status;
-	rep->ctype = ctype;
-	rep->body = strdup(text);
-	rep->len = rep->body ? strlen(text) : 0;
-}
-
-void kc_http_error(struct kc_http_reply *rep, int status, const char *code, const char *msg)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(code));
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	kc_http_json(rep, status, o);
-}
-
-void kc_http_fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
-{
-	const char *msg = err && err->msg[0] ? err->msg : strerror(-code);
-
-	switch (code) {
-	case -ENOENT:
-		kc_http_error(rep, 404, "not-found", msg);
-		break;
-	case -EEXIST:
-		kc_http_error(rep, 409, "already-exists", msg);
-		break;
-	case -EINVAL:
-		kc_http_error(rep, 400, "invalid-request", msg);
-		break;
-	case -EBADMSG:
-	case -EPROTONOSUPPORT:
-	case -E2BIG:
-	case -EILSEQ:
-		kc_http_error(rep, 400, "bad-input", msg);
-		break;
-	case -ENOKEY:
-		kc_http_error(rep, 403, "unknown-key", msg);
-		break;
-	case -EDQUOT:
-		kc_http_error(rep, 403, "key-limit-reached", msg);
-		break;
-	case -EACCES:
-		kc_http_error(rep, 403, "forbidden", msg);
-		break;
-	case -EBUSY:
-		kc_http_error(rep, 409, "in-use", msg);
-		break;
-	case -EPERM:
-		kc_http_error(rep, 409, "not-permitted", msg);
-		break;
-	case -EFBIG:
-		kc_http_error(rep, 413, "too-large", msg);
-		break;
-	default:
-		kc_http_error(rep, 500, "internal-error", msg);
-		break;
-	}
-}
-
-static enum MHD_Result queue(struct kc_http *h, struct MHD_Connection *conn,
-			     struct kc_http_reply *rep, int www_auth)
+enum MHD_Result kc_httpd_queue(struct kc_httpd *h, struct MHD_Connection *conn,
+			       struct kc_httpd_reply *rep, int www_auth)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -157,74 +68,13 @@ static enum MHD_Result queue(struct kc_http *h, struct MHD_Connection *conn,
 	return ret;
 }
 
-static enum MHD_Result fail_now(struct kc_http *h, struct MHD_Connection *conn, int status,
-				const char *code, const char *msg)
+enum MHD_Result kc_httpd_fail_now(struct kc_httpd *h, struct MHD_Connection *conn, int status,
+				  const char *code, const char *msg)
 {
-	struct kc_http_reply rep = {0};
+	struct kc_httpd_reply rep = {0};
 
-	kc_http_error(&rep, status, code, msg);
-	return queue(h, conn, &rep, 0);
-}
-
-/* GET/HEAD /repo/PATH: a file of the signed repository, with sendfile. */
-static enum MHD_Result serve_repo(struct kc_http *h, struct MHD_Connection *conn, const char *path)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	char full[4096];
-	struct stat sb;
-	int fd;
-
-	atomic_fetch_add(&h->st.repo, 1);
-	if (!kc_http_repo_path_ok(path))
-		return fail_now(h, conn, 404, "not-found", "no such file");
-	snprintf(full, sizeof(full), "%s/%s", h->ep->repo_dir, path);
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return fail_now(h, conn, 404, "not-found", "no such file");
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return fail_now(h, conn, 404, "not-found", "no such file");
-	}
-	if (sb.st_size <= SMALL_FILE) {
-		/*
-		 * Metadata files are small: one read and a buffer response go out in
-		 * one write, where sendfile after the header costs a second packet
-		 * (and, with delayed ACKs, milliseconds per request).
-		 */
-		char *buf = malloc((size_t)sb.st_size + 1);
-		ssize_t n = buf ? pread(fd, buf, (size_t)sb.st_size, 0) : -1;
-		close(fd);
-		if (n != sb.st_size) {
-			free(buf);
-			return fail_now(h, conn, 500, "internal-error", "cannot read file");
-		}
-		resp = MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(buf);
-			return MHD_NO;
-		}
-	} else {
-		resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd); /* takes @fd */
-		if (!resp) {
-			close(fd);
-			return MHD_NO;
-		}
-	}
-	int blob = !strncmp(path, "blobs/", 6);
-	size_t n = strlen(path);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				n > 5 && !strcmp(path + n - 5, ".json")
-				    ? "application/json"
-				    : "application/octet-stream");
-	/* blobs never change; metadata must be revalidated (timestamp.json above all) */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				blob ? "public, max-age=31536000, immutable" : "no-cache");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	atomic_fetch_add(&h->st.status_2xx, 1);
-	atomic_fetch_add(&h->st.bytes_repo, (long long)sb.st_size);
-	return ret;
+	kc_httpd_error(&rep, status, code, msg);
+	return kc_httpd_queue(h, conn, &rep, 0);
 }
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t sz)
@@ -241,7 +91,7 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t sz)
 			  (socklen_t)sz);
 }
 
-static size_t body_limit(struct kc_http *h, const char *url, const char *method)
+static size_t body_limit(struct kc_httpd *h, const char *url, const char *method)
 {
 	if (!strcmp(method, "POST") && !strcmp(url, "/admin/api/v1/patchsets"))
 		return h->o.max_upload;
@@ -250,20 +100,47 @@ static size_t body_limit(struct kc_http *h, const char *url, const char *method)
 	return h->o.max_body;
 }
 
+#define NO_COUNTER SIZE_MAX
+
+/* Where a request goes: the first entry whose path matches (a prefix unless exact). */
+static const struct route {
+	const char *path;
+	bool exact;
+	bool admin;	/* authenticated (http-auth.c) before the handler runs */
+	size_t counter; /* offset of its counter in struct kc_httpd_stats */
+	int (*fn)(struct kc_httpd_req *r, struct kc_httpd_reply *rep);
+} routes[] = {
+    {"/admin/", false, true, offsetof(struct kc_httpd_stats, admin), kc_httpd_route_admin},
+    {"/metrics", true, false, NO_COUNTER, kc_httpd_route_metrics},
+    {"/", false, false, offsetof(struct kc_httpd_stats, agent), kc_httpd_route_agent},
+};
+
+static const struct route *route_of(const char *path)
+{
+	size_t last = sizeof(routes) / sizeof(routes[0]) - 1;
+
+	for (size_t i = 0; i < last; i++)
+		if (routes[i].exact ? !strcmp(path, routes[i].path)
+				    : !strncmp(path, routes[i].path, strlen(routes[i].path)))
+			return &routes[i];
+	return &routes[last];
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
 {
-	struct kc_http *h = cls;
+	struct kc_httpd *h = cls;
 	struct req_ctx *ctx = *con_cls;
-	struct kc_http_reply rep = {0};
-	struct kc_http_req r = {0};
+	struct kc_httpd_reply rep = {0};
+	struct kc_httpd_req r = {0};
+	const struct route *rt;
 	int www_auth = 0;
 
 	(void)version;
 	if (!ctx) {
 		/* first call: headers only */
-		kc_http_guard_head_read(conn);
+		kc_httpd_guard_head_read(conn);
 		atomic_fetch_add(&h->st.requests, 1);
 		ctx = calloc(1, sizeof(*ctx));
 		if (!ctx)
@@ -281,7 +158,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > ctx->limit) {
 			ctx->too_big = 1;
-			return fail_now(h, conn, 413, "too-large", "request body is too large");
+			return kc_httpd_fail_now(h, conn, 413, "too-large",
+						 "request body is too large");
 		}
 		return MHD_YES;
 	}
@@ -310,7 +188,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (ctx->too_big)
 		return MHD_NO;
 	if (ctx->repo)
-		return serve_repo(h, conn, url + 6);
+		return kc_httpd_serve_repo(h, conn, url + 6);
 	/* body complete: dispatch */
 	r.h = h;
 	r.conn = conn;
@@ -319,31 +197,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	r.body = ctx->buf;
 	r.len = ctx->len;
 	client_ip(conn, r.ip, sizeof(r.ip));
-	if (!strncmp(url, "/admin/", 7)) {
-		int a = kc_http_authenticate(&r, &ctx->auth, &rep);
+	rt = route_of(url);
+	if (rt->admin) {
+		int a = kc_httpd_authenticate(&r, &ctx->auth, &rep);
 		if (a > 0)
 			return MHD_YES; /* suspended until the password check is done */
-		atomic_fetch_add(&h->st.admin, 1);
 		if (a < 0) {
 			/* refused before any password check: rep says why */
-		} else if (r.auth == KC_HTTP_AUTH_NONE) {
-			kc_http_error(&rep, 401, "unauthorized",
-				      "admin requests need X-Api-Key or basic auth of a user");
+		} else if (r.auth == KC_HTTPD_AUTH_NONE) {
+			kc_httpd_error(&rep, 401, "unauthorized",
+				       "admin requests need X-Api-Key or basic auth of a user");
 			www_auth = 1;
-		} else if (r.auth == KC_HTTP_AUTH_READONLY && strcmp(method, "GET") &&
+		} else if (r.auth == KC_HTTPD_AUTH_READONLY && strcmp(method, "GET") &&
 			   strcmp(method, "HEAD")) {
-			kc_http_error(&rep, 403, "forbidden", "read-only credentials");
-		} else if (!kc_http_route_admin(&r, &rep)) {
-			kc_http_error(&rep, 404, "not-found", "no such endpoint");
+			kc_httpd_error(&rep, 403, "forbidden", "read-only credentials");
 		}
-	} else if (!strcmp(url, "/metrics")) {
-		kc_http_route_metrics(&r, &rep);
-	} else {
-		atomic_fetch_add(&h->st.agent, 1);
-		if (!kc_http_route_agent(&r, &rep))
-			kc_http_error(&rep, 404, "not-found", "no such endpoint");
 	}
-	return queue(h, conn, &rep, www_auth);
+	if (rt->counter != NO_COUNTER)
+		atomic_fetch_add((atomic_llong *)((char *)&h->st + rt->counter), 1);
+	if (!rep.status && !rt->fn(&r, &rep))
+		kc_httpd_error(&rep, 404, "not-found", "no such endpoint");
+	return kc_httpd_queue(h, conn, &rep, www_auth);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -353,7 +227,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)cls;
 	(void)toe;
-	kc_http_guard_head_wait(conn);
+	kc_httpd_guard_head_wait(conn);
 	if (ctx) {
 		free(ctx->buf);
 		free(ctx);
@@ -397,11 +271,11 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, struct kc_er
 	return 0;
 }
 
-int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http **out,
-		  struct kc_err *err)
+int kc_httpd_start(struct kc_ep *ep, const struct kc_httpd_opts *o, struct kc_httpd **out,
+		   struct kc_err *err)
 {
 	struct sockaddr_storage ss;
-	struct kc_http *h;
+	struct kc_httpd *h;
 	unsigned flags =
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME;
 	int r;
@@ -442,19 +316,19 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 		h->o.login_limit = 10;
 	if (!h->o.login_limit_global)
 		h->o.login_limit_global = 100;
-	/* KC_HTTP_UNLIMITED: libmicrohttpd and ratelimit.h say "none" with 0 */
-	if (h->o.per_ip_limit == KC_HTTP_UNLIMITED)
+	/* KC_HTTPD_UNLIMITED: libmicrohttpd and ratelimit.h say "none" with 0 */
+	if (h->o.per_ip_limit == KC_HTTPD_UNLIMITED)
 		h->o.per_ip_limit = 0;
-	if (h->o.login_limit == KC_HTTP_UNLIMITED)
+	if (h->o.login_limit == KC_HTTPD_UNLIMITED)
 		h->o.login_limit = 0;
-	if (h->o.login_limit_global == KC_HTTP_UNLIMITED)
+	if (h->o.login_limit_global == KC_HTTPD_UNLIMITED)
 		h->o.login_limit_global = 0;
 	h->started = ep->now();
-	r = kc_http_guard_start(&h->guard, h->o.head_timeout, &h->st.head_timeouts, err);
+	r = kc_httpd_guard_start(&h->guard, h->o.head_timeout, &h->st.head_timeouts, err);
 	if (r == 0) {
-		r = kc_http_auth_start(h, err);
+		r = kc_httpd_auth_start(h, err);
 		if (r < 0)
-			kc_http_guard_stop(h->guard);
+			kc_httpd_guard_stop(h->guard);
 	}
 	if (r < 0) {
 		free(h);
@@ -469,11 +343,11 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 	    h->o.timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-	    kc_http_guard_notify, h->guard, MHD_OPTION_END);
+	    kc_httpd_guard_notify, h->guard, MHD_OPTION_END);
 	if (!h->mhd) {
-		kc_http_auth_stop(h);
-		kc_http_auth_free(h);
-		kc_http_guard_stop(h->guard);
+		kc_httpd_auth_stop(h);
+		kc_httpd_auth_free(h);
+		kc_httpd_guard_stop(h->guard);
 		free(h);
 		return kc_err_set(err, -EADDRINUSE, "cannot listen on '%s'",
 				  o->listen ? o->listen : "127.0.0.1:8080");
@@ -498,19 +372,19 @@ int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http
 	return 0;
 }
 
-unsigned kc_http_port(const struct kc_http *h)
+unsigned kc_httpd_port(const struct kc_httpd *h)
 {
 	return h->port;
 }
 
-void kc_http_stop(struct kc_http *h)
+void kc_httpd_stop(struct kc_httpd *h)
 {
 	if (!h)
 		return;
 	/* suspended requests are answered first: libmicrohttpd refuses to stop with any */
-	kc_http_auth_stop(h);
+	kc_httpd_auth_stop(h);
 	MHD_stop_daemon(h->mhd);
-	kc_http_auth_free(h);
-	kc_http_guard_stop(h->guard);
+	kc_httpd_auth_free(h);
+	kc_httpd_guard_stop(h->guard);
 	free(h);
 }

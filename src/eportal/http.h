@@ -11,12 +11,12 @@
 
 #include "eportal/eportal.h"
 
-struct kc_http_opts {
+struct kc_httpd_opts {
 	const char *listen;	     /* "HOST:PORT", "[V6]:PORT" */
 	const char *public_url;	     /* base URL agents use; NULL: http://LISTEN */
 	unsigned threads;	     /* worker threads, default 4 */
 	unsigned conn_limit;	     /* open connections, default 1024 */
-	unsigned per_ip_limit;	     /* per client address, default 128; KC_HTTP_UNLIMITED: none */
+	unsigned per_ip_limit;	     /* per client address, default 128; KC_HTTPD_UNLIMITED: none */
 	unsigned timeout;	     /* idle seconds per connection, default 15 */
 	unsigned head_timeout;	     /* seconds to send a request's head (slowloris), default 10 */
 	unsigned auth_threads;	     /* password-hash threads, default 1 */
@@ -31,16 +31,16 @@ struct kc_http_opts {
 };
 
 /* For per_ip_limit, login_limit and login_limit_global: no limit (0 means the default). */
-#define KC_HTTP_UNLIMITED (~0u)
+#define KC_HTTPD_UNLIMITED (~0u)
 
-struct kc_http;
+struct kc_httpd;
 
 /* Starts serving @ep (borrowed; must outlive the server). Caller owns *out. */
-int kc_http_start(struct kc_ep *ep, const struct kc_http_opts *o, struct kc_http **out,
-		  struct kc_err *err);
+int kc_httpd_start(struct kc_ep *ep, const struct kc_httpd_opts *o, struct kc_httpd **out,
+		   struct kc_err *err);
 /* Stops accepting, finishes the requests in progress, frees. */
-void kc_http_stop(struct kc_http *h);
+void kc_httpd_stop(struct kc_httpd *h);
 /* The port actually bound (for "HOST:0"). */
-unsigned kc_http_port(const struct kc_http *h);
+unsigned kc_httpd_port(const struct kc_httpd *h);
 
 #endif

@@ -9,92 +9,28 @@
  * feed serves yet: feed policy (update, auto-update) decides when they are
  * enabled. Nothing is stored for a patchset until all of its blobs verified.
  */
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "eportal/model.h"
+#include "kcare/http.h"
 #include "kcare/patchset.h"
 #include "kcare/trust.h"
 
 #define FETCH_TIMEOUT 120
 
-struct fetch_ctx {
-	const char *base; /* ends with '/' */
-};
-
-struct sink {
-	unsigned char *buf;
-	size_t len, max;
-	int too_big;
-};
-
-static size_t sink_write(char *data, size_t sz, size_t n, void *user)
-{
-	struct sink *s = user;
-	size_t add = sz * n;
-
-	if (s->len + add > s->max) {
-		s->too_big = 1;
-		return 0;
-	}
-	unsigned char *nb = realloc(s->buf, s->len + add + 1);
-	if (!nb)
-		return 0;
-	s->buf = nb;
-	memcpy(s->buf + s->len, data, add);
-	s->len += add;
-	return add;
-}
-
-/* kc_trust_fetch_fn over HTTP(S). */
-static int fetch(void *vctx, const char *name, size_t max_len, unsigned char **buf, size_t *len,
+/*
+ * kc_trust_fetch_fn through the agents' own HTTP client (kcare/http.h), so
+ * the mirror honours the same proxies (the environment's) and limits.
+ */
+static int fetch(void *ctx, const char *name, size_t max_len, unsigned char **buf, size_t *len,
 		 struct kc_err *err)
 {
-	struct fetch_ctx *ctx = vctx;
-	struct sink s = {.max = max_len};
-	char url[2048];
-	long code = 0;
-	CURLcode rc;
-	CURL *c;
+	int r = kc_http_repo_fetch(ctx, name, max_len, buf, len, err);
 
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", ctx->base, name) >= sizeof(url))
-		return kc_err_set(err, -ENAMETOOLONG, "upstream url too long");
-	c = curl_easy_init();
-	if (!c)
-		return kc_err_set(err, -ENOMEM, "cannot start libcurl");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)FETCH_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	if (s.too_big) {
-		free(s.buf);
-		return kc_err_set(err, -EFBIG, "upstream '%s' is larger than %zu bytes", name,
-				  max_len);
-	}
-	if (rc != CURLE_OK) {
-		free(s.buf);
-		return kc_err_set(err, -EIO, "upstream '%s': %s", url, curl_easy_strerror(rc));
-	}
-	if (code == 404) {
-		free(s.buf);
-		return kc_err_set(err, -ENOENT, "upstream has no '%s'", name);
-	}
-	if (code != 200) {
-		free(s.buf);
-		return kc_err_set(err, -EIO, "upstream '%s': HTTP status %ld", url, code);
-	}
-	*buf = s.buf ? s.buf : calloc(1, 1);
-	*len = s.len;
-	return *buf ? 0 : kc_err_set(err, -ENOMEM, "out of memory");
+	return r < 0 ? kc_err_prefix(err, "upstream") : r;
 }
 
 static int state_dir(struct kc_ep *ep, char *buf, size_t sz)
@@ -241,7 +177,7 @@ static int cmp_target(const void *a, const void *b)
 }
 
 /* One product: verified entries of upstream main, grouped, new groups stored. */
-static int mirror_product(struct kc_ep *ep, struct kc_trust_client *c, struct fetch_ctx *ctx,
+static int mirror_product(struct kc_ep *ep, struct kc_trust_client *c, struct kc_http_repo *repo,
 			  const char *product, const char *origin, int64_t *added,
 			  struct kc_err *err)
 {
@@ -281,7 +217,7 @@ static int mirror_product(struct kc_ep *ep, struct kc_trust_client *c, struct fe
 			size_t *lens = calloc(j - i, sizeof(*lens));
 			r = blobs && lens ? 0 : kc_err_set(err, -ENOMEM, "out of memory");
 			for (size_t k = 0; r >= 0 && k < j - i; k++)
-				r = kc_trust_client_fetch_target(fetch, ctx, sorted[i + k],
+				r = kc_trust_client_fetch_target(fetch, repo, sorted[i + k],
 								 &blobs[k], &lens[k], err);
 			if (r >= 0)
 				r = store_group(ep, product, origin, sorted + i, j - i, blobs, lens,
@@ -305,7 +241,8 @@ int kc_ep_mirror_fetch(struct kc_ep *ep, const char *product, int64_t *added, st
 {
 	struct kc_trust_feed_ref wanted[4];
 	struct kc_trust_client *c = NULL;
-	struct fetch_ctx ctx;
+	struct kc_http_opts ho = {.timeout = FETCH_TIMEOUT, .user_agent = "eportal-mirror"};
+	struct kc_http_repo repo = {0};
 	char base[1024], dir[4096];
 	size_t nw = 0;
 	int r;
@@ -322,14 +259,16 @@ int kc_ep_mirror_fetch(struct kc_ep *ep, const char *product, int64_t *added, st
 	if (nw == 0)
 		return kc_err_set(err, -EINVAL, "unknown product '%.40s'", product);
 	state_dir(ep, dir, sizeof(dir));
-	ctx.base = base;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	r = kc_trust_client_open(dir, &c, err);
+	repo.base_url = base;
+	r = kc_http_new(&ho, &repo.http, err);
 	if (r == 0)
-		r = kc_trust_client_update(c, fetch, &ctx, wanted, nw, ep->now(), err);
+		r = kc_trust_client_open(dir, &c, err);
+	if (r == 0)
+		r = kc_trust_client_update(c, fetch, &repo, wanted, nw, ep->now(), err);
 	for (size_t i = 0; r == 0 && i < nw; i++)
-		r = mirror_product(ep, c, &ctx, wanted[i].product, base, added, err);
+		r = mirror_product(ep, c, &repo, wanted[i].product, base, added, err);
 	kc_trust_client_free(c);
+	kc_http_free(repo.http);
 	if (r < 0)
 		kc_err_prefix(err, "mirror of '%s'", base);
 	return r;

@@ -24,6 +24,13 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
 	return 0;
 }
 
+/* Any change of users voids the logins the HTTP front remembers. */
+static int users_changed(struct kc_ep *ep, int ret)
+{
+	atomic_fetch_add(&ep->users_generation, 1);
+	return ret;
+}
+
 int kc_ep_user_add(struct kc_ep *ep, const char *name, const char *password, int readonly,
 		   struct kc_err *err)
 {
@@ -43,7 +50,7 @@ int kc_ep_user_add(struct kc_ep *ep, const char *name, const char *password, int
 		      "ttii", name, hash, (int64_t) !!readonly, ep->now());
 	if (r == -EEXIST)
 		r = kc_err_set(err, -EEXIST, "user '%s' already exists", name);
-	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
+	return users_changed(ep, kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err));
 }
 
 int kc_ep_user_passwd(struct kc_ep *ep, const char *name, const char *password, struct kc_err *err)
@@ -60,7 +67,7 @@ int kc_ep_user_passwd(struct kc_ep *ep, const char *name, const char *password, 
 	r = kc_db_run(ep->db, err, "UPDATE users SET pwhash = ? WHERE name = ?", "tt", hash, name);
 	if (r == 0)
 		r = kc_err_set(err, -ENOENT, "no user '%.80s'", name);
-	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
+	return users_changed(ep, kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err));
 }
 
 int kc_ep_user_delete(struct kc_ep *ep, const char *name, struct kc_err *err)
@@ -72,7 +79,7 @@ int kc_ep_user_delete(struct kc_ep *ep, const char *name, struct kc_err *err)
 	r = kc_db_run(ep->db, err, "DELETE FROM users WHERE name = ?", "t", name);
 	if (r == 0)
 		r = kc_err_set(err, -ENOENT, "no user '%.80s'", name);
-	return kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err);
+	return users_changed(ep, kc_ep_txn_end(ep->db, (int)(r < 0 ? r : 0), err));
 }
 
 static void user_row(struct kc_db_stmt *st, void *rec)

@@ -43,44 +43,44 @@ static int split(const char *p, struct path *out)
 	return out->n > 0;
 }
 
-static int is(const struct kc_http_req *r, const char *m)
+static int is(const struct kc_httpd_req *r, const char *m)
 {
 	return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
 }
 
-static int body_object(struct kc_http_req *r, struct kc_http_reply *rep, struct json_object **o)
+static int body_object(struct kc_httpd_req *r, struct kc_httpd_reply *rep, struct json_object **o)
 {
 	struct kc_err err = KC_ERR_INIT;
-	int ret = kc_http_json_object(r->body ? r->body : "", r->len, o, &err);
+	int ret = kc_httpd_json_object(r->body ? r->body : "", r->len, o, &err);
 
 	if (ret < 0)
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 	return ret;
 }
 
 /* The reply to a model call: its error, or {what: name} with status. */
-static void named_reply(struct kc_http_reply *rep, int ret, const struct kc_err *err, int status,
+static void named_reply(struct kc_httpd_reply *rep, int ret, const struct kc_err *err, int status,
 			const char *what, const char *name)
 {
 	struct json_object *o;
 
 	if (ret < 0) {
-		kc_http_fail(rep, ret, err);
+		kc_httpd_fail(rep, ret, err);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, what, json_object_new_string(name));
-	kc_http_json(rep, status, o);
+	kc_httpd_json(rep, status, o);
 }
 
 /* The reply to a model call: its error, or the object encoded from its result. */
-static void object_reply(struct kc_http_reply *rep, int ret, const struct kc_err *err, int status,
+static void object_reply(struct kc_httpd_reply *rep, int ret, const struct kc_err *err, int status,
 			 kc_ep_json_encoder *encode, const void *record)
 {
 	if (ret < 0)
-		kc_http_fail(rep, ret, err);
+		kc_httpd_fail(rep, ret, err);
 	else
-		kc_http_json(rep, status, encode(record));
+		kc_httpd_json(rep, status, encode(record));
 }
 
 /* A listing: {key: [encode(record) for each of the n records of size bytes]}. */
@@ -94,9 +94,9 @@ static struct json_object *list_json(const char *key, const void *records, size_
 }
 
 /* Optional non-negative integer query argument; -2 when malformed, -1 when absent. */
-static int64_t arg_num(struct kc_http_req *r, const char *name)
+static int64_t arg_num(struct kc_httpd_req *r, const char *name)
 {
-	const char *s = kc_http_arg(r, name);
+	const char *s = kc_httpd_arg(r, name);
 	char *end;
 	long long v;
 
@@ -111,7 +111,7 @@ static int64_t arg_num(struct kc_http_req *r, const char *name)
 
 /* ---- servers ------------------------------------------------------- */
 
-static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void servers(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
@@ -124,26 +124,26 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		int64_t total = 0, older = arg_num(r, "checkin_older_than"),
 			newer = arg_num(r, "checkin_newer_than"), limit = arg_num(r, "limit"),
 			offset = arg_num(r, "offset");
-		const char *upd = kc_http_arg(r, "is_updated");
+		const char *upd = kc_httpd_arg(r, "is_updated");
 
 		if (older == -2 || newer == -2 || limit == -2 || offset == -2 ||
 		    (upd && strcmp(upd, "true") && strcmp(upd, "false"))) {
-			kc_http_error(rep, 400, "invalid-request",
-				      "limit, offset and checkin ages are whole numbers >= 0; "
-				      "is_updated is true or false");
+			kc_httpd_error(rep, 400, "invalid-request",
+				       "limit, offset and checkin ages are whole numbers >= 0; "
+				       "is_updated is true or false");
 			return;
 		}
 		/* the model reads limit 0 as "no limit": refused, not passed on */
 		if (limit == 0 || limit > LIST_LIMIT_MAX) {
-			kc_http_error(rep, 400, "invalid-request",
-				      "limit must be 1 to " KC_STR(LIST_LIMIT_MAX));
+			kc_httpd_error(rep, 400, "invalid-request",
+				       "limit must be 1 to " KC_STR(LIST_LIMIT_MAX));
 			return;
 		}
-		f.hostname = kc_http_arg(r, "hostname");
-		f.ip = kc_http_arg(r, "ip");
-		f.feed = kc_http_arg(r, "feed");
-		f.key = kc_http_arg(r, "key");
-		f.tag = kc_http_arg(r, "tag");
+		f.hostname = kc_httpd_arg(r, "hostname");
+		f.ip = kc_httpd_arg(r, "ip");
+		f.feed = kc_httpd_arg(r, "feed");
+		f.key = kc_httpd_arg(r, "key");
+		f.tag = kc_httpd_arg(r, "tag");
 		f.seen_before = older >= 0 ? ep->now() - older : 0;
 		f.seen_after = newer >= 0 ? ep->now() - newer : 0;
 		f.is_updated = upd ? !strcmp(upd, "true") : -1;
@@ -151,7 +151,7 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		f.offset = offset >= 0 ? offset : 0;
 		ret = kc_ep_server_list(ep, &f, &s, &n, &total, &err);
 		if (ret < 0) {
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 			return;
 		}
 		struct json_object *o = list_json("servers", s, n, sizeof(*s), kc_ep_server_json);
@@ -159,22 +159,22 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		json_object_object_add(o, "total", json_object_new_int64(total));
 		json_object_object_add(o, "limit", json_object_new_int64(f.limit));
 		json_object_object_add(o, "offset", json_object_new_int64(f.offset));
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "DELETE")) {
 		int64_t age = arg_num(r, "inactive_for");
 		if (age < 0) {
-			kc_http_error(rep, 400, "invalid-request",
-				      "DELETE servers needs ?inactive_for=SECONDS");
+			kc_httpd_error(rep, 400, "invalid-request",
+				       "DELETE servers needs ?inactive_for=SECONDS");
 			return;
 		}
 		int64_t n = kc_ep_server_clean(ep, ep->now() - age, &err);
 		if (n < 0) {
-			kc_http_fail(rep, (int)n, &err);
+			kc_httpd_fail(rep, (int)n, &err);
 			return;
 		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "deleted", json_object_new_int64(n));
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
 		struct kc_ep_checkin c;
 		struct kc_ep_server s;
@@ -182,14 +182,14 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		const char *key = NULL;
 		if (body_object(r, rep, &o) < 0)
 			return;
-		ret = kc_http_checkin_decode(o, &c, &err);
+		ret = kc_httpd_checkin_decode(o, &c, &err);
 		if (ret == 0)
-			ret = kc_http_json_str(o, "key", &key, &err);
+			ret = kc_httpd_json_str(o, "key", &key, &err);
 		if (ret == 0 && !key)
 			ret = kc_err_set(&err, -EINVAL, "'key' is missing");
 		if (ret == 0) {
 			const char *ip = NULL;
-			ret = kc_http_json_str(o, "ip", &ip, &err);
+			ret = kc_httpd_json_str(o, "ip", &ip, &err);
 			c.ip = ip;
 		}
 		if (ret == 0)
@@ -204,7 +204,7 @@ static void servers(struct kc_http_req *r, struct kc_http_reply *rep, const stru
 		ret = kc_ep_server_delete(ep, p->seg[1], &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
@@ -216,14 +216,14 @@ static int feed_decode(struct json_object *o, struct kc_ep_feed *f, int add, str
 	int set = 0, au = 0, r;
 	int64_t h = 0;
 
-	r = kc_http_json_str(o, "name", &name, err);
+	r = kc_httpd_json_str(o, "name", &name, err);
 	if (r == 0)
-		r = kc_http_json_str(o, "channel", &channel, err);
+		r = kc_httpd_json_str(o, "channel", &channel, err);
 	if (r == 0)
-		r = kc_http_json_bool(o, "auto_update", &au, &set, err);
+		r = kc_httpd_json_bool(o, "auto_update", &au, &set, err);
 	f->auto_update = set ? au : (add ? 0 : -1);
 	if (r == 0)
-		r = kc_http_json_int(o, "deploy_after_hours", &h, &set, err);
+		r = kc_httpd_json_int(o, "deploy_after_hours", &h, &set, err);
 	f->deploy_after_hours = set ? h : (add ? 0 : -1);
 	if (r == 0 && set && h < 0)
 		r = kc_err_set(err, -EINVAL, "'deploy_after_hours' must not be negative");
@@ -242,7 +242,7 @@ static int feed_decode(struct json_object *o, struct kc_ep_feed *f, int add, str
 	return r;
 }
 
-static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void feeds(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
@@ -255,10 +255,10 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		size_t n = 0;
 		ret = kc_ep_feed_list(ep, &fs, &n, &err);
 		if (ret < 0)
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200,
-				     list_json("feeds", fs, n, sizeof(*fs), kc_ep_feed_json));
+			kc_httpd_json(rep, 200,
+				      list_json("feeds", fs, n, sizeof(*fs), kc_ep_feed_json));
 		free(fs);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
@@ -288,23 +288,23 @@ static void feeds(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		ret = kc_ep_feed_delete(ep, p->seg[1], &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
 /* ---- keys ---------------------------------------------------------- */
 
-static void key_status(struct kc_http_req *r, struct kc_http_reply *rep, const char *key)
+static void key_status(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const char *key)
 {
 	static const char *const names[] = {"OK", "WARNING", "CRITICAL"};
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_key_status s;
-	const char *fmt = kc_http_arg(r, "format");
+	const char *fmt = kc_httpd_arg(r, "format");
 	char text[512];
 	int ret = kc_ep_key_status(r->h->ep, key, r->h->o.inactive_after, &s, &err);
 
 	if (ret < 0) {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 		return;
 	}
 	snprintf(text, sizeof(text),
@@ -324,13 +324,13 @@ static void key_status(struct kc_http_req *r, struct kc_http_reply *rep, const c
 		json_object_object_add(o, "server_limit", json_object_new_int64(s.server_limit));
 		text[strcspn(text, "|")] = '\0';
 		json_object_object_add(o, "text", json_object_new_string(text));
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else {
-		kc_http_text(rep, 200, "text/plain", text);
+		kc_httpd_text(rep, 200, "text/plain", text);
 	}
 }
 
-static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void keys(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
@@ -344,15 +344,15 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 		size_t n = 0;
 		ret = kc_ep_key_list(ep, &ks, &n, &err);
 		if (ret < 0)
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200,
-				     list_json("keys", ks, n, sizeof(*ks), kc_ep_key_json));
+			kc_httpd_json(rep, 200,
+				      list_json("keys", ks, n, sizeof(*ks), kc_ep_key_json));
 		free(ks);
 	} else if (p->n == 1 && is(r, "POST")) {
 		if (body_object(r, rep, &o) < 0)
 			return;
-		ret = kc_http_key_decode(o, &k, &mask, &err);
+		ret = kc_httpd_key_decode(o, &k, &mask, &err);
 		json_object_put(o);
 		if (ret == 0)
 			ret = kc_ep_key_add(ep, &k, &err);
@@ -365,7 +365,7 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 	} else if (p->n == 2 && (is(r, "PATCH") || is(r, "PUT"))) {
 		if (body_object(r, rep, &o) < 0)
 			return;
-		ret = kc_http_key_decode(o, &k, &mask, &err);
+		ret = kc_httpd_key_decode(o, &k, &mask, &err);
 		json_object_put(o);
 		snprintf(k.key, sizeof(k.key), "%.32s", p->seg[1]);
 		if (ret == 0)
@@ -379,37 +379,37 @@ static void keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 	} else if (p->n == 3 && !strcmp(p->seg[2], "status") && is(r, "GET")) {
 		key_status(r, rep, p->seg[1]);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
 /* ---- patchsets ----------------------------------------------------- */
 
-static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void patchsets(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
-	const char *feed = kc_http_arg(r, "feed");
+	const char *feed = kc_httpd_arg(r, "feed");
 	int ret;
 
 	if (p->n == 1 && is(r, "GET")) {
 		struct kc_ep_patchset *ps = NULL;
 		size_t n = 0;
-		ret = kc_ep_patchset_list(ep, feed, kc_http_arg(r, "product"), &ps, &n, &err);
+		ret = kc_ep_patchset_list(ep, feed, kc_httpd_arg(r, "product"), &ps, &n, &err);
 		if (ret < 0) {
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 			return;
 		}
 		struct json_object *o =
 		    list_json("patchsets", ps, n, sizeof(*ps), kc_ep_patchset_json);
 		free(ps);
 		json_object_object_add(o, "feed", json_object_new_string(feed ? feed : "main"));
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else if (p->n == 1 && is(r, "POST")) {
-		const char *dis = kc_http_arg(r, "disabled");
+		const char *dis = kc_httpd_arg(r, "disabled");
 		char name[KC_EP_NAME_MAX + 1];
 		ret = kc_ep_deploy_mem(ep, r->body ? r->body : "", r->len,
-				       kc_http_arg(r, "product"), feed,
+				       kc_httpd_arg(r, "product"), feed,
 				       dis && strcmp(dis, "0") && strcmp(dis, "false"), name, &err);
 		if (ret == 0)
 			atomic_fetch_add(&r->h->st.deploys, 1);
@@ -419,17 +419,17 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 		struct json_object *o = NULL;
 		const char *bfeed = NULL;
 		if (kc_ep_ps_action_parse(p->seg[2], &a) < 0) {
-			kc_http_error(rep, 404, "not-found",
-				      "unknown action (enable, disable, enable-up-to, "
-				      "undeploy-down-to, block, undeploy)");
+			kc_httpd_error(rep, 404, "not-found",
+				       "unknown action (enable, disable, enable-up-to, "
+				       "undeploy-down-to, block, undeploy)");
 			return;
 		}
 		if (r->len) {
 			if (body_object(r, rep, &o) < 0)
 				return;
-			if ((ret = kc_http_json_str(o, "feed", &bfeed, &err)) < 0) {
+			if ((ret = kc_httpd_json_str(o, "feed", &bfeed, &err)) < 0) {
 				json_object_put(o);
-				kc_http_fail(rep, ret, &err);
+				kc_httpd_fail(rep, ret, &err);
 				return;
 			}
 		}
@@ -437,13 +437,13 @@ static void patchsets(struct kc_http_req *r, struct kc_http_reply *rep, const st
 		json_object_put(o);
 		named_reply(rep, ret, &err, 200, p->seg[2], p->seg[1]);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
 /* ---- users, api keys, tags ----------------------------------------- */
 
-static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void users(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
@@ -455,10 +455,10 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		size_t n = 0;
 		ret = kc_ep_user_list(ep, &u, &n, &err);
 		if (ret < 0)
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200,
-				     list_json("users", u, n, sizeof(*u), kc_ep_user_json));
+			kc_httpd_json(rep, 200,
+				      list_json("users", u, n, sizeof(*u), kc_ep_user_json));
 		free(u);
 		return;
 	}
@@ -467,11 +467,11 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		int ro = 0, set = 0;
 		if (body_object(r, rep, &o) < 0)
 			return;
-		ret = kc_http_json_str(o, "name", &name, &err);
+		ret = kc_httpd_json_str(o, "name", &name, &err);
 		if (ret == 0)
-			ret = kc_http_json_str(o, "password", &pw, &err);
+			ret = kc_httpd_json_str(o, "password", &pw, &err);
 		if (ret == 0)
-			ret = kc_http_json_bool(o, "readonly", &ro, &set, &err);
+			ret = kc_httpd_json_bool(o, "readonly", &ro, &set, &err);
 		if (ret == 0 && !pw)
 			ret = kc_err_set(&err, -EINVAL, "'password' is missing");
 		if (ret == 0 && p->n == 1 && !name)
@@ -479,8 +479,6 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 		if (ret == 0)
 			ret = p->n == 1 ? kc_ep_user_add(ep, name, pw, ro, &err)
 					: kc_ep_user_passwd(ep, p->seg[1], pw, &err);
-		if (ret == 0)
-			kc_http_auth_flush();
 		named_reply(rep, ret, &err, p->n == 1 ? 201 : 200,
 			    p->n == 1 ? "created" : "changed", p->n == 1 ? name : p->seg[1]);
 		json_object_put(o);
@@ -488,14 +486,13 @@ static void users(struct kc_http_req *r, struct kc_http_reply *rep, const struct
 	}
 	if (p->n == 2 && is(r, "DELETE")) {
 		ret = kc_ep_user_delete(ep, p->seg[1], &err);
-		kc_http_auth_flush();
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 		return;
 	}
-	kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+	kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 }
 
-static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void api_keys(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep *ep = r->h->ep;
@@ -507,10 +504,10 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 		size_t n = 0;
 		ret = kc_ep_apikey_list(ep, &k, &n, &err);
 		if (ret < 0)
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 		else
-			kc_http_json(rep, 200,
-				     list_json("api_keys", k, n, sizeof(*k), kc_ep_apikey_json));
+			kc_httpd_json(rep, 200,
+				      list_json("api_keys", k, n, sizeof(*k), kc_ep_apikey_json));
 		free(k);
 	} else if (p->n == 1 && is(r, "POST")) {
 		char token[KC_EP_APIKEY_LEN + 1];
@@ -518,9 +515,9 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 		int ro = 0, set = 0;
 		if (body_object(r, rep, &o) < 0)
 			return;
-		ret = kc_http_json_bool(o, "readonly", &ro, &set, &err);
+		ret = kc_httpd_json_bool(o, "readonly", &ro, &set, &err);
 		if (ret == 0)
-			ret = kc_http_json_str(o, "note", &note, &err);
+			ret = kc_httpd_json_str(o, "note", &note, &err);
 		if (ret == 0)
 			ret = kc_ep_apikey_add(ep, ro, note, token, &err);
 		json_object_put(o);
@@ -532,11 +529,11 @@ static void api_keys(struct kc_http_req *r, struct kc_http_reply *rep, const str
 				     : kc_ep_apikey_delete(ep, id, &err);
 		named_reply(rep, ret, &err, 200, "deleted", p->seg[1]);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }
 
-static void tags(struct kc_http_req *r, struct kc_http_reply *rep, const struct path *p)
+static void tags(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const struct path *p)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_tag *t = NULL;
@@ -544,18 +541,18 @@ static void tags(struct kc_http_req *r, struct kc_http_reply *rep, const struct 
 	int ret;
 
 	if (p->n != 1 || !is(r, "GET")) {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 		return;
 	}
 	ret = kc_ep_tag_list(r->h->ep, &t, &n, &err);
 	if (ret < 0)
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 	else
-		kc_http_json(rep, 200, list_json("tags", t, n, sizeof(*t), kc_ep_tag_json));
+		kc_httpd_json(rep, 200, list_json("tags", t, n, sizeof(*t), kc_ep_tag_json));
 	free(t);
 }
 
-int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
+int kc_httpd_route_admin(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct path p;
 
@@ -563,7 +560,7 @@ int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
 		return 0;
 	/* no name of the model is longer: a longer one must not be truncated into another */
 	if (p.n > 1 && strlen(p.seg[1]) > KC_EP_NAME_MAX) {
-		kc_http_error(rep, 404, "not-found", "no such object");
+		kc_httpd_error(rep, 404, "not-found", "no such object");
 		return 1;
 	}
 	if (!strcmp(p.seg[0], "servers"))
@@ -581,7 +578,7 @@ int kc_http_route_admin(struct kc_http_req *r, struct kc_http_reply *rep)
 	else if (!strcmp(p.seg[0], "tags"))
 		tags(r, rep, &p);
 	else if (!strcmp(p.seg[0], "doctor") && p.n <= 2)
-		kc_http_route_doctor_admin(r, rep, p.n == 2 ? p.seg[1] : NULL);
+		kc_httpd_route_doctor_admin(r, rep, p.n == 2 ? p.seg[1] : NULL);
 	else
 		return 0;
 	return 1;

@@ -33,7 +33,7 @@ static struct json_object *products_json(const char *list)
 }
 
 /* What an agent needs after registering or checking in. */
-static struct json_object *agent_view(struct kc_http *h, const struct kc_ep_server *s)
+static struct json_object *agent_view(struct kc_httpd *h, const struct kc_ep_server *s)
 {
 	struct json_object *o = json_object_new_object();
 	char repo[300];
@@ -49,7 +49,7 @@ static struct json_object *agent_view(struct kc_http *h, const struct kc_ep_serv
 }
 
 /* Decodes the body (may be empty) into @c; the address is the connection's. */
-static int decode_report(struct kc_http_req *r, struct json_object **o, struct kc_ep_checkin *c,
+static int decode_report(struct kc_httpd_req *r, struct json_object **o, struct kc_ep_checkin *c,
 			 struct kc_err *err)
 {
 	int ret;
@@ -58,16 +58,16 @@ static int decode_report(struct kc_http_req *r, struct json_object **o, struct k
 	if (r->len == 0) {
 		*o = json_object_new_object();
 	} else {
-		ret = kc_http_json_object(r->body, r->len, o, err);
+		ret = kc_httpd_json_object(r->body, r->len, o, err);
 		if (ret < 0)
 			return ret;
 	}
-	ret = kc_http_checkin_decode(*o, c, err);
+	ret = kc_httpd_checkin_decode(*o, c, err);
 	c->ip = r->ip[0] ? r->ip : NULL;
 	return ret;
 }
 
-static void route_register(struct kc_http_req *r, struct kc_http_reply *rep)
+static void route_register(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_checkin c;
@@ -77,29 +77,29 @@ static void route_register(struct kc_http_req *r, struct kc_http_reply *rep)
 	int ret = decode_report(r, &o, &c, &err);
 
 	if (ret == 0)
-		ret = kc_http_json_str(o, "key", &key, &err);
+		ret = kc_httpd_json_str(o, "key", &key, &err);
 	if (ret == 0)
 		ret = kc_ep_register(r->h->ep, key && key[0] ? key : NULL, &c, &s, &err);
 	if (ret == 0) {
 		atomic_fetch_add(&r->h->st.registrations, 1);
-		kc_http_json(rep, 201, agent_view(r->h, &s));
+		kc_httpd_json(rep, 201, agent_view(r->h, &s));
 	} else {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 	}
 	json_object_put(o);
 }
 
-static const char *server_id_of(struct kc_http_req *r, struct json_object *o)
+static const char *server_id_of(struct kc_httpd_req *r, struct json_object *o)
 {
 	const char *id = NULL;
 
-	if (o && kc_http_json_str(o, "server_id", &id, NULL) == 0 && id)
+	if (o && kc_httpd_json_str(o, "server_id", &id, NULL) == 0 && id)
 		return id;
-	id = kc_http_header(r, "X-Server-Id");
-	return id ? id : kc_http_arg(r, "server_id");
+	id = kc_httpd_header(r, "X-Server-Id");
+	return id ? id : kc_httpd_arg(r, "server_id");
 }
 
-static void route_checkin(struct kc_http_req *r, struct kc_http_reply *rep)
+static void route_checkin(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_checkin c;
@@ -115,14 +115,14 @@ static void route_checkin(struct kc_http_req *r, struct kc_http_reply *rep)
 		ret = kc_ep_checkin(r->h->ep, id, &c, &s, &err);
 	if (ret == 0) {
 		atomic_fetch_add(&r->h->st.checkins, 1);
-		kc_http_json(rep, 200, agent_view(r->h, &s));
+		kc_httpd_json(rep, 200, agent_view(r->h, &s));
 	} else {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 	}
 	json_object_put(o);
 }
 
-static void route_unregister(struct kc_http_req *r, struct kc_http_reply *rep)
+static void route_unregister(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct json_object *o = NULL;
@@ -130,7 +130,7 @@ static void route_unregister(struct kc_http_req *r, struct kc_http_reply *rep)
 	int ret = 0;
 
 	if (r->len)
-		ret = kc_http_json_object(r->body, r->len, &o, &err);
+		ret = kc_httpd_json_object(r->body, r->len, &o, &err);
 	id = server_id_of(r, o);
 	if (ret == 0 && !id)
 		ret = kc_err_set(&err, -EINVAL, "'server_id' is missing");
@@ -139,14 +139,14 @@ static void route_unregister(struct kc_http_req *r, struct kc_http_reply *rep)
 	if (ret == 0) {
 		struct json_object *ok = json_object_new_object();
 		json_object_object_add(ok, "unregistered", json_object_new_string(id));
-		kc_http_json(rep, 200, ok);
+		kc_httpd_json(rep, 200, ok);
 	} else {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 	}
 	json_object_put(o);
 }
 
-static void route_license(struct kc_http_req *r, struct kc_http_reply *rep)
+static void route_license(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_checkin c = {.patch_level = -2, .uptime = -1};
@@ -156,7 +156,7 @@ static void route_license(struct kc_http_req *r, struct kc_http_reply *rep)
 	int ret;
 
 	if (!id) {
-		kc_http_error(rep, 400, "invalid-request", "'server_id' is missing");
+		kc_httpd_error(rep, 400, "invalid-request", "'server_id' is missing");
 		return;
 	}
 	c.ip = r->ip[0] ? r->ip : NULL;
@@ -164,7 +164,7 @@ static void route_license(struct kc_http_req *r, struct kc_http_reply *rep)
 	if (ret == 0)
 		ret = kc_ep_key_get(r->h->ep, s.key, &k, &err);
 	if (ret < 0) {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 		return;
 	}
 	struct json_object *o = agent_view(r->h, &s);
@@ -172,7 +172,7 @@ static void route_license(struct kc_http_req *r, struct kc_http_reply *rep)
 	json_object_object_add(o, "server_limit", json_object_new_int64(k.server_limit));
 	json_object_object_add(o, "servers", json_object_new_int64(k.servers));
 	json_object_object_add(o, "note", json_object_new_string(k.note));
-	kc_http_json(rep, 200, o);
+	kc_httpd_json(rep, 200, o);
 }
 
 /* Single-quotes @s for sh. */
@@ -193,7 +193,7 @@ static void sh_quote(char *out, size_t sz, const char *s)
 	out[n] = '\0';
 }
 
-static void route_install(struct kc_http_req *r, struct kc_http_reply *rep)
+static void route_install(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_trust_pubkey pub;
 	struct kc_err err = KC_ERR_INIT;
@@ -244,7 +244,7 @@ static void route_install(struct kc_http_req *r, struct kc_http_reply *rep)
 		"echo \"kcare agent configured for $BASE; register with: kcarectl --register "
 		"KEY\"\n",
 		r->h->base_url, r->h->base_url, base, key) < 0) {
-		kc_http_error(rep, 500, "internal-error", "out of memory");
+		kc_httpd_error(rep, 500, "internal-error", "out of memory");
 		return;
 	}
 	rep->status = 200;
@@ -253,7 +253,7 @@ static void route_install(struct kc_http_req *r, struct kc_http_reply *rep)
 	rep->len = strlen(script);
 }
 
-int kc_http_route_agent(struct kc_http_req *r, struct kc_http_reply *rep)
+int kc_httpd_route_agent(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 	int post = !strcmp(r->method, "POST");
@@ -269,9 +269,9 @@ int kc_http_route_agent(struct kc_http_req *r, struct kc_http_reply *rep)
 	else if (!strcmp(r->path, "/api/v1/license") && get)
 		route_license(r, rep);
 	else if (!strcmp(r->path, "/api/v1/doctor") && post)
-		kc_http_route_doctor_upload(r, rep);
+		kc_httpd_route_doctor_upload(r, rep);
 	else if (!strncmp(r->path, "/api/v1/", 8) || !strcmp(r->path, "/install-kernelcare"))
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	else
 		return 0;
 	return 1;

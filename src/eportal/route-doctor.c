@@ -17,23 +17,23 @@
 #include "eportal/http-int.h"
 #include "eportal/model-json.h"
 
-static void fail(struct kc_http_reply *rep, int code, const struct kc_err *err)
+static void fail(struct kc_httpd_reply *rep, int code, const struct kc_err *err)
 {
 	if (code == -EAGAIN)
-		kc_http_error(rep, 429, "too-many-requests", err->msg);
+		kc_httpd_error(rep, 429, "too-many-requests", err->msg);
 	else
-		kc_http_fail(rep, code, err);
+		kc_httpd_fail(rep, code, err);
 }
 
-void kc_http_route_doctor_upload(struct kc_http_req *r, struct kc_http_reply *rep)
+void kc_httpd_route_doctor_upload(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_report rec;
-	const char *sid = kc_http_arg(r, "server_id");
+	const char *sid = kc_httpd_arg(r, "server_id");
 	int ret;
 
 	if (!sid)
-		sid = kc_http_header(r, "X-Server-Id");
+		sid = kc_httpd_header(r, "X-Server-Id");
 	ret = kc_ep_report_store(r->h->ep, r->body, r->len, sid, r->ip, r->h->o.report_quota, &rec,
 				 &err);
 	if (ret < 0) {
@@ -42,11 +42,11 @@ void kc_http_route_doctor_upload(struct kc_http_req *r, struct kc_http_reply *re
 	}
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(rec.id));
-	kc_http_json(rep, 201, o);
+	kc_httpd_json(rep, 201, o);
 }
 
 /* The whole .tar.gz as the body (reports are bounded by --max-report). */
-static void download(struct kc_http_req *r, struct kc_http_reply *rep, const char *id)
+static void download(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const char *id)
 {
 	struct kc_err err = KC_ERR_INIT;
 	struct kc_ep_report rec;
@@ -57,14 +57,14 @@ static void download(struct kc_http_req *r, struct kc_http_reply *rep, const cha
 	int fd, ret = kc_ep_report_get(r->h->ep, id, &rec, path, sizeof(path), &err);
 
 	if (ret < 0) {
-		kc_http_fail(rep, ret, &err);
+		kc_httpd_fail(rep, ret, &err);
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)
 			close(fd);
-		kc_http_error(rep, 404, "not-found", "no such report");
+		kc_httpd_error(rep, 404, "not-found", "no such report");
 		return;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -72,7 +72,7 @@ static void download(struct kc_http_req *r, struct kc_http_reply *rep, const cha
 	close(fd);
 	if (n != st.st_size) {
 		free(buf);
-		kc_http_error(rep, 500, "internal-error", "cannot read report");
+		kc_httpd_error(rep, 500, "internal-error", "cannot read report");
 		return;
 	}
 	rep->status = 200;
@@ -81,7 +81,7 @@ static void download(struct kc_http_req *r, struct kc_http_reply *rep, const cha
 	rep->len = (size_t)n;
 }
 
-void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep, const char *id)
+void kc_httpd_route_doctor_admin(struct kc_httpd_req *r, struct kc_httpd_reply *rep, const char *id)
 {
 	struct kc_err err = KC_ERR_INIT;
 	int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
@@ -92,26 +92,26 @@ void kc_http_route_doctor_admin(struct kc_http_req *r, struct kc_http_reply *rep
 		size_t n = 0;
 		ret = kc_ep_report_list(r->h->ep, &all, &n, &err);
 		if (ret < 0) {
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 			return;
 		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "reports",
 				       kc_ep_json_array(all, n, sizeof(*all), kc_ep_report_json));
 		free(all);
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else if (id && get) {
 		download(r, rep, id);
 	} else if (id && !strcmp(r->method, "DELETE")) {
 		ret = kc_ep_report_delete(r->h->ep, id, &err);
 		if (ret < 0) {
-			kc_http_fail(rep, ret, &err);
+			kc_httpd_fail(rep, ret, &err);
 			return;
 		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "deleted", json_object_new_string(id));
-		kc_http_json(rep, 200, o);
+		kc_httpd_json(rep, 200, o);
 	} else {
-		kc_http_error(rep, 405, "method-not-allowed", "method not allowed here");
+		kc_httpd_error(rep, 405, "method-not-allowed", "method not allowed here");
 	}
 }

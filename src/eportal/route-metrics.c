@@ -11,9 +11,9 @@
 #include "eportal/http-int.h"
 #include "eportal/model.h"
 
-void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep)
+int kc_httpd_route_metrics(struct kc_httpd_req *r, struct kc_httpd_reply *rep)
 {
-	struct kc_http_stats *s = &r->h->st;
+	struct kc_httpd_stats *s = &r->h->st;
 	struct kc_ep *ep = r->h->ep;
 	struct kc_err err = KC_ERR_INIT;
 	int64_t servers = 0, active = 0, outdated = 0, keys = 0, ps = 0, feeds = 0;
@@ -75,11 +75,12 @@ void kc_http_route_metrics(struct kc_http_req *r, struct kc_http_reply *rep)
 		(long long)s->checkins, (long long)s->deploys, servers, active, outdated, keys,
 		feeds, ps, (long long)ep->pw_checks, (long long)s->login_limited,
 		(long long)s->login_busy, (long long)s->head_timeouts) < 0) {
-		kc_http_error(rep, 500, "internal-error", "out of memory");
-		return;
+		kc_httpd_error(rep, 500, "internal-error", "out of memory");
+		return 1;
 	}
 	rep->status = 200;
 	rep->ctype = "text/plain; version=0.0.4";
 	rep->body = text;
 	rep->len = strlen(text);
+	return 1;
 }

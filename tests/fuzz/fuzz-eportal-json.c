@@ -17,22 +17,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_object *o = NULL;
 	char *path;
 
-	if (kc_http_json_object((const char *)data, size, &o, &err) == 0) {
+	if (kc_httpd_json_object((const char *)data, size, &o, &err) == 0) {
 		struct kc_ep_checkin c;
 		struct kc_ep_key k;
 		unsigned mask;
-		(void)kc_http_checkin_decode(o, &c, &err);
-		(void)kc_http_key_decode(o, &k, &mask, &err);
+		(void)kc_httpd_checkin_decode(o, &c, &err);
+		(void)kc_httpd_key_decode(o, &k, &mask, &err);
 		json_object_put(o);
 	}
 	path = malloc(size + 1);
 	if (path) {
 		memcpy(path, data, size);
 		path[size] = '\0';
-		(void)kc_http_repo_path_ok(path);
+		(void)kc_httpd_repo_path_ok(path);
 		/* and as an Authorization header */
-		static char user[KC_HTTP_BASIC_MAX + 1], pass[KC_HTTP_BASIC_MAX + 1];
-		(void)kc_http_basic_decode(path, user, pass, &err);
+		static char user[KC_HTTPD_BASIC_MAX + 1], pass[KC_HTTPD_BASIC_MAX + 1];
+		(void)kc_httpd_basic_decode(path, user, pass, &err);
 		free(path);
 	}
 	return 0;

@@ -213,6 +213,15 @@ req POST /admin/api/v1/feeds '{"name":"x"}' -H "X-Api-Key: $RO_TOKEN"
 expect_error 403 forbidden "write with a read-only key"
 req POST /admin/api/v1/feeds '{"name":"x"}' -u viewer:pw2
 expect_error 403 forbidden "write as a read-only user"
+# a login is remembered for a while; a change of the user's password voids it at once
+req GET /admin/api/v1/users '' -u viewer:pw2
+expect_status 200 "read as a read-only user"
+req PUT /admin/api/v1/users/viewer '{"password":"pw3"}' -u 'admin:pw one'
+expect_status 200 "password change"
+req GET /admin/api/v1/users '' -u viewer:pw2
+expect_error 401 unauthorized "the old password after a change"
+req GET /admin/api/v1/users '' -u viewer:pw3
+expect_status 200 "the new password"
 req POST /admin/api/v1/feeds '{"name":"stage","auto_update":true,"deploy_after_hours":24}' -H "X-Api-Key: $TOKEN"
 expect_status 201 "feed by api"
 req POST /admin/api/v1/keys '{"feed":"stage","server_limit":5,"products":["qemu"],"ip_range":"127.0.0.0/8"}' -H "X-Api-Key: $TOKEN"

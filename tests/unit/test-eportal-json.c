@@ -20,7 +20,7 @@ static int parse(const char *s, struct json_object **o)
 {
 	struct kc_err err = KC_ERR_INIT;
 
-	return kc_http_json_object(s, strlen(s), o, &err);
+	return kc_httpd_json_object(s, strlen(s), o, &err);
 }
 
 static void test_eportal_json__objects_only(void **state)
@@ -43,7 +43,7 @@ static void test_eportal_json__objects_only(void **state)
 	deep[sizeof(deep) - 1] = '\0';
 	assert_int_equal(parse(deep, &o), -EBADMSG);
 	struct kc_err err = KC_ERR_INIT;
-	assert_int_equal(kc_http_json_object("{\"a\":\"\0\"}", 9, &o, &err), -EBADMSG);
+	assert_int_equal(kc_httpd_json_object("{\"a\":\"\0\"}", 9, &o, &err), -EBADMSG);
 }
 
 static void test_eportal_json__checkin(void **state)
@@ -57,7 +57,7 @@ static void test_eportal_json__checkin(void **state)
 			       "\"tags\":[\"a\",\"b\"],\"unknown\":[1,2]}",
 			       &o),
 			 0);
-	assert_int_equal(kc_http_checkin_decode(o, &c, &err), 0);
+	assert_int_equal(kc_httpd_checkin_decode(o, &c, &err), 0);
 	assert_string_equal(c.hostname, "h");
 	assert_int_equal(c.patch_level, 4);
 	assert_int_equal(c.ntags, 2);
@@ -65,7 +65,7 @@ static void test_eportal_json__checkin(void **state)
 	assert_null(c.kernel_id);
 	json_object_put(o);
 	assert_int_equal(parse("{}", &o), 0);
-	assert_int_equal(kc_http_checkin_decode(o, &c, &err), 0);
+	assert_int_equal(kc_httpd_checkin_decode(o, &c, &err), 0);
 	assert_int_equal(c.patch_level, -2);
 	assert_int_equal(c.uptime, -1);
 	assert_false(c.tags_set);
@@ -84,7 +84,7 @@ static void test_eportal_json__checkin(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(bad[i], &o), 0);
-		assert_int_equal(kc_http_checkin_decode(o, &c, &err), -EINVAL);
+		assert_int_equal(kc_httpd_checkin_decode(o, &c, &err), -EINVAL);
 		json_object_put(o);
 	}
 }
@@ -101,7 +101,7 @@ static void test_eportal_json__key(void **state)
 			       "\"qemu\",\"db\"],\"sticky\":\"2021-08-18\"}",
 			       &o),
 			 0);
-	assert_int_equal(kc_http_key_decode(o, &k, &mask, &err), 0);
+	assert_int_equal(kc_httpd_key_decode(o, &k, &mask, &err), 0);
 	assert_string_equal(k.products, "qemu,db");
 	assert_int_equal(k.server_limit, 5);
 	assert_true(mask & KC_EP_KEY_LIMIT);
@@ -112,7 +112,7 @@ static void test_eportal_json__key(void **state)
 					  "{\"products\":\"qemu\"}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(bad[i], &o), 0);
-		assert_int_equal(kc_http_key_decode(o, &k, &mask, &err), -EINVAL);
+		assert_int_equal(kc_httpd_key_decode(o, &k, &mask, &err), -EINVAL);
 		json_object_put(o);
 	}
 }
@@ -120,31 +120,31 @@ static void test_eportal_json__key(void **state)
 static void test_eportal_json__repo_paths(void **state)
 {
 	(void)state;
-	assert_true(kc_http_repo_path_ok("timestamp.json"));
-	assert_true(kc_http_repo_path_ok("feeds/main/3.kernel.json"));
-	assert_true(kc_http_repo_path_ok("blobs/0123abcd"));
-	assert_false(kc_http_repo_path_ok(""));
-	assert_false(kc_http_repo_path_ok("../eportal.db"));
-	assert_false(kc_http_repo_path_ok("feeds/../../keys/root.key"));
-	assert_false(kc_http_repo_path_ok(".lock"));
-	assert_false(kc_http_repo_path_ok("feeds//x"));
-	assert_false(kc_http_repo_path_ok("feeds/"));
-	assert_false(kc_http_repo_path_ok("/etc/passwd"));
-	assert_false(kc_http_repo_path_ok("a/b/c/d/e"));
-	assert_false(kc_http_repo_path_ok("a%2f"));
+	assert_true(kc_httpd_repo_path_ok("timestamp.json"));
+	assert_true(kc_httpd_repo_path_ok("feeds/main/3.kernel.json"));
+	assert_true(kc_httpd_repo_path_ok("blobs/0123abcd"));
+	assert_false(kc_httpd_repo_path_ok(""));
+	assert_false(kc_httpd_repo_path_ok("../eportal.db"));
+	assert_false(kc_httpd_repo_path_ok("feeds/../../keys/root.key"));
+	assert_false(kc_httpd_repo_path_ok(".lock"));
+	assert_false(kc_httpd_repo_path_ok("feeds//x"));
+	assert_false(kc_httpd_repo_path_ok("feeds/"));
+	assert_false(kc_httpd_repo_path_ok("/etc/passwd"));
+	assert_false(kc_httpd_repo_path_ok("a/b/c/d/e"));
+	assert_false(kc_httpd_repo_path_ok("a%2f"));
 }
 
 static int basic(const char *hdr, char *user, char *pass)
 {
 	struct kc_err err = KC_ERR_INIT;
 
-	return kc_http_basic_decode(hdr, user, pass, &err);
+	return kc_httpd_basic_decode(hdr, user, pass, &err);
 }
 
 static void test_eportal_json__basic_auth(void **state)
 {
-	static char user[KC_HTTP_BASIC_MAX + 1], pass[KC_HTTP_BASIC_MAX + 1];
-	char big[2 * KC_HTTP_BASIC_MAX];
+	static char user[KC_HTTPD_BASIC_MAX + 1], pass[KC_HTTPD_BASIC_MAX + 1];
+	char big[2 * KC_HTTPD_BASIC_MAX];
 
 	(void)state;
 	assert_int_equal(basic("Basic YWRtaW46cHcgb25l", user, pass), 0); /* admin:pw one */
