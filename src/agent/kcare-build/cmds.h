@@ -12,5 +12,6 @@ int cmd_user(int argc, char **argv);
 int cmd_patchset(int argc, char **argv);
 int cmd_deb(int argc, char **argv);
 int cmd_kmod(int argc, char **argv);
+int cmd_kernel(int argc, char **argv);
 
 #endif

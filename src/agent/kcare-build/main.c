@@ -10,6 +10,7 @@ static const struct kc_verb verbs[] = {
     {"user", cmd_user, "make a patch file from a source tree and a diff"},
     {"deb", cmd_deb, "make patches for an installed Debian package from a diff"},
     {"kmod", cmd_kmod, "make a kernel livepatch module from fix sources"},
+    {"kernel", cmd_kernel, "prepare a kernel tree and rebuild the objects a diff changes"},
     {"patchset", cmd_patchset, "pack patches and their metadata into a patchset archive"},
     {NULL, NULL, NULL},
 };
