@@ -359,6 +359,12 @@ if [ "${BENCH_HOT:-1}" = 1 ]; then
 	sh "$TOP/bench/hot-bench.sh" "$BUILD" || echo "# hot-function benchmark could not run"
 fi
 
+# the scan for suspended coroutine stacks, 0 and 200 MiB of heap (bench/coro-bench.sh); BENCH_CORO=0 skips it
+if [ "${BENCH_CORO:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/coro-bench.sh" "$BUILD" || echo "# coroutine benchmark could not run"
+fi
+
 # the patch server's own figures (bench/eportal-bench.sh); BENCH_EPORTAL=0 skips them
 if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	echo

@@ -44,6 +44,12 @@ struct kc_upatch_stats {
 	uint64_t max_stop_us; /* longest single stop of any round */
 	uint64_t total_us;    /* the whole operation on this process */
 	unsigned driven;      /* busy threads driven out of the replaced code (in every round) */
+	/*
+	 * The scans for suspended stacks (coroutines): apply's before its stop,
+	 * unpatch's and upgrade's in the final stop (part of stop_us).
+	 */
+	uint64_t scan_us;
+	uint64_t scan_kib; /* memory they read */
 };
 
 enum kc_upatch_outcome {

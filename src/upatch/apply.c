@@ -460,6 +460,8 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
 	}
+	s->stats.scan_us = tx.coro.us;
+	s->stats.scan_kib = tx.coro.bytes / 1024;
 	if (tx.old) {
 		ev.other_level = tx.old->hdr.level;
 		/*

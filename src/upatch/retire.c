@@ -325,6 +325,8 @@ int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, uint64_t
 		if (ret == 0)
 			ret = kc_refscan_memory(&rs, s, err);
 		busy = rs.nrefs > 0;
+		s->stats.scan_us += rs.us;
+		s->stats.scan_kib += rs.bytes / 1024;
 		kc_refscan_release(&rs);
 		if (ret < 0)
 			return ret;

@@ -8,8 +8,10 @@
  *   start SLOT X   run work(X) on a new coroutine until it suspends
  *   resume SLOT    resume it: it prints "result SLOT VALUE" and ends
  * Each stack is mapped for its coroutine and unmapped, and its context
- * cleared, when it ends.
+ * cleared, when it ends. An optional argv[2] allocates and fills that many
+ * MiB of heap (bench/coro-bench.sh: what the scan for such stacks costs).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -65,15 +67,38 @@ static void run(int slot)
 	}
 }
 
+/* Heap in 64 KiB blocks, each holding pointers and numbers like a program's data. */
+static uint64_t *volatile heap_head;
+
+static void fill_heap(long mib)
+{
+	uint64_t x = 88172645463325252ull;
+
+	for (long i = 0; i < mib * 16; i++) {
+		uint64_t *b = malloc(65536);
+
+		if (!b)
+			return;
+		for (size_t k = 1; k < 65536 / 8; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			b[k] = k % 4 ? x % 100000 : (uint64_t)(uintptr_t)(b + x % 8192);
+		}
+		b[0] = (uint64_t)(uintptr_t)heap_head; /* kept reachable */
+		heap_head = b;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char line[64];
 	FILE *in;
 	int slot, x;
 
-	kct_init(120);
-	if (argc != 2 || !(in = fopen(argv[1], "r+")))
+	kct_init(argc > 2 ? 900 : 120);
+	if (argc < 2 || !(in = fopen(argv[1], "r+")))
 		return 2;
+	if (argc > 2)
+		fill_heap(atol(argv[2]));
 	printf("ready\n");
 	while (fgets(line, sizeof(line), in)) {
 		if (sscanf(line, "start %d %d", &slot, &x) == 2 && slot >= 0 && slot < SLOTS &&
