@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Signing keys of the data directory (keys.h). Creation is idempotent and
- * ordered so that a crash at any point is finished by the next start: each
- * missing key file is generated and saved (atomic, 0600), then root version 1
- * is written if the repository has none, then a first publish if there is no
- * timestamp. A rotation saves the new keys as *.next, writes the new root
- * (signed by the old root key and, for a root rotation, the new one), then
- * renames the *.next files over the old ones.
+ * The key files of the data directory (keys.h): where each lives, loading
+ * them (or generating a missing one), the root description they make, and
+ * the lock that serialises changes to them. Their lifecycle, which
+ * publishes, is keys-lifecycle.c.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,29 +18,28 @@
 
 static const char *const online_names[3] = {"timestamp", "snapshot", "targets"};
 
-static int key_path(struct kc_ep *ep, const char *name, const char *ext, char *buf, size_t sz,
-		    struct kc_err *err)
+int kc_ep_key_path(struct kc_ep *ep, const char *name, const char *ext, char *buf, size_t sz,
+		   struct kc_err *err)
 {
 	if ((size_t)snprintf(buf, sz, "%s/%s.%s", ep->keys_dir, name, ext) >= sz)
 		return kc_err_set(err, -ENAMETOOLONG, "path too long under '%s'", ep->keys_dir);
 	return 0;
 }
 
-static int exists(const char *path)
+int kc_ep_key_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
 }
 
-/* Loads DIR/keys/NAME.key, generating and saving it first when missing. */
-static int load_or_make(struct kc_ep *ep, const char *name, struct kc_trust_key *k,
-			struct kc_err *err)
+int kc_ep_key_load_or_make(struct kc_ep *ep, const char *name, struct kc_trust_key *k,
+			   struct kc_err *err)
 {
 	char path[4096];
-	int r = key_path(ep, name, "key", path, sizeof(path), err);
+	int r = kc_ep_key_path(ep, name, "key", path, sizeof(path), err);
 
 	if (r < 0)
 		return r;
-	if (exists(path))
+	if (kc_ep_key_exists(path))
 		return kc_trust_key_load(path, k, err);
 	r = kc_trust_key_generate(k, err);
 	if (r == 0)
@@ -51,8 +47,8 @@ static int load_or_make(struct kc_ep *ep, const char *name, struct kc_trust_key 
 	return r;
 }
 
-static void root_desc(struct kc_trust_root_desc *d, const struct kc_trust_pubkey *root,
-		      const struct kc_ep_online_keys *k, int64_t now)
+void kc_ep_root_desc(struct kc_trust_root_desc *d, const struct kc_trust_pubkey *root,
+		     const struct kc_ep_online_keys *k, int64_t now)
 {
 	memset(d, 0, sizeof(*d));
 	d->roles[KC_TRUST_ROOT] = (struct kc_trust_role_keys){root, 1, 1};
@@ -77,7 +73,7 @@ int kc_ep_keys_load(struct kc_ep *ep, struct kc_ep_online_keys *k, struct kc_err
 
 	memset(k, 0, sizeof(*k));
 	for (int i = 0; i < 3 && r == 0; i++) {
-		r = key_path(ep, online_names[i], "key", path, sizeof(path), err);
+		r = kc_ep_key_path(ep, online_names[i], "key", path, sizeof(path), err);
 		if (r == 0)
 			r = kc_trust_key_load(path, dst[i], err);
 	}
@@ -88,17 +84,17 @@ int kc_ep_keys_load(struct kc_ep *ep, struct kc_ep_online_keys *k, struct kc_err
 
 int kc_ep_root_pub_path(struct kc_ep *ep, char *buf, size_t bufsz, struct kc_err *err)
 {
-	int r = key_path(ep, "root", "pub", buf, bufsz, err);
+	int r = kc_ep_key_path(ep, "root", "pub", buf, bufsz, err);
 
-	if (r == 0 && !exists(buf))
+	if (r == 0 && !kc_ep_key_exists(buf))
 		return kc_err_set(err, -ENOENT, "no public root key '%s'", buf);
 	return r;
 }
 
-static int lock_keys(struct kc_ep *ep, struct kc_err *err)
+int kc_ep_keys_lock(struct kc_ep *ep, struct kc_err *err)
 {
 	char path[4096];
-	int fd, r = key_path(ep, ".lock", "init", path, sizeof(path), err);
+	int fd, r = kc_ep_key_path(ep, ".lock", "init", path, sizeof(path), err);
 
 	if (r < 0)
 		return r;
@@ -111,165 +107,4 @@ static int lock_keys(struct kc_ep *ep, struct kc_err *err)
 		return kc_err_set(err, r, "cannot lock '%s': %s", path, strerror(-r));
 	}
 	return fd;
-}
-
-/*
- * A rotation killed after it wrote the new root but before it renamed the
- * *.next key files leaves a root that lists keys the server does not sign
- * with: then the *.next files are the real keys. Killed before the root was
- * written, the *.next files are unused and go away. Publishing with the
- * current keys tells the two cases apart (the writer checks the keys
- * against the newest root).
- */
-static int finish_rotation(struct kc_ep *ep, struct kc_err *err)
-{
-	static const char *const names[4] = {"timestamp", "snapshot", "targets", "root"};
-	char path[4096], next[4096];
-	int found = 0, r;
-
-	for (int i = 0; i < 4; i++) {
-		key_path(ep, names[i], "key.next", next, sizeof(next), NULL);
-		found |= exists(next);
-	}
-	if (!found)
-		return 0;
-	r = kc_ep_publish(ep, err);
-	for (int i = 0; i < 4; i++) {
-		key_path(ep, names[i], "key.next", next, sizeof(next), NULL);
-		key_path(ep, names[i], "key", path, sizeof(path), NULL);
-		if (!exists(next))
-			continue;
-		if (r == -EKEYREJECTED) {
-			if (rename(next, path) < 0)
-				return kc_err_set(err, -errno, "cannot rename '%s': %s", next,
-						  strerror(errno));
-		} else {
-			unlink(next);
-		}
-	}
-	if (r == -EKEYREJECTED) {
-		struct kc_trust_key root;
-		kc_err_clear(err);
-		/* the root key may have been rotated too: its public half follows */
-		key_path(ep, "root", "key", path, sizeof(path), NULL);
-		if (kc_trust_key_load(path, &root, err) == 0) {
-			key_path(ep, "root", "pub", path, sizeof(path), NULL);
-			r = kc_trust_pubkey_save(&root.pub, path, err);
-			kc_trust_key_wipe(&root);
-			if (r < 0)
-				return r;
-		}
-		r = kc_ep_publish(ep, err);
-	}
-	return r;
-}
-
-int kc_ep_keys_init(struct kc_ep *ep, struct kc_err *err)
-{
-	struct kc_ep_online_keys k;
-	struct kc_trust_key root;
-	struct kc_trust_root_desc d;
-	char path[4096];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/timestamp.json", ep->repo_dir);
-	if (exists(path)) {
-		/* the usual start: everything was made before */
-		fd = lock_keys(ep, err);
-		if (fd < 0)
-			return fd;
-		r = finish_rotation(ep, err);
-		close(fd);
-		return r;
-	}
-	fd = lock_keys(ep, err);
-	if (fd < 0)
-		return fd;
-	memset(&k, 0, sizeof(k));
-	memset(&root, 0, sizeof(root));
-	r = load_or_make(ep, "root", &root, err);
-	if (r == 0)
-		r = load_or_make(ep, "timestamp", &k.timestamp, err);
-	if (r == 0)
-		r = load_or_make(ep, "snapshot", &k.snapshot, err);
-	if (r == 0)
-		r = load_or_make(ep, "targets", &k.targets, err);
-	if (r == 0)
-		r = key_path(ep, "root", "pub", path, sizeof(path), err);
-	if (r == 0 && !exists(path))
-		r = kc_trust_pubkey_save(&root.pub, path, err);
-	snprintf(path, sizeof(path), "%s/root.json", ep->repo_dir);
-	if (r == 0 && !exists(path)) {
-		const struct kc_trust_key *signers[1] = {&root};
-		root_desc(&d, &root.pub, &k, ep->now());
-		r = kc_trust_repo_write_root(ep->repo_dir, &d, signers, 1, NULL, err);
-	}
-	kc_trust_key_wipe(&root);
-	kc_ep_keys_wipe(&k);
-	if (r == 0)
-		r = kc_ep_publish(ep, err);
-	close(fd);
-	if (r < 0)
-		kc_err_prefix(err, "cannot create signing keys in '%s'", ep->keys_dir);
-	return r;
-}
-
-int kc_ep_keys_rotate(struct kc_ep *ep, int rotate_root, uint64_t *version, struct kc_err *err)
-{
-	struct kc_ep_online_keys k;
-	struct kc_trust_key old_root, new_root;
-	struct kc_trust_root_desc d;
-	struct kc_trust_key *keys[4] = {&k.timestamp, &k.snapshot, &k.targets, &new_root};
-	const char *names[4] = {"timestamp", "snapshot", "targets", "root"};
-	int n = rotate_root ? 4 : 3;
-	char path[4096], next[4096];
-	int fd, r;
-
-	memset(&k, 0, sizeof(k));
-	memset(&new_root, 0, sizeof(new_root));
-	memset(&old_root, 0, sizeof(old_root));
-	r = key_path(ep, "root", "key", path, sizeof(path), err);
-	if (r < 0)
-		return r;
-	if (!exists(path))
-		return kc_err_set(
-		    err, -ENOKEY,
-		    "root key '%s' is not present (copy it back from offline storage)", path);
-	fd = lock_keys(ep, err);
-	if (fd < 0)
-		return fd;
-	r = kc_trust_key_load(path, &old_root, err);
-	for (int i = 0; i < n && r == 0; i++) {
-		r = kc_trust_key_generate(keys[i], err);
-		if (r == 0)
-			r = key_path(ep, names[i], "key.next", next, sizeof(next), err);
-		if (r == 0)
-			r = kc_trust_key_save(keys[i], next, err);
-	}
-	if (r == 0) {
-		const struct kc_trust_key *signers[2] = {&old_root, &new_root};
-		root_desc(&d, rotate_root ? &new_root.pub : &old_root.pub, &k, ep->now());
-		r = kc_trust_repo_write_root(ep->repo_dir, &d, signers, rotate_root ? 2 : 1,
-					     version, err);
-	}
-	for (int i = 0; i < n && r == 0; i++) {
-		r = key_path(ep, names[i], "key.next", next, sizeof(next), err);
-		if (r == 0)
-			r = key_path(ep, names[i], "key", path, sizeof(path), err);
-		if (r == 0 && rename(next, path) < 0)
-			r = kc_err_set(err, -errno, "cannot rename '%s': %s", next,
-				       strerror(errno));
-	}
-	if (r == 0 && rotate_root) {
-		r = key_path(ep, "root", "pub", path, sizeof(path), err);
-		if (r == 0)
-			r = kc_trust_pubkey_save(&new_root.pub, path, err);
-	}
-	kc_trust_key_wipe(&old_root);
-	kc_trust_key_wipe(&new_root);
-	kc_ep_keys_wipe(&k);
-	if (r == 0)
-		r = kc_ep_publish(ep, err);
-	close(fd);
-	return r;
 }
