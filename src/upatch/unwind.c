@@ -53,8 +53,15 @@ struct unwind_page {
  */
 struct unwind_table {
 	uint64_t start, end;
-	bool remote;	   /* di is usable */
-	bool region;	   /* patch code: its table is in the region (patchfmt.h), no file */
+	bool remote; /* di is usable */
+	bool region; /* patch code: its table is in the region (patchfmt.h), no file */
+	/* which region it was (a later one may take the same addresses), checked once per walk */
+	struct unwind_region_key {
+		char id[64];
+		uint64_t region_size, hdr_size;
+		uint32_t level, unwind_off, unwind_size, owner_pid;
+	} key;
+	uint64_t checked_walk;
 	unw_dyn_info_t di; /* UNW_INFO_FORMAT_REMOTE_TABLE */
 	void *upt;	   /* fallback, created on first need */
 };
@@ -193,11 +200,12 @@ static bool unwind_eh_hdr(struct kc_unwinder *u, uint64_t hdr, uint64_t lo, uint
  * without one (format version 1) have none.
  */
 static bool unwind_region_table(struct kc_unwinder *u, const struct kc_proc_map *m,
-				unw_dyn_info_t *di)
+				unw_dyn_info_t *di, struct unwind_region_key *key)
 {
 	const struct kc_proc_map *x = m - 1;
 	struct kc_region_hdr h;
 
+	memset(key, 0, sizeof(*key));
 	if (m == u->maps.v || x->end != m->start || !(m->prot & PROT_EXEC) || m->shared ||
 	    x->shared || (x->prot & (PROT_WRITE | PROT_EXEC)))
 		return false;
@@ -206,6 +214,13 @@ static bool unwind_region_table(struct kc_unwinder *u, const struct kc_proc_map 
 	    h.text_size > m->end - m->start ||
 	    (uint64_t)h.unwind_off + h.unwind_size > h.image_size)
 		return false;
+	memcpy(key->id, h.id, sizeof(key->id));
+	key->region_size = h.region_size;
+	key->hdr_size = h.hdr_size;
+	key->level = h.level;
+	key->unwind_off = h.unwind_off;
+	key->unwind_size = h.unwind_size;
+	key->owner_pid = h.owner_pid;
 	return unwind_eh_hdr(u, m->start + h.unwind_off, m->start, m->start + h.text_size, di);
 }
 
@@ -220,9 +235,27 @@ static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 		m = kc_proc_maps_find(&u->maps, ip);
 	if (!m || (m->path[0] != '/' && m->path[0] != '\0' && strncmp(m->path, "[anon:", 6)))
 		return NULL;
-	for (size_t i = 0; i < u->ntables; i++)
-		if (u->tables[i].start == m->start && u->tables[i].end == m->end)
-			return &u->tables[i];
+	for (size_t i = 0; i < u->ntables; i++) {
+		struct unwind_table *t = &u->tables[i];
+		struct unwind_region_key key;
+		unw_dyn_info_t di;
+		bool remote;
+
+		if (t->start != m->start || t->end != m->end)
+			continue;
+		if (!t->region || t->checked_walk == u->walk)
+			return t;
+		/* other patch code at the same place: its table, and nothing libunwind cached */
+		t->checked_walk = u->walk;
+		remote = unwind_region_table(u, m, &di, &key);
+		if (remote != t->remote || memcmp(&key, &t->key, sizeof(key))) {
+			t->remote = remote;
+			t->di = di;
+			t->key = key;
+			unw_flush_cache(u->as, 0, 0);
+		}
+		return t;
+	}
 	nv = reallocarray(u->tables, u->ntables + 1, sizeof(*nv));
 	if (!nv)
 		return NULL;
@@ -232,8 +265,9 @@ static struct unwind_table *unwind_table_for(struct kc_unwinder *u, uint64_t ip)
 	nv->start = m->start;
 	nv->end = m->end;
 	nv->region = m->path[0] != '/';
-	nv->remote =
-	    nv->region ? unwind_region_table(u, m, &nv->di) : unwind_remote_table(u, m, &nv->di);
+	nv->checked_walk = u->walk;
+	nv->remote = nv->region ? unwind_region_table(u, m, &nv->di, &nv->key)
+				: unwind_remote_table(u, m, &nv->di);
 	return nv;
 }
 

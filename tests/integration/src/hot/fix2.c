@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Level 2 of the fix of 1201/1204: the same result as level 1 (+2), through
+ * Level 2 of the fix of 1201: the same result as level 1 (+2), through
  * a new function of the patch, so that a thread can be two frames deep in
  * patch code when the next operation stops it.
  */
