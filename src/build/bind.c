@@ -61,62 +61,69 @@ static int bind_add(struct kc_pack_ctx *c, const char *name, size_t namelen, con
 	return 0;
 }
 
+/* The target's dynamic symbols and versions, and whether it binds its own definitions. */
+struct bind_dyn {
+	Elf_Data *syms, *versym, *verdef;
+	GElf_Shdr symsh, verdefsh;
+	bool binds_own;
+};
+
 /*
  * Nothing takes the place of the target's own definitions in a program (first in every scope,
  * DF_1_PIE; ET_EXEC is checked by the caller) or in an object linked with -Bsymbolic.
  */
-static bool bind_target_binds_own(Elf *elf)
+static bool bind_dynamic_binds_own(Elf_Data *d, const GElf_Shdr *sh)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	for (size_t i = 0; d && sh->sh_entsize && i < sh->sh_size / sh->sh_entsize; i++) {
+		GElf_Dyn dyn;
 
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
-		    !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Dyn dyn;
-
-			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
-				break;
-			if (dyn.d_tag == DT_SYMBOLIC ||
-			    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_SYMBOLIC)) ||
-			    (dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE)))
-				return true;
-		}
+		if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_SYMBOLIC ||
+		    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_SYMBOLIC)) ||
+		    (dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE)))
+			return true;
 	}
 	return false;
 }
 
-static Elf_Scn *bind_find_scn(Elf *elf, uint32_t type, GElf_Shdr *sh)
+static void bind_dyn_read(Elf *elf, struct bind_dyn *d)
 {
 	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
 
-	while ((scn = elf_nextscn(elf, scn)) != NULL)
-		if (gelf_getshdr(scn, sh) && sh->sh_type == type)
-			return scn;
-	return NULL;
+	memset(d, 0, sizeof(*d));
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_DYNSYM) {
+			d->syms = elf_getdata(scn, NULL);
+			d->symsh = sh;
+		} else if (sh.sh_type == SHT_GNU_versym) {
+			d->versym = elf_getdata(scn, NULL);
+		} else if (sh.sh_type == SHT_GNU_verdef) {
+			d->verdef = elf_getdata(scn, NULL);
+			d->verdefsh = sh;
+		} else if (sh.sh_type == SHT_DYNAMIC) {
+			d->binds_own |= bind_dynamic_binds_own(elf_getdata(scn, NULL), &sh);
+		}
+	}
 }
 
-/* Name of version definition @ndx of @elf, NULL if none. */
-static const char *bind_verdef_name(Elf *elf, unsigned ndx)
+/* Name of version definition @ndx, NULL if none. */
+static const char *bind_verdef_name(Elf *elf, const struct bind_dyn *d, unsigned ndx)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn = bind_find_scn(elf, SHT_GNU_verdef, &sh);
-	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 	size_t off = 0;
 
-	for (size_t cnt = 0; d && cnt < sh.sh_info; cnt++) {
+	for (size_t cnt = 0; d->verdef && cnt < d->verdefsh.sh_info; cnt++) {
 		GElf_Verdef def;
 		GElf_Verdaux aux;
 
-		if (!gelf_getverdef(d, (int)off, &def))
+		if (!gelf_getverdef(d->verdef, (int)off, &def))
 			break;
 		if (def.vd_ndx == ndx && def.vd_cnt &&
-		    gelf_getverdaux(d, (int)(off + def.vd_aux), &aux))
-			return elf_strptr(elf, sh.sh_link, aux.vda_name);
+		    gelf_getverdaux(d->verdef, (int)(off + def.vd_aux), &aux))
+			return elf_strptr(elf, d->verdefsh.sh_link, aux.vda_name);
 		if (!def.vd_next)
 			break;
 		off += def.vd_next;
@@ -133,35 +140,33 @@ static const char *bind_verdef_name(Elf *elf, unsigned ndx)
 static bool bind_exported_data(const struct kc_target *t, const char *name, uint64_t value,
 			       const char **version)
 {
-	GElf_Shdr sh, vsh;
-	Elf_Scn *scn, *vscn;
-	Elf_Data *d, *vd = NULL;
+	struct bind_dyn d;
 
-	if (t->eh.e_type != ET_DYN || !(scn = bind_find_scn(t->elf, SHT_DYNSYM, &sh)) ||
-	    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)) || bind_target_binds_own(t->elf))
+	if (t->eh.e_type != ET_DYN)
 		return false;
-	if ((vscn = bind_find_scn(t->elf, SHT_GNU_versym, &vsh)) != NULL)
-		vd = elf_getdata(vscn, NULL);
-	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+	bind_dyn_read(t->elf, &d);
+	if (!d.syms || !d.symsh.sh_entsize || d.binds_own)
+		return false;
+	for (size_t i = 1; i < d.symsh.sh_size / d.symsh.sh_entsize; i++) {
 		GElf_Sym ds;
 		GElf_Versym vs = 1;
 		const char *n;
 		unsigned bind;
 
-		if (!gelf_getsym(d, (int)i, &ds) || ds.st_shndx == SHN_UNDEF ||
+		if (!gelf_getsym(d.syms, (int)i, &ds) || ds.st_shndx == SHN_UNDEF ||
 		    ds.st_value != value || GELF_ST_TYPE(ds.st_info) != STT_OBJECT)
 			continue;
 		bind = GELF_ST_BIND(ds.st_info);
 		if ((bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
 		    GELF_ST_VISIBILITY(ds.st_other) != STV_DEFAULT)
 			continue;
-		if (!(n = elf_strptr(t->elf, sh.sh_link, ds.st_name)) || strcmp(n, name))
+		if (!(n = elf_strptr(t->elf, d.symsh.sh_link, ds.st_name)) || strcmp(n, name))
 			continue;
-		if (vd && !gelf_getversym(vd, (int)i, &vs))
+		if (d.versym && !gelf_getversym(d.versym, (int)i, &vs))
 			continue;
 		if (vs & 0x8000)
 			continue; /* an older version: a plain reference never binds to it */
-		n = (vs & 0x7fff) > 1 ? bind_verdef_name(t->elf, vs & 0x7fff) : "";
+		n = (vs & 0x7fff) > 1 ? bind_verdef_name(t->elf, &d, vs & 0x7fff) : "";
 		if (!n)
 			return false;
 		*version = n;
