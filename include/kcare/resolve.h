@@ -49,7 +49,9 @@ int kc_resolve_symbol(struct kc_resolver *r, const char *name, const char *versi
  * (R_X86_64_COPY), or a definition loaded ahead of @target, takes the place of @target's own.
  * In order: @target is the program: its own; else the value of @target's own GLOB_DAT slot for
  * the name (what its code reads); else the first definition ahead of @target in link_map order
- * (data only, versions as kc_obj_dynsym()); else @target's own. *def receives the defining object.
+ * (data only, versions as kc_obj_dynsym()); else @target's own. *def receives the defining object
+ * (NULL if a slot's value lies outside every object's file mappings, a program's .bss past its
+ * file say).
  */
 void kc_resolve_interposed(struct kc_resolver *r, struct kc_obj *target, const char *name,
 			   const char *version, uint64_t value, uint64_t *addr,

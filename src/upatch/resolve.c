@@ -188,9 +188,8 @@ void kc_resolve_interposed(struct kc_resolver *r, struct kc_obj *target, const c
 	/* the slot through which the target's own code reaches it holds ld.so's choice */
 	if (kc_obj_import_slot(target, name, &slot, NULL) == 0 &&
 	    resolve_read64(r, target->bias + slot, &val) == 0 && val != 0) {
-		o = kc_objs_find_addr(r->objs, val);
 		*addr = val;
-		*def = o ? o : target;
+		*def = kc_objs_find_addr(r->objs, val);
 		return;
 	}
 	/* no such slot (the target's code never used it): the lookup ld.so would do */
