@@ -197,6 +197,28 @@ static void test_patchfile__round_trip(void **state)
 	kc_patch_free(p);
 }
 
+/* Exported data of the target, bound per process: a TARGET symbol with a version. */
+static void test_patchfile__interposable_target_data(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_patch *p = make_patch(), *q = NULL;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	p->syms[0].flags = KC_PF_SYMF_INTERPOSE;
+	free(p->syms[0].version);
+	p->syms[0].version = xstrdup("LIB_1.0");
+	serialize(p, &buf, &len);
+	assert_int_equal(kc_patch_parse(buf, len, &q, &err), 0);
+	assert_patch_equal(p, q);
+	assert_int_equal(q->syms[0].flags, KC_PF_SYMF_INTERPOSE);
+	assert_string_equal(q->syms[0].version, "LIB_1.0");
+	free(buf);
+	kc_patch_free(q);
+	kc_patch_free(p);
+}
+
 static void test_patchfile__write_read_file_atomic(void **state)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -340,6 +362,9 @@ MUT(sym_version, sym0(buf)->version = 1u << 30)
 MUT(sym_target_weak, sym0(buf)->flags = KC_PF_SYMF_WEAK)
 MUT(sym_extern_value, sym0(buf)[1].value = 5)
 MUT(sym_func_tls, sym0(buf)[1].flags = KC_PF_SYMF_FUNC | KC_PF_SYMF_TLS)
+MUT(sym_target_version, sym0(buf)->version = sym0(buf)[1].version)
+MUT(sym_interpose_func, sym0(buf)->flags = KC_PF_SYMF_INTERPOSE | KC_PF_SYMF_FUNC)
+MUT(sym_extern_interpose, sym0(buf)[1].flags = KC_PF_SYMF_INTERPOSE)
 MUT(rel_type, rel0(buf)->type = 99)
 MUT(rel_offset, rel0(buf)[1].offset = 0x2ffc)
 MUT(rel_offset_wrap, rel0(buf)[1].offset = ~0ull - 2)
@@ -419,6 +444,9 @@ static const struct {
     M(sym_target_weak, "target symbol 'counter'"),
     M(sym_extern_value, "extern symbol 'memcpy' has a value"),
     M(sym_func_tls, "both a function and TLS"),
+    M(sym_target_version, "target symbol 'counter' has a version"),
+    M(sym_interpose_func, "interposable symbol 'counter' is not data"),
+    M(sym_extern_interpose, "extern symbol 'memcpy' is marked interposable"),
     M(rel_type, "unknown type 99"),
     M(rel_offset, "outside the image"),
     M(rel_offset_wrap, "outside the image"),
@@ -522,6 +550,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_patchfile__round_trip),
+	    cmocka_unit_test(test_patchfile__interposable_target_data),
 	    cmocka_unit_test(test_patchfile__write_read_file_atomic),
 	    cmocka_unit_test(test_patchfile__truncation_at_every_length),
 	    cmocka_unit_test(test_patchfile__every_validation_failure),
