@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "build/ifunc.h"
 #include "build/pack.h"
 #include "build/packctx.h"
 #include "build/pad.h"
@@ -76,7 +77,7 @@ const struct kc_pack_bind *kc_pack_find_bind(const struct kc_pack_ctx *c, size_t
 
 #define KC_PACK_JUMP_SIZE 5u /* jmp rel32 */
 
-/* One replaced function: its target symbol, size checks and original bytes. */
+/* One replaced function of the target (@ts, by @sym of the fix): size checks and original bytes. */
 static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_target_sym *ts,
 			struct kc_err *err)
 {
@@ -88,26 +89,26 @@ static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_targe
 	int ret;
 
 	if (ts->size == 0)
-		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the target", s->name);
+		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the target",
+				  ts->name);
 	/* a shorter function may spill into the padding after it, if nothing uses that */
 	if (ts->size < KC_PACK_JUMP_SIZE &&
-	    (ret = kc_pad_check(c->tgt, s->name, ts->value, ts->size, KC_PACK_JUMP_SIZE, err)) < 0)
+	    (ret = kc_pad_check(c->tgt, ts->name, ts->value, ts->size, KC_PACK_JUMP_SIZE, err)) < 0)
 		return ret;
 	if (s->sym.st_size == 0)
 		return kc_err_set(err, -ENOEXEC, "function '%s' has size 0 in the fix", s->name);
 	for (size_t i = 0; i < p->nfuncs; i++)
 		if (p->funcs[i].target_value == ts->value)
-			return kc_err_set(
-			    err, -ENOEXEC,
-			    "functions '%s' and '%s' replace the same target function",
-			    p->funcs[i].name, s->name);
+			return kc_err_set(err, -ENOEXEC,
+					  "the fix replaces '%s' twice (the second time by '%s')",
+					  ts->name, s->name);
 	n = realloc(p->funcs, (p->nfuncs + 1) * sizeof(*n));
 	if (!n)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	p->funcs = n;
 	f = &p->funcs[p->nfuncs];
 	memset(f, 0, sizeof(*f));
-	f->name = strdup(s->name);
+	f->name = strdup(ts->name);
 	if (!f->name)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	p->nfuncs++;
@@ -118,6 +119,22 @@ static int pack_replace(struct kc_pack_ctx *c, size_t sym, const struct kc_targe
 	f->image_size = s->sym.st_size;
 	f->orig_len = covered < KC_PF_ENTRY_MAX ? (uint32_t)covered : KC_PF_ENTRY_MAX;
 	return kc_target_read(c->tgt, ts->value, f->orig, f->orig_len, err);
+}
+
+/*
+ * A fix of an IFUNC (strlen in libc) replaces every implementation its
+ * resolver can return: which one a process bound depends on its CPU.
+ */
+static int pack_ifunc(struct kc_pack_ctx *c, size_t sym, const struct kc_target_sym *ts,
+		      struct kc_err *err)
+{
+	const struct kc_target_sym *impls[KC_IFUNC_MAX];
+	size_t n;
+	int ret = kc_ifunc_impls(c->tgt, ts, impls, &n, err);
+
+	for (size_t k = 0; ret == 0 && k < n; k++)
+		ret = pack_replace(c, sym, impls[k], err);
+	return ret;
 }
 
 static int pack_funcs(struct kc_pack_ctx *c, struct kc_pack_result *res, struct kc_err *err)
@@ -146,6 +163,10 @@ static int pack_funcs(struct kc_pack_ctx *c, struct kc_pack_result *res, struct 
 		}
 		if (ts && ts->type == STT_FUNC) {
 			if ((ret = pack_replace(c, i, ts, err)) < 0)
+				return ret;
+			res->nreplaced++;
+		} else if (ts && ts->type == STT_GNU_IFUNC && !pb) {
+			if ((ret = pack_ifunc(c, i, ts, err)) < 0)
 				return ret;
 			res->nreplaced++;
 		} else {

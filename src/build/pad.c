@@ -12,7 +12,6 @@
  * a function of fewer than 5 bytes has no room for an indirect jump.
  */
 #include <capstone/capstone.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,21 +33,17 @@ static int pad_hit(const struct pad *p, uint64_t addr)
 	return addr > p->value && addr < p->value + p->need;
 }
 
-static int pad_refuse(const struct pad *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int pad_refuse(const struct pad *p, const char *fmt, ...)
+/* The refusal: the callee's reason after what was refused. */
+static int pad_context(const struct pad *p)
 {
-	char why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return kc_err_set(p->err, -ENOEXEC,
-			  "function '%s' is too short for the entry jump (%llu < %llu bytes): %s",
-			  p->name, (unsigned long long)p->size, (unsigned long long)p->need, why);
+	return p->err ? kc_err_prefix(
+			    p->err,
+			    "function '%s' is too short for the entry jump (%llu < %llu bytes)",
+			    p->name, (unsigned long long)p->size, (unsigned long long)p->need)
+		      : -ENOEXEC;
 }
+
+#define pad_refuse(p, ...) (kc_err_set((p)->err, -ENOEXEC, __VA_ARGS__), pad_context(p))
 
 /* The executable section that holds the whole jump, or NULL. */
 static Elf_Scn *pad_section(const struct pad *p, GElf_Shdr *sh)

@@ -98,24 +98,18 @@ level 0
 
 step "refused: a symbol right after the function"
 cc_lib "$T/libtight.so" "$src/lib.c" -falign-functions=1
-pack_rc --target "$T/libtight.so" --object "$T/fix-l1.o" -o "$T/tight.kpatch"
-[ $KC_RC = 1 ] || fail "pack exited $KC_RC"
-grep -q "function 'short_fn' is too short for the entry jump ($size < 5 bytes): it is followed by symbol 'short_after' at +$size" \
-	"$T/pack.err" || fail "the refusal does not name the symbol: $(cat "$T/pack.err")"
+pack_refuses "function 'short_fn' is too short for the entry jump \\($size < 5 bytes\\): it is followed by symbol 'short_after' at \\+$size\$" \
+	--target "$T/libtight.so" --object "$T/fix-l1.o" -o "$T/tight.kpatch"
 [ ! -e "$T/tight.kpatch" ] || fail "a refused pack left an output file"
 
 step "refused: a branch lands in the padding, a relocation takes its address"
 cc_lib "$T/librefused.so" "$src/refused.S"
 cc_fix "$T/fix-jumped.o" "$src/fix-refused.c" -DFN=short_jumped
 cc_fix "$T/fix-taken.o" "$src/fix-refused.c" -DFN=short_taken
-pack_rc --target "$T/librefused.so" --object "$T/fix-jumped.o" -o "$T/r.kpatch"
-[ $KC_RC = 1 ] || fail "pack exited $KC_RC"
-grep -Eq "function 'short_jumped' is too short for the entry jump \(4 < 5 bytes\): a branch at 0x[0-9a-f]+ lands at \+4$" \
-	"$T/pack.err" || fail "the refusal does not name the branch: $(cat "$T/pack.err")"
-pack_rc --target "$T/librefused.so" --object "$T/fix-taken.o" -o "$T/r.kpatch"
-[ $KC_RC = 1 ] || fail "pack exited $KC_RC"
-grep -Eq "function 'short_taken' is too short for the entry jump \(4 < 5 bytes\): the relocation at 0x[0-9a-f]+ refers to \+4$" \
-	"$T/pack.err" || fail "the refusal does not name the relocation: $(cat "$T/pack.err")"
+pack_refuses "function 'short_jumped' is too short for the entry jump \\(4 < 5 bytes\\): a branch at 0x[0-9a-f]+ lands at \\+4\$" \
+	--target "$T/librefused.so" --object "$T/fix-jumped.o" -o "$T/r.kpatch"
+pack_refuses "function 'short_taken' is too short for the entry jump \\(4 < 5 bytes\\): the relocation at 0x[0-9a-f]+ refers to \\+4\$" \
+	--target "$T/librefused.so" --object "$T/fix-taken.o" -o "$T/r.kpatch"
 
 alive $pid || fail "the target died"
 no_line "$T/target.log" 'bad [1-9]'

@@ -198,6 +198,15 @@ pack_rc() {
 	sed 's/^/  err: /' "$T/pack.err"
 }
 
+# pack_refuses ERE ARGS...: kcare-build pack must exit 1 with an error matching ERE
+pack_refuses() {
+	_kc_re=$1
+	shift
+	pack_rc "$@"
+	[ $KC_RC = 1 ] || fail "kcare-build pack $*: exit $KC_RC, expected 1"
+	grep -Eq -- "$_kc_re" "$T/pack.err" || fail "the refusal does not match '$_kc_re'"
+}
+
 # pidns_run CMDS TARGET...: libcare-ctl runs confined to a PID namespace of
 # their own (its own /proc: "-p all" means the TARGETs started there), one
 # per line of the file CMDS, "N|SETUP|ARGS" (see pidns-run.sh); output in

@@ -484,6 +484,39 @@ static void test_pack__short_function_takes_padding(void **state)
 	kc_patch_free(p);
 }
 
+/* A fix of an IFUNC replaces each implementation its resolver returns; a loaded one is refused. */
+static void test_pack__ifunc_implementations(void **state)
+{
+	struct kc_patch *p;
+	const char *a, *b;
+
+	(void)state;
+	scratch_put("ifn.c", "#include <stdlib.h>\n"
+			     "__attribute__((noipa)) static int pick_one(int x) { return x + 1; }\n"
+			     "__attribute__((noipa)) static int pick_two(int x) { return x + 2; }\n"
+			     "static int (*resolve_pick(void))(int)\n"
+			     "{ return getenv(\"TWO\") ? pick_two : pick_one; }\n"
+			     "int pick(int) __attribute__((ifunc(\"resolve_pick\")));\n"
+			     "int (*volatile impl)(int) = pick_one;\n"
+			     "static int (*resolve_loaded(void))(int) { return impl; }\n"
+			     "int loaded(int) __attribute__((ifunc(\"resolve_loaded\")));\n");
+	scratch_put("ifn-fix.c", "int FN(int x) { return x * 7; }\n");
+	scratch_run("gcc -O2 -fPIC -shared -o libifn.so ifn.c && " CFLAGS_FIX
+		    " -DFN=pick -o ifn-pick.o ifn-fix.c && " CFLAGS_FIX
+		    " -DFN=loaded -o ifn-loaded.o ifn-fix.c");
+	p = pack_ok("libifn.so", "ifn-pick.o", NULL, NULL);
+	assert_int_equal(p->nfuncs, 2);
+	a = p->funcs[0].name;
+	b = p->funcs[1].name;
+	assert_true((!strcmp(a, "pick_one") && !strcmp(b, "pick_two")) ||
+		    (!strcmp(a, "pick_two") && !strcmp(b, "pick_one")));
+	assert_int_equal(p->funcs[0].image_off, p->funcs[1].image_off);
+	kc_patch_free(p);
+	pack_fails(
+	    "libifn.so", "ifn-loaded.o",
+	    "'loaded' is an IFUNC in libifn.so: its resolver may return an address it loads");
+}
+
 static void test_pack__default_id(void **state)
 {
 	char id[64];
@@ -507,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_pack__exported_data_interposable),
 	    cmocka_unit_test(test_pack__refusals),
 	    cmocka_unit_test(test_pack__short_function_takes_padding),
+	    cmocka_unit_test(test_pack__ifunc_implementations),
 	    cmocka_unit_test(test_pack__default_id),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
