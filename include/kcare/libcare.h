@@ -137,4 +137,57 @@ int kc_lc_compare(struct kc_agent *a, const struct kc_lc_plan *plan, size_t *pen
 /* The CVEs of the userspace patches applied now, one per line, sorted (libcare_cvelist). */
 int kc_lc_write_cvelist(struct kc_agent *a, struct kc_err *err);
 
+/* Seconds per process: @override when >= 0, else LIBCARE_TIMEOUT (0-3600), else 5. */
+double kc_lc_timeout(const struct kc_agent *a, double override);
+
+/*
+ * The userspace products of a run: @list ("libs,qemu"...), else
+ * USERSPACE_PATCHES, within what the registration @reg allows (NULL: not
+ * registered, no limit). -EINVAL for a bad list or one naming the kernel.
+ */
+struct kc_reg;
+int kc_lc_products(const struct kc_agent *a, const char *list, const struct kc_reg *reg,
+		   unsigned *mask, struct kc_err *err);
+
+/*
+ * One userspace update (kcarectl --lib-update and the timer's
+ * --auto-update), the whole workflow: UPDATE_POLICY, LIBCARE_DISABLED and
+ * AUTO_UPDATE, the agent's lock, a check-in before (a failure is a warning:
+ * the saved registration is used) and after, the plan, and applying it to
+ * every process. Returns negative only when nothing was applied; failures
+ * of single processes are in u->res. Free with kc_lc_update_free().
+ */
+enum kc_lc_update_outcome {
+	KC_LC_UPDATE_DONE,
+	KC_LC_UPDATE_AUTO_OFF,	 /* automatic, and AUTO_UPDATE is off */
+	KC_LC_UPDATE_DISABLED,	 /* automatic, and userspace patching is disabled */
+	KC_LC_UPDATE_NO_PRODUCT, /* the products asked for and the key's have none in common */
+};
+
+struct kc_lc_update_opts {
+	const char *prefix;   /* --prefix, NULL: PREFIX */
+	const char *products; /* --userspace-update's list, NULL: USERSPACE_PATCHES */
+	bool automatic;	      /* the timer's run: switched off is not an error */
+	double timeout;	      /* seconds per process, < 0: kc_lc_timeout() */
+	const volatile int *cancel;
+	kc_lc_proc_fn progress; /* may be NULL */
+	void *progress_ctx;
+	/* things worth saying that do not stop the update; may be NULL */
+	void (*warn)(void *ctx, const char *line);
+	void *warn_ctx;
+};
+
+struct kc_lc_update {
+	enum kc_lc_update_outcome outcome;
+	enum kc_lc_policy policy;
+	unsigned products;	 /* applied for */
+	bool fell_back;		 /* LOCAL_FIRST used the cache: the server could not be reached */
+	struct kc_lc_plan *plan; /* DONE only */
+	struct kc_lc_result res; /* DONE only */
+};
+
+int kc_lc_update(struct kc_agent *a, const struct kc_lc_update_opts *o, struct kc_lc_update *u,
+		 struct kc_err *err);
+void kc_lc_update_free(struct kc_lc_update *u);
+
 #endif

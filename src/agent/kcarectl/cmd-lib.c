@@ -27,30 +27,13 @@ static const char *state_name(enum kc_lc_proc_state s)
 	}
 }
 
-static double proc_timeout(const struct kcctl *k)
-{
-	const char *v = kc_conf_get(k->agent.conf, "LIBCARE_TIMEOUT");
-	double t = v ? strtod(v, NULL) : 0;
-
-	if (k->timeout >= 0)
-		return k->timeout;
-	return t > 0 && t <= 3600 ? t : 5.0;
-}
-
-/* The user products this run applies: the list given, else USERSPACE_PATCHES, within what the key
- * allows. */
+/* The user products of this run, within what the key allows (negative: reported). */
 static int products(struct kcctl *k, const struct kc_reg *reg, unsigned *mask)
 {
 	struct kc_err err = KC_ERR_INIT;
-	const char *list =
-	    k->products ? k->products : kc_conf_get(k->agent.conf, "USERSPACE_PATCHES");
 
-	if (kc_products_parse(list, mask, &err) < 0)
+	if (kc_lc_products(&k->agent, k->products, reg, mask, &err) < 0)
 		return kcctl_fail("%s", err.msg);
-	if (*mask & KC_PRODUCT_KERNEL)
-		return kcctl_fail("'kernel' is not a userspace product (libs, qemu, db)");
-	if (reg)
-		*mask &= reg->products;
 	return KC_EXIT_OK;
 }
 
@@ -103,78 +86,23 @@ static json_object *result_json(const struct kc_lc_result *r)
 	return o;
 }
 
-/* Check-in before an update, so the feed, the products and the key's sticky date are fresh. */
-static void refresh_registration(struct kcctl *k, struct kc_reg *reg, bool *registered)
+static void warn_line(void *ctx, const char *line)
 {
-	struct kc_err err = KC_ERR_INIT;
-
-	*registered = kc_reg_load(&k->agent, reg, NULL) == 0;
-	if (*registered && kc_reg_checkin(&k->agent, reg, &err) < 0)
-		kcctl_warn("%s (going on with the saved registration)", err.msg);
+	(void)ctx;
+	kcctl_warn("%s", line);
 }
 
-int kcctl_lib_update(struct kcctl *k, bool automatic)
+static void report_update(struct kcctl *k, const struct kc_lc_update *u)
 {
-	struct kc_err err = KC_ERR_INIT, warn = KC_ERR_INIT;
-	struct kc_lc_plan_opts po = {.prefix = k->prefix};
-	struct kc_lc_apply_opts ao = {.cancel = &kcctl_cancel};
-	struct kc_lc_result res = {0};
-	struct kc_lc_plan *plan = NULL;
-	struct kc_reg reg;
-	bool registered = false, fell_back;
-	int lock, ret;
+	const struct kc_lc_result *res = &u->res;
+	const struct kc_lc_plan *plan = u->plan;
 
-	if (automatic && !kc_conf_get_bool(k->agent.conf, "AUTO_UPDATE", true)) {
-		if (!k->quiet)
-			printf("auto-update is off (AUTO_UPDATE in %s)\n", k->agent.paths.conf);
-		return KC_EXIT_OK;
-	}
-	if (kc_conf_get_bool(k->agent.conf, "LIBCARE_DISABLED", false)) {
-		if (automatic) {
-			if (!k->quiet)
-				printf("userspace patching is disabled on this host\n");
-			return KC_EXIT_OK;
-		}
-		return kcctl_fail("userspace patching is disabled on this host "
-				  "(kcarectl --enable-libcare)");
-	}
-	if (kc_lc_policy_get(&k->agent, &po.policy, &err) < 0)
-		return kcctl_fail("%s", err.msg);
-	lock = kc_agent_lock(&k->agent, 600, &err);
-	if (lock < 0)
-		return kcctl_fail("%s", err.msg);
-	if (po.policy != KC_LC_LOCAL)
-		refresh_registration(k, &reg, &registered);
-	else
-		registered = kc_reg_load(&k->agent, &reg, NULL) == 0;
-	ret = products(k, registered ? &reg : NULL, &po.products);
-	if (ret)
-		goto out;
-	if (!po.products) {
-		if (!k->quiet)
-			printf("no userspace product to update (USERSPACE_PATCHES and the key's "
-			       "products have none in common)\n");
-		goto out;
-	}
-	if (kc_lc_plan_make(&k->agent, &po, &plan, &fell_back, &warn, &err) < 0) {
-		ret = kcctl_fail("%s", err.msg);
-		goto out;
-	}
-	if (fell_back)
-		kcctl_warn("%s; applying the cached patches (UPDATE_POLICY=LOCAL_FIRST)", warn.msg);
-	ao.timeout = proc_timeout(k);
-	ao.progress = k->json ? NULL : progress;
-	ao.progress_ctx = k;
-	if (kc_lc_apply(&k->agent, plan, &ao, &res, &err) < 0) {
-		ret = kcctl_fail("%s", err.msg);
-		goto out;
-	}
 	if (k->json) {
-		json_object *o = result_json(&res), *ps = json_object_new_object();
+		json_object *o = result_json(res), *ps = json_object_new_object();
 
 		json_object_object_add(o, "feed", json_object_new_string(kc_lc_plan_feed(plan)));
 		for (unsigned b = KC_PRODUCT_LIBS; b <= KC_PRODUCT_DB; b <<= 1)
-			if (po.products & b)
+			if (u->products & b)
 				json_object_object_add(
 				    ps, kc_product_name(b),
 				    json_object_new_string(kc_lc_plan_newest(plan, b)));
@@ -183,34 +111,65 @@ int kcctl_lib_update(struct kcctl *k, bool automatic)
 				       json_object_new_int64((int64_t)kc_lc_plan_count(plan)));
 		json_object_object_add(
 		    o, "from_cache",
-		    json_object_new_boolean(fell_back || po.policy == KC_LC_LOCAL));
+		    json_object_new_boolean(u->fell_back || u->policy == KC_LC_LOCAL));
 		kcctl_print_json(o);
 		json_object_put(o);
 	} else if (!k->quiet) {
 		printf("%zu userspace patch%s from feed '%s'", kc_lc_plan_count(plan),
 		       kc_lc_plan_count(plan) == 1 ? "" : "es", kc_lc_plan_feed(plan));
 		for (unsigned b = KC_PRODUCT_LIBS; b <= KC_PRODUCT_DB; b <<= 1)
-			if ((po.products & b) && *kc_lc_plan_newest(plan, b))
+			if ((u->products & b) && *kc_lc_plan_newest(plan, b))
 				printf(", %s %s", kc_product_name(b), kc_lc_plan_newest(plan, b));
 		if (kc_lc_plan_held_back(plan))
 			printf(" (%zu held back by the prefix or sticky date)",
 			       kc_lc_plan_held_back(plan));
 		printf(
 		    "\nprocesses: %zu patched, %zu already up to date, %zu skipped, %zu failed\n",
-		    res.patched, res.uptodate, res.skipped, res.failed);
+		    res->patched, res->uptodate, res->skipped, res->failed);
 	}
-	if (res.failed || kcctl_cancel)
-		ret = KC_EXIT_ERROR;
-	if (kcctl_cancel)
-		kcctl_fail("interrupted: the process being patched was rolled back");
-	/* tell the server we updated; it is not worth failing the update for */
-	if (registered && po.policy != KC_LC_LOCAL && !fell_back &&
-	    kc_reg_checkin(&k->agent, &reg, &err) < 0)
-		kcctl_warn("%s", err.msg);
-out:
-	kc_lc_result_free(&res);
-	kc_lc_plan_free(plan);
-	kc_agent_unlock(lock);
+}
+
+int kcctl_lib_update(struct kcctl *k, bool automatic)
+{
+	struct kc_lc_update_opts o = {.prefix = k->prefix,
+				      .products = k->products,
+				      .automatic = automatic,
+				      .timeout = k->timeout,
+				      .cancel = &kcctl_cancel,
+				      .progress = k->json ? NULL : progress,
+				      .progress_ctx = k,
+				      .warn = warn_line};
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_lc_update u;
+	int ret = KC_EXIT_OK;
+
+	if (kc_lc_update(&k->agent, &o, &u, &err) < 0) {
+		kc_lc_update_free(&u);
+		return kcctl_fail("%s", err.msg);
+	}
+	switch (u.outcome) {
+	case KC_LC_UPDATE_AUTO_OFF:
+		if (!k->quiet)
+			printf("auto-update is off (AUTO_UPDATE in %s)\n", k->agent.paths.conf);
+		break;
+	case KC_LC_UPDATE_DISABLED:
+		if (!k->quiet)
+			printf("userspace patching is disabled on this host\n");
+		break;
+	case KC_LC_UPDATE_NO_PRODUCT:
+		if (!k->quiet)
+			printf("no userspace product to update (USERSPACE_PATCHES and the key's "
+			       "products have none in common)\n");
+		break;
+	case KC_LC_UPDATE_DONE:
+		report_update(k, &u);
+		if (u.res.failed || kcctl_cancel)
+			ret = KC_EXIT_ERROR;
+		if (kcctl_cancel)
+			kcctl_fail("interrupted: the process being patched was rolled back");
+		break;
+	}
+	kc_lc_update_free(&u);
 	return ret;
 }
 
@@ -253,7 +212,8 @@ static void unload_progress(void *ctx, const struct kc_lc_proc *p)
 int kcctl_lib_unload(struct kcctl *k)
 {
 	struct kc_err err = KC_ERR_INIT;
-	struct kc_lc_apply_opts ao = {.cancel = &kcctl_cancel, .timeout = proc_timeout(k)};
+	struct kc_lc_apply_opts ao = {.cancel = &kcctl_cancel,
+				      .timeout = kc_lc_timeout(&k->agent, k->timeout)};
 	struct kc_lc_result res = {0};
 	int lock, ret = KC_EXIT_OK;
 

@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,35 +15,6 @@
 #include "kcare/exitcodes.h"
 
 volatile int kcctl_cancel;
-
-int kcctl_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcarectl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return KC_EXIT_ERROR;
-}
-
-void kcctl_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcarectl: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void kcctl_print_json(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
-}
 
 static void on_signal(int sig)
 {
@@ -54,7 +24,9 @@ static void on_signal(int sig)
 
 static void conf_warning(void *ctx, unsigned line, const char *msg)
 {
-	kcctl_warn("%s:%u: %s", (const char *)ctx, line, msg);
+	const struct kc_agent *a = ctx; /* its paths are set before the config is read */
+
+	kcctl_warn("%s:%u: %s", a->paths.conf, line, msg);
 }
 
 static void usage(FILE *f)
@@ -371,11 +343,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	char confpath[KC_AGENT_PATH_MAX + 8];
-
-	snprintf(confpath, sizeof(confpath), "%s/etc/sysconfig/kcare/kcare.conf",
-		 k.root ? k.root : "");
-	if (kc_agent_open(&k.agent, k.root, conf_warning, confpath, &err) < 0)
+	if (kc_agent_open(&k.agent, k.root, conf_warning, &k.agent, &err) < 0)
 		return kcctl_fail("%s", err.msg);
 	k.agent.cancel = &kcctl_cancel;
 	/* tests point the kernel side at fake /proc and /sys trees */
