@@ -8,6 +8,7 @@
 # describe a kernel with a kcare level live: --info, --uname, --patch-info,
 # --status from the cache record, kcare-uname's effective release, and
 # another vendor's livepatch named by --info.
+. "$(dirname "$0")/own-pidns.sh"
 . "$(dirname "$0")/lib.sh"
 
 KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"

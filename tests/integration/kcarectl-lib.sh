@@ -6,16 +6,8 @@
 #   kc_out REGEX / kc_err REGEX / kc_err_one_line
 #   setconf KEY VALUE                          rewrite one key of kcare.conf
 # kcarectl acts on every process it sees (--lib-update, --lib-unload): the
-# test runs in a PID namespace of its own, with its own /proc, so that it
-# sees only the processes the test started and never touches the host's
-# (someone may run make check on a host with live-patched services).
-if [ -z "${KC_IN_PIDNS:-}" ]; then
-	if command -v unshare >/dev/null && unshare --fork --pid --mount-proc true 2>/dev/null; then
-		KC_IN_PIDNS=1 exec unshare --fork --pid --mount-proc --kill-child sh "$0" "$@"
-	fi
-	echo "SKIP: cannot make a PID namespace (unshare --pid --mount-proc), and kcarectl would see every process"
-	exit 77
-fi
+# test runs in a PID namespace of its own (own-pidns.sh).
+. "$(dirname "$0")/own-pidns.sh"
 KC_EP_LIB=1
 . "$(dirname "$0")/5100-eportal-basic.sh"
 ep_need
