@@ -15,7 +15,7 @@ want="$*"
 
 pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev libsodium-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev liblzma-dev libcmocka-dev dpkg-dev patch util-linux"
 case " $want " in
-*" check "*) pkgs="$pkgs clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2 curl jq openssl qemu-system-x86 linux-headers-amd64 busybox-static cpio xz-utils e2fsprogs mmdebstrap libc6-dbg" ;;
+*" check "*) pkgs="$pkgs clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2 curl jq openssl qemu-system-x86 linux-headers-amd64 busybox-static cpio xz-utils e2fsprogs mmdebstrap libc6-dbg bison flex bc dwarves" ;;
 esac
 case " $want " in
 *" bench "*) pkgs="$pkgs wrk nginx-light curl" ;;

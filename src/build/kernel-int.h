@@ -43,6 +43,10 @@ int kc_kincl_users(const char *tree, const char *const *headers, size_t nheaders
 void kc_kpath_normalize(char *path);
 
 /* kernel-prep.c */
+/* What stage 2 adds to kbuild's flags: one section per function and per data object. */
+#define KC_KPREP_KCFLAGS "-ffunction-sections -fdata-sections"
+/* Where make sees every tree (a private mount namespace with a tmpfs on /build). */
+#define KC_KPREP_BUILD_PATH "/build/kcare-kernel"
 /* Formats a stage line and hands it to @fn (nothing when @fn is NULL). */
 void kc_kprep_say(kc_kprep_progress_fn fn, void *arg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -69,6 +69,23 @@ static int kobjs_has(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
+/* A relative path with no "." or ".." component: it stays inside the tree. */
+static int kobjs_safe_path(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (const char *c = p; *c;) {
+		size_t l = strcspn(c, "/");
+
+		if (!l || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		c += l;
+		if (*c == '/' && !*++c)
+			return 0;
+	}
+	return 1;
+}
+
 int kc_kdiff_files(const char *text, size_t len, char ***files, size_t *n, struct kc_err *err)
 {
 	const char *end = text + len;
@@ -82,17 +99,18 @@ int kc_kdiff_files(const char *text, size_t len, char ***files, size_t *n, struc
 		if (ll > 4 && !strncmp(l, "+++ ", 4)) {
 			char name[4096];
 			const char *p = l + 4, *s;
-			size_t pl = strcspn(p, "\t\n");
+			size_t pl = 0;
 
-			if (pl > ll - 4)
-				pl = ll - 4;
+			/* the text need not end in a NUL: stay within the line */
+			while (pl < ll - 4 && p[pl] != '\t')
+				pl++;
 			snprintf(name, sizeof(name), "%.*s", (int)pl, p);
 			/* -p1: the first component is a/ or b/ or whatever the tool wrote */
 			s = strchr(name, '/');
 			if (!strcmp(name, "/dev/null"))
 				return kc_err_set(err, -EINVAL,
 						  "the diff removes a file: not supported");
-			if (!s || !s[1] || strstr(s, "/../") || !strncmp(s + 1, "../", 3))
+			if (!s || !kobjs_safe_path(s + 1))
 				return kc_err_set(err, -EINVAL, "bad file name '%s' in the diff",
 						  name);
 			if (!kobjs_has(*files, *n, s + 1) && kobjs_push(files, n, s + 1) < 0)
@@ -115,7 +133,7 @@ static const char kobjs_query_text[] =
     "include $(or $(wildcard $(kbuild-dir)/Kbuild),$(kbuild-dir)/Makefile)\n"
     "include $(srctree)/scripts/Makefile.lib\n"
     "kc-query:\n"
-    "\t@echo 'Y $(real-obj-y) $(addprefix $(obj)/,$(lib-y)) '\n"
+    "\t@echo 'Y $(real-obj-y) $(lib-y) '\n"
     "\t@echo 'M $(real-obj-m) '\n"
     "\t@$(foreach m,$(multi-obj-m),echo 'C $(m) $(call "
     "suffix-search,$(patsubst $(obj)/%,%,$(m)),.o,-objs -y -m) ';)\n";
@@ -505,8 +523,7 @@ static int kobjs_rebuild(struct kobjs_ctx *x, const char *tree, const char *side
 	for (size_t i = 0; i < objs->n; i++)
 		targets[i] = objs->v[i].obj;
 	kc_kprep_say(x->o->progress, x->o->progress_arg, "rebuild %zu objects (%s)", objs->n, side);
-	ret = kc_kprep_make(x->p, tree, targets, objs->n, "-ffunction-sections -fdata-sections",
-			    x->log, side, err);
+	ret = kc_kprep_make(x->p, tree, targets, objs->n, KC_KPREP_KCFLAGS, x->log, side, err);
 	free(targets);
 	return ret;
 }

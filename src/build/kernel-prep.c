@@ -23,12 +23,15 @@
 #include "build/deb-int.h"
 #include "build/kernel-int.h"
 #include "build/kmod-int.h"
+#include "build/logtail.h"
 #include "kcare/conf.h"
 
 /* Objects rebuilt to check the tree: core code that every config builds into vmlinux. */
 static const char *const prep_repro_objs[] = {"kernel/sys.o", "fs/open.o", "lib/string.o",
 					      "mm/mmap.o"};
 #define PREP_NREPRO (sizeof(prep_repro_objs) / sizeof(prep_repro_objs[0]))
+/* What a cached tree holds changed (the build path, the flagged prepare): older ones are redone. */
+#define PREP_LAYOUT 2
 /* Fewer equal functions than this and the check proved nothing. */
 #define PREP_MIN_SAME 50
 
@@ -206,7 +209,13 @@ static int prep_cache_dir(const struct kc_kprep_opts *o, struct kc_kprep *p, str
 	char root[4096], ver[128], local[32] = "";
 	int ret;
 
-	if (o->cache)
+	if (o->cache && o->cache[0] != '/') {
+		/* the tree's path goes into reports and working trees: make it absolute */
+		char *cwd = getcwd(NULL, 0);
+
+		snprintf(root, sizeof(root), "%s/%s", cwd ? cwd : ".", o->cache);
+		free(cwd);
+	} else if (o->cache)
 		snprintf(root, sizeof(root), "%s", o->cache);
 	else if (xdg && *xdg)
 		snprintf(root, sizeof(root), "%s/kcare-build", xdg);
@@ -246,29 +255,52 @@ int kc_kprep_make(const struct kc_kprep *p, const char *dir, const char *const *
 			      "MAKELEVEL", "-u", "KBUILD_OUTPUT", "make", jobs,	    cc,
 			      kcf};
 	size_t nh = sizeof(head) / sizeof(head[0]);
-	char **argv = calloc(nh + n + 1, sizeof(*argv));
+	const char **argv = calloc(nh + n + 1, sizeof(*argv));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int ret;
+	/*
+	 * Every tree builds at one path (in a mount namespace of its own):
+	 * kbuild and the tools' builds record absolute paths, and a working
+	 * tree elsewhere would rebuild objtool and friends on every run.
+	 */
+	struct kc_deb_cmd c = {.argv = argv,
+			       .cwd = KC_KPREP_BUILD_PATH,
+			       .log = log,
+			       .bind_from = dir,
+			       .bind_to = KC_KPREP_BUILD_PATH};
+	int st;
 
 	if (!argv)
 		return kc_err_set(err, -ENOMEM, "out of memory");
+	if (kc_kmod_interrupted) {
+		free(argv);
+		return kc_err_set(err, -EINTR, "%s: interrupted", what);
+	}
 	snprintf(jobs, sizeof(jobs), "-j%ld", ncpu > 0 ? ncpu : 1);
 	snprintf(cc, sizeof(cc), "CC=%s", p->cc);
 	snprintf(kcf, sizeof(kcf), "KCFLAGS=%s", kcflags ? kcflags : "");
 	for (size_t i = 0; i < nh; i++)
-		argv[i] = (char *)head[i];
+		argv[i] = head[i];
 	for (size_t i = 0; i < n; i++)
-		argv[nh + i] = (char *)targets[i];
-	ret = kc_kmod_run(dir, argv, log, what, err);
+		argv[nh + i] = targets[i];
+	if (mkdir("/build", 0755) < 0 && errno != EEXIST)
+		st = kc_err_set(err, -errno, "cannot create /build: %s", strerror(errno));
+	else
+		st = kc_deb_exec(&c, err);
 	free(argv);
-	if (ret == -ECHILD) {
+	if (st < 0)
+		return st;
+	if (kc_kmod_interrupted)
+		return kc_err_set(err, -EINTR, "%s: interrupted", what);
+	if (st != 0) {
 		char first[400];
 
-		kc_kmod_first_error(log, dir, NULL, NULL, 0, first, sizeof(first));
-		if (*first)
-			kc_err_set(err, ret, "%s failed: %s", what, first);
+		kc_kmod_first_error(log, KC_KPREP_BUILD_PATH, NULL, NULL, 0, first, sizeof(first));
+		if (!*first)
+			kc_log_last_line(log, first, sizeof(first));
+		return kc_err_set(err, -ECHILD, "%s failed%s%s (log: %s)", what, *first ? ": " : "",
+				  first, log);
 	}
-	return ret;
+	return 0;
 }
 
 static int prep_mtime(const char *dir, const char *name, struct timespec *ts, struct kc_err *err)
@@ -499,14 +531,26 @@ static int prep_build(const struct kc_kprep_opts *o, struct kc_kprep *p, struct 
 		if ((ret = kc_kprep_make(p, p->tree, t, 2, NULL, log, "make prepare", err)) < 0)
 			return ret;
 	}
-	return prep_check(o, p, log, err);
+	if ((ret = prep_check(o, p, log, err)) < 0)
+		return ret;
+	/*
+	 * The working trees build with the section flags; kbuild would redo
+	 * the prepare steps whose recorded command lines lack them on every
+	 * run, so they are redone here once (their output does not change).
+	 */
+	kc_kprep_say(o->progress, o->progress_arg, "make prepare with %s", KC_KPREP_KCFLAGS);
+	{
+		const char *t[] = {"prepare", "modules_prepare"};
+
+		return kc_kprep_make(p, p->tree, t, 2, KC_KPREP_KCFLAGS, log, "make prepare", err);
+	}
 }
 
 /* What the stamp holds: a cached tree is reused only for the same ABI, version and compiler. */
 static void prep_stamp_text(const struct kc_kprep *p, char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, "abi %s\nversion %s\ncc %s\nchecked %zu\n", p->abi, p->version, p->cc,
-		 p->nchecked);
+	snprintf(buf, bufsz, "layout %d\nabi %s\nversion %s\ncc %s\nchecked %zu\n", PREP_LAYOUT,
+		 p->abi, p->version, p->cc, p->nchecked);
 }
 
 static int prep_reusable(struct kc_kprep *p)

@@ -44,6 +44,7 @@ cat >"$S/kernel/Makefile" <<'EOF'
 obj-y += core.o
 obj-$(CONFIG_A) += opt.o
 obj-$(CONFIG_NOPE) += off.o
+lib-y += util.o
 EOF
 cat >"$S/fs/Makefile" <<'EOF'
 obj-$(CONFIG_BAR) += bar/
@@ -58,6 +59,7 @@ echo 'static inline int core_limit(void) { return 10; }' >"$S/kernel/core.h"
 printf '#include "core.h"\nint core_get(void) { return core_limit(); }\n' >"$S/kernel/core.c"
 printf 'int opt_get(int x) { return x + 1; }\n' >"$S/kernel/opt.c"
 printf 'int off_get(void) { return 0; }\n' >"$S/kernel/off.c"
+printf 'int util_get(void) { return 6; }\n' >"$S/kernel/util.c"
 printf 'int super_get(void) { return 2; }\n' >"$S/fs/bar/super.c"
 printf '#include "../../kernel/core.h"\nint inode_get(void) { return core_limit(); }\n' >"$S/fs/bar/inode.c"
 printf 'int foo_get(void) { return 3; }\n' >"$S/drivers/foo/foo.c"
@@ -79,6 +81,7 @@ mkdiff core-h kernel/core.h 's/10/11/'
 mkdiff super fs/bar/super.c 's/2/4/'
 mkdiff foo drivers/foo/foo.c 's/3/5/'
 mkdiff off kernel/off.c 's/0/1/'
+mkdiff util kernel/util.c 's/6/7/'
 mkdiff make kernel/Makefile 's/core.o/core.o more.o/'
 mkdiff doc Documentation/notes.txt 's/text/more text/'
 sed 's/x + 1/x - 7/' "$T/opt.patch" >"$T/stale.patch"
@@ -154,19 +157,19 @@ refused "the diffs change no code" $A --diff "$T/doc.patch"
 # shellcheck disable=SC2086
 refused "cannot open\|No such file\|diff '$T/none.patch'" $A --diff "$T/none.patch"
 
-step "good: a .c in vmlinux, a part of a composite module, a header"
+step "good: a .c in vmlinux, one in lib-y, a part of a composite module, a header"
 # shellcheck disable=SC2086
-run 0 $A --diff "$T/opt.patch" --diff "$T/super.patch" --diff "$T/core-h.patch"
+run 0 $A --diff "$T/opt.patch" --diff "$T/super.patch" --diff "$T/core-h.patch" --diff "$T/util.patch"
 cat "$T/out.txt"
 grep -q "^kcare-build: apply $T/super.patch" "$T/err.txt" || fail "no progress lines"
 tsv="$T/o/objects.tsv"
 [ -f "$tsv" ] || fail "no objects.tsv"
 for want in "kernel/opt.o	vmlinux" "fs/bar/super.o	bar_fs" "kernel/core.o	vmlinux" \
-	"fs/bar/inode.o	bar_fs"; do
+	"fs/bar/inode.o	bar_fs" "kernel/util.o	vmlinux"; do
 	grep -q "^$want	orig/" "$tsv" || fail "objects.tsv lacks '$want': $(cat "$tsv")"
 done
-[ "$(wc -l <"$tsv")" = 4 ] || fail "objects.tsv has other objects: $(cat "$tsv")"
-for o in kernel/opt.o fs/bar/super.o kernel/core.o fs/bar/inode.o; do
+[ "$(wc -l <"$tsv")" = 5 ] || fail "objects.tsv has other objects: $(cat "$tsv")"
+for o in kernel/opt.o fs/bar/super.o kernel/core.o fs/bar/inode.o kernel/util.o; do
 	[ -s "$T/o/orig/$o" ] && [ -s "$T/o/patched/$o" ] || fail "no orig/patched $o"
 	objdump -h "$T/o/orig/$o" | grep -q '\.text\.' || fail "$o: not built with -ffunction-sections"
 	cmp -s "$T/o/orig/$o" "$T/o/patched/$o" && fail "$o: original and patched are the same"
