@@ -49,7 +49,8 @@ struct kc_upatch_stats {
 	 * unpatch's and upgrade's in the final stop (part of stop_us).
 	 */
 	uint64_t scan_us;
-	uint64_t scan_kib; /* memory they read */
+	uint64_t scan_kib;	/* memory they read */
+	uint64_t scan_stop_kib; /* of that, read in the stop (all, or what was written since) */
 };
 
 enum kc_upatch_outcome {

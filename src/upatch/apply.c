@@ -36,7 +36,8 @@ struct apply_txn {
 	size_t nranges;
 	uint64_t *entries; /* owned: the entries the jumps replace (a pc there is not busy) */
 	size_t nentries;
-	struct kc_refscan coro; /* suspended stacks returning into a function replaced */
+	/* suspended stacks returning into ranges[]: a function replaced (busy), the old level */
+	struct kc_refscan coro;
 };
 
 static struct kc_obj *find_object(struct kc_session *s, const struct kc_buildid *bid)
@@ -202,21 +203,23 @@ static int fs_base_of(struct kc_session *s, uint64_t *fs, struct kc_err *err)
 
 /*
  * A coroutine suspended inside a function being replaced is as busy as a
- * thread there. Its stack was found by the scan before the stop; here only
- * the words found are read again (a coroutine that suspends in it after
- * that scan is not seen: see docs/userspace-engine.md).
+ * thread there (retire.h: exact, from the scan begun before the stop). One
+ * suspended in the replaced level's code is not: that code is retired.
  */
 static int coro_check(struct kc_session *s, struct apply_txn *tx, struct kc_err *err)
 {
-	int ret = kc_refscan_recheck(&tx->coro, s, err);
+	size_t nfuncs = tx->prep.patch->nfuncs, k = 0;
+	int ret = kc_refscan_finish(&tx->coro, s, err);
 
-	if (ret < 0 || !tx->coro.nrefs)
+	while (ret == 0 && k < tx->coro.nrefs && tx->coro.refs[k].range >= nfuncs)
+		k++;
+	if (ret < 0 || k == tx->coro.nrefs)
 		return ret;
 	return kc_err_set(
 	    err, -EBUSY,
 	    "a coroutine is busy in '%s': a suspended stack (no thread's) returns into "
 	    "it (word at 0x%llx)",
-	    tx->names[tx->coro.refs[0].range], (unsigned long long)tx->coro.refs[0].at);
+	    tx->names[tx->coro.refs[k].range], (unsigned long long)tx->coro.refs[k].at);
 }
 
 static int txn_check(struct kc_session *s, void *ctx, struct kc_err *err)
@@ -445,10 +448,8 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	if (ret < 0)
 		goto out;
-	/* coroutines suspended in a replaced function: the whole scan runs before the stop */
-	ret = kc_refscan_init(&tx.coro, s, tx.ranges, p->nfuncs, err);
-	if (ret == 0)
-		ret = kc_refscan_memory(&tx.coro, s, err);
+	/* coroutines suspended in a replaced function, or in the replaced level's code */
+	ret = kc_refscan_begin(&tx.coro, s, tx.ranges, tx.nranges, err);
 	if (ret < 0) {
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
@@ -462,6 +463,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	}
 	s->stats.scan_us = tx.coro.us;
 	s->stats.scan_kib = tx.coro.bytes / 1024;
+	s->stats.scan_stop_kib = tx.coro.stop_bytes / 1024;
 	if (tx.old) {
 		ev.other_level = tx.old->hdr.level;
 		/*
@@ -470,7 +472,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		 * stop, or kept RETIRED. It is unreachable otherwise, so losing its
 		 * memory is harmless if this fails.
 		 */
-		kc_retire_or_unmap(s, tx.old, &ev.kept_bytes, NULL);
+		kc_retire_or_unmap(s, tx.old, &tx.coro, p->nfuncs, &ev.kept_bytes, NULL);
 	}
 	ret = kc_session_release_stop(s, err);
 	if (ret < 0)

@@ -29,7 +29,31 @@ struct recover_txn {
 	struct kc_range *ranges;
 	const char **names;
 	size_t nranges;
+	struct kc_refscan retire; /* for the regions given up (all but UNDO_UPGRADE) */
+	size_t *retire_idx;	  /* per region: its index in retire */
 };
+
+/* The scan for suspended stacks returning into the regions to be given up (retire.h). */
+static int retire_begin(struct kc_session *s, struct recover_txn *tx, struct kc_err *err)
+{
+	const struct kc_region **rv = calloc(s->regions.n + 1, sizeof(*rv));
+	size_t n = 0;
+	int ret;
+
+	tx->retire_idx = calloc(s->regions.n + 1, sizeof(*tx->retire_idx));
+	if (!rv || !tx->retire_idx) {
+		free(rv);
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < s->regions.n; i++)
+		if (tx->action[i] != RECOVER_NONE && tx->action[i] != RECOVER_UNDO_UPGRADE) {
+			tx->retire_idx[i] = n;
+			rv[n++] = &s->regions.v[i];
+		}
+	ret = kc_retire_begin(&tx->retire, s, rv, n, err);
+	free(rv);
+	return ret;
+}
 
 static bool same_patch(const struct kc_region *a, const struct kc_region *b)
 {
@@ -217,6 +241,8 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 		goto out;
 	ret = kc_session_release_stop(s, err);
 	if (ret == 0)
+		ret = retire_begin(s, &tx, err);
+	if (ret == 0)
 		ret = kc_session_in_stop(s, recover_check, recover_write, &tx, err);
 	if (ret < 0) {
 		kc_err_prefix(err, "recovering an interrupted operation");
@@ -229,8 +255,8 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 
 		if (tx.action[i] == RECOVER_NONE)
 			continue;
-		if (tx.action[i] != RECOVER_UNDO_UPGRADE)
-			kc_retire_or_unmap(s, r, &kept, NULL); /* still in the stop */
+		if (tx.action[i] != RECOVER_UNDO_UPGRADE) /* still in the stop */
+			kc_retire_or_unmap(s, r, &tx.retire, tx.retire_idx[i], &kept, NULL);
 		if (tx.action[i] == RECOVER_UNMAP || tx.action[i] == RECOVER_RETIRE)
 			continue;
 		ev.pid = s->pid;
@@ -245,6 +271,8 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 	}
 	ret = kc_session_refresh(s, err);
 out:
+	kc_refscan_release(&tx.retire);
+	free(tx.retire_idx);
 	free(tx.action);
 	free(tx.ranges);
 	free(tx.names);

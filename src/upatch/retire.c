@@ -16,11 +16,24 @@
 #include "upatch/drive.h"
 #include "upatch/retire.h"
 
-#define PAGE	     4096ull
-#define CHUNK_PAGES  256u
-#define PM_PRESENT   (1ull << 63)
-#define PM_SWAPPED   (1ull << 62)
-#define PM_FILE_PAGE (1ull << 61)
+#define PAGE	      4096ull
+#define CHUNK_PAGES   256u
+#define PM_PRESENT    (1ull << 63)
+#define PM_SWAPPED    (1ull << 62)
+#define PM_FILE_PAGE  (1ull << 61)
+#define PM_SOFT_DIRTY (1ull << 55)
+
+struct excluded;
+
+/* One pass over the target's memory. */
+struct pass {
+	struct kc_refscan *rs;
+	pid_t tid;
+	int pagemap;
+	const struct excluded *ex;
+	uint64_t *buf;
+	bool dirty_only; /* in the stop after a tracked scan: only pages written since */
+};
 
 int kc_refscan_init(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
 		    size_t n, struct kc_err *err)
@@ -73,6 +86,8 @@ void kc_refscan_release(struct kc_refscan *rs)
 	free(rs->ranges);
 	free(rs->skip);
 	free(rs->refs);
+	free(rs->covered);
+	free(rs->holes);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -129,6 +144,21 @@ static bool excluded_has(const struct excluded *ex, uint64_t at)
 	return false;
 }
 
+static int range_add(struct kc_range **v, size_t *n, size_t *cap, uint64_t lo, uint64_t hi)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		struct kc_range *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (struct kc_range){lo, hi};
+	return 0;
+}
+
 static int ref_add(struct kc_refscan *rs, uint64_t at, uint64_t val, size_t range)
 {
 	if (rs->nrefs == rs->cap) {
@@ -170,17 +200,38 @@ static int scan_words(struct kc_refscan *rs, const struct excluded *ex, uint64_t
 	return 0;
 }
 
-/* Reads [@addr, @addr + @len) of the target and scans it; an unreadable rest is skipped. */
-static int scan_run(struct kc_refscan *rs, pid_t tid, const struct excluded *ex, uint64_t addr,
-		    size_t len, uint64_t *buf)
+/*
+ * Reads [@addr, @addr + @len) of the target and scans it. What cannot be
+ * read (unmapped meanwhile) is a hole: a tracked scan has not seen it, so
+ * the stop reads it whether it was written or not.
+ */
+static int scan_run(struct pass *ps, uint64_t addr, size_t len)
 {
-	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t got = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+	struct kc_refscan *rs = ps->rs;
+	struct iovec local = {ps->buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t got = process_vm_readv(ps->tid, &local, 1, &remote, 1, 0);
 
+	if (got < (ssize_t)len && rs->tracked && !ps->dirty_only &&
+	    range_add(&rs->holes, &rs->nholes, &rs->holes_cap, addr + (got > 0 ? got : 0),
+		      addr + len) < 0)
+		return -ENOMEM;
 	if (got <= 0)
-		return 0; /* unmapped meanwhile, or not readable */
+		return 0;
 	rs->bytes += (uint64_t)got;
-	return scan_words(rs, ex, addr, buf, (size_t)got / 8);
+	return scan_words(rs, ps->ex, addr, ps->buf, (size_t)got / 8);
+}
+
+/* Whether a tracked scan read all of [lo, hi): then only its written pages need reading again. */
+static bool seen(const struct kc_refscan *rs, uint64_t lo, uint64_t hi)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < rs->nholes; i++)
+		if (rs->holes[i].lo < hi && rs->holes[i].hi > lo)
+			return false;
+	for (size_t i = 0; i < rs->ncovered && !in; i++)
+		in = rs->covered[i].lo <= lo && rs->covered[i].hi >= hi;
+	return in;
 }
 
 static bool scannable(const struct kc_proc_map *m)
@@ -188,19 +239,35 @@ static bool scannable(const struct kc_proc_map *m)
 	return !m->shared && (m->prot & PROT_READ) && (m->prot & PROT_WRITE);
 }
 
-static int scan_map(struct kc_refscan *rs, pid_t tid, int pagemap, const struct excluded *ex,
-		    const struct kc_proc_map *m, uint64_t *buf)
+/*
+ * A page that can hold a return address: present or swapped, anonymous.
+ * After a tracked scan, one of those written since (soft-dirty), unless
+ * the scan did not see it at all.
+ */
+static bool wanted(uint64_t pm, bool need_dirty)
+{
+	return (pm & (PM_PRESENT | PM_SWAPPED)) && !(pm & PM_FILE_PAGE) &&
+	       (!need_dirty || (pm & PM_SOFT_DIRTY));
+}
+
+static int scan_map(struct pass *ps, const struct kc_proc_map *m)
 {
 	uint64_t pm[CHUNK_PAGES];
+	int ret;
 
+	if (ps->rs->tracked && !ps->dirty_only &&
+	    range_add(&ps->rs->covered, &ps->rs->ncovered, &ps->rs->covered_cap, m->start, m->end) <
+		0)
+		return -ENOMEM;
 	for (uint64_t a = m->start; a < m->end; a += CHUNK_PAGES * PAGE) {
 		size_t np = (size_t)((m->end - a) / PAGE), i = 0;
-		int ret;
+		bool need_dirty;
 
 		np = np > CHUNK_PAGES ? CHUNK_PAGES : np;
-		if (pagemap < 0 ||
-		    pread(pagemap, pm, np * 8, (off_t)(a / PAGE * 8)) != (ssize_t)(np * 8)) {
-			ret = scan_run(rs, tid, ex, a, np * PAGE, buf);
+		need_dirty = ps->dirty_only && seen(ps->rs, a, a + np * PAGE);
+		if (ps->pagemap < 0 ||
+		    pread(ps->pagemap, pm, np * 8, (off_t)(a / PAGE * 8)) != (ssize_t)(np * 8)) {
+			ret = scan_run(ps, a, np * PAGE);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -208,15 +275,13 @@ static int scan_map(struct kc_refscan *rs, pid_t tid, int pagemap, const struct 
 		while (i < np) {
 			size_t j;
 
-			if (!(pm[i] & (PM_PRESENT | PM_SWAPPED)) || (pm[i] & PM_FILE_PAGE)) {
+			if (!wanted(pm[i], need_dirty)) {
 				i++;
 				continue;
 			}
-			for (j = i + 1; j < np && (pm[j] & (PM_PRESENT | PM_SWAPPED)) &&
-					!(pm[j] & PM_FILE_PAGE);
-			     j++)
+			for (j = i + 1; j < np && wanted(pm[j], need_dirty); j++)
 				;
-			ret = scan_run(rs, tid, ex, a + i * PAGE, (j - i) * PAGE, buf);
+			ret = scan_run(ps, a + i * PAGE, (j - i) * PAGE);
 			if (ret < 0)
 				return ret;
 			i = j;
@@ -230,44 +295,63 @@ static pid_t mm_tid(const struct kc_session *s)
 	return s->proc.mm_tid ? s->proc.mm_tid : s->pid;
 }
 
-int kc_refscan_memory(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
+static int open_proc(const struct kc_session *s, const char *name, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)mm_tid(s), name);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* One pass over every private writable mapping; refs are added to rs->refs. */
+static int scan_memory(struct kc_refscan *rs, struct kc_session *s, bool dirty_only,
+		       struct kc_err *err)
 {
 	struct kc_proc_maps maps = {0};
 	struct excluded ex = {0};
-	uint64_t t0 = kc_session_now_us(), *buf = NULL;
-	char path[64];
-	int pagemap = -1, ret;
+	struct pass ps = {rs, mm_tid(s), -1, &ex, NULL, dirty_only};
+	uint64_t t0 = kc_session_now_us();
+	int ret;
 
-	rs->nrefs = 0;
-	rs->bytes = 0;
 	if (!rs->span)
 		return 0;
 	ret = kc_proc_maps_read(s->pid, &maps, err);
 	if (ret < 0)
 		return ret;
-	buf = malloc(CHUNK_PAGES * PAGE);
-	if (!buf || excluded_build(rs, s, &maps, s->attached && held(&s->proc), &ex) < 0) {
+	ps.buf = malloc(CHUNK_PAGES * PAGE);
+	if (!ps.buf || excluded_build(rs, s, &maps, s->attached && held(&s->proc), &ex) < 0) {
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)mm_tid(s));
-	pagemap = open(path, O_RDONLY | O_CLOEXEC);
+	ps.pagemap = open_proc(s, "pagemap", O_RDONLY);
 	for (size_t i = 0; i < maps.n && ret == 0; i++)
 		if (scannable(&maps.v[i]))
-			ret = scan_map(rs, mm_tid(s), pagemap, &ex, &maps.v[i], buf);
+			ret = scan_map(&ps, &maps.v[i]);
 	if (ret < 0)
 		ret = kc_err_set(err, ret, "out of memory");
 out:
-	if (pagemap >= 0)
-		close(pagemap);
-	free(buf);
+	if (ps.pagemap >= 0)
+		close(ps.pagemap);
+	free(ps.buf);
 	free(ex.v);
 	kc_proc_maps_release(&maps);
-	rs->us = kc_session_now_us() - t0;
+	rs->us += kc_session_now_us() - t0;
 	return ret;
 }
 
-int kc_refscan_recheck(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
+int kc_refscan_memory(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
+{
+	rs->nrefs = 0;
+	rs->bytes = 0;
+	rs->us = 0;
+	rs->ncovered = 0;
+	rs->nholes = 0;
+	return scan_memory(rs, s, false, err);
+}
+
+/* In the stop: keeps the refs whose word still holds its value and is not on a stack a thread runs
+ * on. */
+static int refscan_recheck(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
 {
 	struct kc_proc_maps maps = {0};
 	struct excluded ex = {0};
@@ -298,14 +382,135 @@ int kc_refscan_recheck(struct kc_refscan *rs, struct kc_session *s, struct kc_er
 	return 0;
 }
 
-int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, uint64_t *kept,
-		       struct kc_err *err)
+/*
+ * Whether this kernel keeps soft-dirty bits (CONFIG_MEM_SOFT_DIRTY): tried
+ * once on a page of our own. KC_SOFT_DIRTY=0 in the environment turns
+ * their use off (the whole scan then runs in the stop).
+ */
+static bool soft_dirty_probe(void)
+{
+	const char *env = getenv("KC_SOFT_DIRTY");
+	volatile uint8_t *p =
+	    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int cr = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t before = 0, after = 0;
+	bool ok = false;
+
+	if (env && !strcmp(env, "0"))
+		ok = false;
+	else if (p != MAP_FAILED && cr >= 0 && pm >= 0) {
+		off_t off = (off_t)((uintptr_t)p / PAGE * 8);
+
+		p[0] = 1;
+		if (write(cr, "4", 1) == 1 && pread(pm, &before, 8, off) == 8) {
+			p[0] = 2;
+			ok = pread(pm, &after, 8, off) == 8 && !(before & PM_SOFT_DIRTY) &&
+			     (after & PM_SOFT_DIRTY);
+		}
+	}
+	if (cr >= 0)
+		close(cr);
+	if (pm >= 0)
+		close(pm);
+	if (p != MAP_FAILED)
+		munmap((void *)p, PAGE);
+	return ok;
+}
+
+static bool soft_dirty_works(void)
+{
+	static int works = -1;
+
+	if (works < 0)
+		works = soft_dirty_probe();
+	return works;
+}
+
+int kc_refscan_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
+		     size_t n, struct kc_err *err)
+{
+	int ret = kc_refscan_init(rs, s, ranges, n, err), fd;
+
+	if (ret < 0 || !rs->span || !soft_dirty_works())
+		return ret;
+	/* from now on every page the target writes is marked: the stop reads only those again */
+	fd = open_proc(s, "clear_refs", O_WRONLY);
+	rs->tracked = fd >= 0 && write(fd, "4", 1) == 1;
+	if (fd >= 0)
+		close(fd);
+	if (!rs->tracked)
+		return 0;
+	ret = kc_refscan_memory(rs, s, err);
+	if (ret < 0)
+		kc_refscan_release(rs);
+	return ret;
+}
+
+int kc_retire_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_region *const *rv,
+		    size_t n, struct kc_err *err)
+{
+	struct kc_range *text = calloc(n + 1, sizeof(*text));
+	int ret;
+
+	if (!text)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		text[i].lo = rv[i]->start + rv[i]->hdr.hdr_size;
+		text[i].hi = text[i].lo + rv[i]->hdr.text_size;
+	}
+	ret = kc_refscan_begin(rs, s, text, n, err);
+	free(text);
+	return ret;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct kc_ref *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
+{
+	uint64_t before = rs->bytes;
+	size_t n = 0;
+	int ret;
+
+	rs->finished = true;
+	if (!rs->tracked) {
+		/* without soft-dirty bits, only a scan in the stop is exact */
+		uint64_t us = rs->us;
+
+		ret = kc_refscan_memory(rs, s, err);
+		rs->us += us;
+		rs->stop_bytes = rs->bytes;
+		rs->bytes += before;
+		return ret;
+	}
+	/* the words found before that are still there, and whatever was written since */
+	ret = refscan_recheck(rs, s, err);
+	if (ret == 0)
+		ret = scan_memory(rs, s, true, err);
+	rs->stop_bytes = rs->bytes - before;
+	if (ret < 0 || rs->nrefs < 2)
+		return ret;
+	qsort(rs->refs, rs->nrefs, sizeof(*rs->refs), ref_cmp);
+	for (size_t i = 0; i < rs->nrefs; i++)
+		if (!n || rs->refs[i].at != rs->refs[n - 1].at)
+			rs->refs[n++] = rs->refs[i];
+	rs->nrefs = n;
+	return 0;
+}
+
+int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
+		       size_t idx, uint64_t *kept, struct kc_err *err)
 {
 	struct kc_range text = {r->start + r->hdr.hdr_size,
 				r->start + r->hdr.hdr_size + r->hdr.text_size};
 	const char *name = "patch code";
 	struct kc_err e2 = KC_ERR_INIT;
-	struct kc_refscan rs;
+	struct kc_refscan own = {0};
 	bool busy = false;
 	int ret = 0;
 
@@ -319,18 +524,26 @@ int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, uint64_t
 		if (ret < 0 && ret != -EBUSY)
 			return kc_err_set(err, ret, "%s", e2.msg);
 		busy = ret == -EBUSY;
+		ret = 0;
 	}
-	if (!busy && r->hdr.text_size) {
-		ret = kc_refscan_init(&rs, s, &text, 1, err);
-		if (ret == 0)
-			ret = kc_refscan_memory(&rs, s, err);
-		busy = rs.nrefs > 0;
-		s->stats.scan_us += rs.us;
-		s->stats.scan_kib += rs.bytes / 1024;
-		kc_refscan_release(&rs);
+	if (!rs) {
+		ret = kc_refscan_init(&own, s, &text, 1, err);
 		if (ret < 0)
 			return ret;
+		rs = &own;
+		idx = 0;
 	}
+	if (!rs->finished) {
+		ret = kc_refscan_finish(rs, s, err);
+		s->stats.scan_us += rs->us;
+		s->stats.scan_kib += rs->bytes / 1024;
+		s->stats.scan_stop_kib += rs->stop_bytes / 1024;
+	}
+	for (size_t i = 0; ret == 0 && i < rs->nrefs; i++)
+		busy |= rs->refs[i].range == idx;
+	kc_refscan_release(&own);
+	if (ret < 0)
+		return ret;
 	if (!busy)
 		return kc_session_unmap(s, r->start, r->hdr.region_size, err);
 	ret = kc_ptrace_write(&s->proc, r->start + offsetof(struct kc_region_hdr, state),

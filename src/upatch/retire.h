@@ -11,8 +11,8 @@
  *     when nothing returns into its code, else kept mapped as RETIRED and
  *     scanned again by a later run (kc_retire_or_unmap());
  *   - apply's consistency check: a suspended stack inside a function being
- *     replaced makes it busy (kc_refscan_recheck() in the stop, after a
- *     scan while the target runs).
+ *     replaced makes it busy (kc_refscan_begin(), then kc_refscan_finish()
+ *     in the stop).
  * The stacks of threads that run on them are left out: their live frames
  * are the unwinder's (precise), the rest is dead.
  */
@@ -36,8 +36,17 @@ struct kc_refscan {
 	size_t nskip;
 	struct kc_ref *refs; /* owned: found by the latest scan or recheck */
 	size_t nrefs, cap;
-	uint64_t bytes; /* figures of the latest kc_refscan_memory(): bytes read, time */
+	uint64_t bytes; /* figures of the scans: bytes read, time */
 	uint64_t us;
+	uint64_t stop_bytes; /* of those, read by kc_refscan_finish() in the stop */
+	/*
+	 * Soft-dirty tracking (kc_retire_begin()): the bits were cleared before
+	 * the scan, which read @covered but for @holes; the stop reads again only
+	 * the pages written since, and what the scan did not see.
+	 */
+	bool tracked, finished;
+	struct kc_range *covered, *holes;
+	size_t ncovered, covered_cap, nholes, holes_cap;
 };
 
 /*
@@ -53,26 +62,45 @@ void kc_refscan_release(struct kc_refscan *rs);
  * Scans every private writable mapping of the target (resident anonymous
  * pages only, as /proc/PID/pagemap tells; all pages where it cannot be
  * read) into rs->refs. With every thread stopped, the stacks the threads
- * run on are left out; while they run, kc_refscan_recheck() in the stop
+ * run on are left out; while they run, kc_refscan_finish() in the stop
  * leaves them out.
  */
 int kc_refscan_memory(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err);
 
 /*
- * With every thread stopped: keeps only the refs whose word still holds
- * its value and is not on a stack a thread runs on. Cheap (a few reads),
- * but it cannot see a word written after the scan.
+ * While the target runs, before the stop that needs to know: prepares @rs
+ * for return addresses into @ranges. Where the kernel keeps soft-dirty bits
+ * (/proc/PID/clear_refs, pagemap), clears them and scans now, so that the
+ * stop reads only what the target wrote since; elsewhere the whole scan
+ * waits for the stop. Either way what the stop finds is exact: a word read
+ * while the target runs proves nothing by itself (a resumed coroutine can
+ * consume one and leave another where the scan has already been). One
+ * such scan per process at a time: each clears the bits.
  */
-int kc_refscan_recheck(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err);
+int kc_refscan_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
+		     size_t n, struct kc_err *err);
+
+/* The same for the code of the regions @rv (range i is rv[i]'s code). */
+int kc_retire_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_region *const *rv,
+		    size_t n, struct kc_err *err);
+
+/*
+ * In the stop: rs->refs becomes exactly the return addresses into the
+ * ranges that the target's memory holds now (stacks threads run on left
+ * out). May be called again in a later stop.
+ */
+int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err);
 
 /*
  * With every thread stopped, once no entry jump leads into region @r any
  * more: unmaps it if no thread executes or returns into its code and no
  * word of the target's memory is a return address into it; otherwise marks
  * it RETIRED (region.h) and keeps it mapped, setting *kept to the bytes
- * kept (else 0). The scan runs in the stop, so it is exact.
+ * kept (else 0). @r is region @idx of the kc_retire_begin() that prepared
+ * @rs (completed here at the first call), or @rs is NULL: a whole scan for
+ * @r alone, now.
  */
-int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, uint64_t *kept,
-		       struct kc_err *err);
+int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
+		       size_t idx, uint64_t *kept, struct kc_err *err);
 
 #endif

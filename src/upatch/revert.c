@@ -108,6 +108,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		struct kc_upatch_event ev = {0};
 		char hex[2 * KC_BUILDID_MAX + 1];
 		struct kc_buildid rb;
+		struct kc_refscan rs = {0};
 		uint64_t kept = 0;
 
 		/* recovery has unmapped or retired every region that is not applied */
@@ -126,13 +127,17 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		if (r->hdr.state != KC_REGION_REVERTED) {
 			tx.range.lo = r->start + r->hdr.hdr_size;
 			tx.range.hi = tx.range.lo + r->hdr.text_size;
-			ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
+			ret =
+			    kc_retire_begin(&rs, &s, (const struct kc_region *const[]){r}, 1, err);
+			if (ret == 0)
+				ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
 			if (ret == 0) {
-				ret = kc_retire_or_unmap(&s, r, &kept, err);
+				ret = kc_retire_or_unmap(&s, r, &rs, 0, &kept, err);
 				if (kc_session_release_stop(&s, ret < 0 ? NULL : err) < 0 &&
 				    ret == 0)
 					ret = err->code;
 			}
+			kc_refscan_release(&rs);
 			if (ret < 0) {
 				kc_err_prefix(err, "%s", r->hdr.id);
 				break;

@@ -11,7 +11,9 @@
 #   resumed, each coroutine returns into the code it was suspended in and
 #   prints that level's result, and the target lives;
 # - the next libcare-ctl run, once nothing returns into the retired code,
-#   unmaps it.
+#   unmaps it;
+# - the same with coroutines that suspend inside work() without pause on
+#   stacks that come and go, during three upgrades and unpatches.
 # Before the engine scanned for such stacks, the resumed coroutines
 # returned into unmapped memory and the target died of SIGSEGV.
 . "$(dirname "$0")/lib.sh"
@@ -115,4 +117,26 @@ lcctl_ok recover -p $pid
 retired $pid 0
 [ "$(kcare_maps $pid)" = 0 ] || fail "$(kcare_maps $pid) patch regions still mapped"
 alive $pid || fail "target died"
+
+step "coroutines suspending inside work() all the time, at moving places"
+for round in 1 2 3; do
+	lcctl_ok patch -p $pid "$T/l1.kpatch"
+	co churn '^churning 1$'
+	sleep 0.2
+	lcctl_ok patch -p $pid "$T/l2.kpatch" --stats
+	out_has "^$pid: patched coro level 2 in $path"
+	sleep 0.2
+	lcctl_ok unpatch -p $pid --id coro --stats
+	alive $pid || fail "target died after unpatch round $round"
+	# now they suspend inside the original work(): busy, whatever the moment of the stop
+	lcctl_fails patch -p $pid "$T/l1.kpatch" --timeout 0.3
+	err_has "a coroutine is busy in 'work'"
+	co unchurn '^churn [0-9]+ [0-9]+$'
+	[ "$(grep -c '^churn [0-9]* 0$' "$T/target.log")" = $round ] ||
+		fail "a churned coroutine got a result no level gives"
+	alive $pid || fail "target died"
+	lcctl_ok recover -p $pid
+	retired $pid 0
+	[ "$(kcare_maps $pid)" = 0 ] || fail "$(kcare_maps $pid) patch regions still mapped after the churn"
+done
 echo "ok"

@@ -137,13 +137,14 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 		    ev->outcome == KC_UPATCH_UPGRADED ? ev->other_level : ev->level);
 	if (ro && ro->stats && ev->stats)
 		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu "
-		       "total_us=%llu driven=%u scan_us=%llu scan_kib=%llu\n",
+		       "total_us=%llu driven=%u scan_us=%llu scan_kib=%llu scan_stop_kib=%llu\n",
 		       ev->pid, ev->stats->threads, ev->stats->attempts,
 		       (unsigned long long)ev->stats->stop_us,
 		       (unsigned long long)ev->stats->max_stop_us,
 		       (unsigned long long)ev->stats->total_us, ev->stats->driven,
 		       (unsigned long long)ev->stats->scan_us,
-		       (unsigned long long)ev->stats->scan_kib);
+		       (unsigned long long)ev->stats->scan_kib,
+		       (unsigned long long)ev->stats->scan_stop_kib);
 	fflush(stdout);
 }
 

@@ -2,15 +2,21 @@
 /*
  * Target of 1205: coroutines (makecontext/swapcontext) that suspend inside
  * the patched function work(), the way qemu's block layer suspends disk
- * requests: work() calls co_yield(), which switches back to main, and the
+ * requests: work() calls co_pause(), which switches back to main, and the
  * coroutine's stack keeps work's return address until it is resumed.
  * Commands, one per line, come from the FIFO named by argv[1]:
  *   start SLOT X   run work(X) on a new coroutine until it suspends
  *   resume SLOT    resume it: it prints "result SLOT VALUE" and ends
+ *   churn          a thread of its own starts and resumes coroutines on
+ *                  8 stacks without pause, so that at any time some are
+ *                  suspended inside work(), at moving places
+ *   unchurn        ends it: "churn ROUNDS BAD", BAD counting results that
+ *                  no level of work() gives
  * Each stack is mapped for its coroutine and unmapped, and its context
  * cleared, when it ends. An optional argv[2] allocates and fills that many
  * MiB of heap (bench/coro-bench.sh: what the scan for such stacks costs).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +26,25 @@
 #include "kct.h"
 
 #define SLOTS	   4
+#define CHURN	   8
 #define STACK_SIZE (256 * 1024)
 
-static ucontext_t main_ctx, co_ctx[SLOTS];
-static void *co_stack[SLOTS];
-static int co_arg[SLOTS], co_done[SLOTS], cur;
+struct coro {
+	ucontext_t ctx;
+	void *stack; /* NULL: no coroutine in this slot */
+	int arg, done;
+};
 
-KCT_PATCHABLE void co_yield (void)
+static ucontext_t main_ctx, churn_home;
+static struct coro co[SLOTS], churn_co[CHURN];
+static long churn_bad;
+static volatile int churn_stop;
+/* where co_pause() saves the coroutine, and what it switches to: per thread */
+static __thread ucontext_t *pause_from, *pause_to;
+
+KCT_PATCHABLE void co_pause(void)
 {
-	swapcontext(&co_ctx[cur], &main_ctx);
+	swapcontext(pause_from, pause_to);
 }
 
 /* level 0: 2x + 1 (the fixes add 1000 and 2000) */
@@ -36,35 +52,92 @@ KCT_PATCHABLE int work(int x)
 {
 	int a = 2 * x;
 
-	co_yield ();
+	co_pause();
 	return a + 1;
 }
 
-static void co_main(void)
+static void main_body(int slot)
 {
-	int slot = cur;
-
-	printf("result %d %d\n", slot, work(co_arg[slot]));
-	co_done[slot] = 1;
+	printf("result %d %d\n", slot, work(co[slot].arg));
+	co[slot].done = 1;
 }
 
-static void run(int slot)
+static void churn_body(int slot)
 {
-	cur = slot;
-	swapcontext(&main_ctx, &co_ctx[slot]);
-	if (co_done[slot]) {
-		/*
-		 * What was left would still hold return addresses into work(),
-		 * which the engine's conservative scan takes for a suspended
-		 * coroutine (a stale context keeps a function busy).
-		 */
-		memset(&co_ctx[slot], 0, sizeof(co_ctx[slot]));
-		munmap(co_stack[slot], STACK_SIZE);
-		co_stack[slot] = NULL;
+	int x = churn_co[slot].arg, r = work(x) - 2 * x - 1;
+
+	churn_bad += r != 0 && r != 1000 && r != 2000;
+	churn_co[slot].done = 1;
+}
+
+/* Runs @c until it suspends or ends (then its stack goes); 1 if it ended. */
+static int co_switch(struct coro *c, ucontext_t *home)
+{
+	pause_from = &c->ctx;
+	pause_to = home;
+	swapcontext(home, &c->ctx);
+	if (!c->done)
+		return 0;
+	/*
+	 * What was left would still hold return addresses into work(), which
+	 * the engine's conservative scan takes for a suspended coroutine (a
+	 * stale context keeps a function busy).
+	 */
+	memset(&c->ctx, 0, sizeof(c->ctx));
+	munmap(c->stack, STACK_SIZE);
+	c->stack = NULL;
+	return 1;
+}
+
+/* A coroutine on a stack of its own running @body(@slot) with @arg, run until it suspends. */
+static int co_start(struct coro *c, ucontext_t *home, void (*body)(int), int slot, int arg)
+{
+	c->stack =
+	    mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->stack == MAP_FAILED)
+		abort();
+	getcontext(&c->ctx);
+	c->ctx.uc_stack.ss_sp = c->stack;
+	c->ctx.uc_stack.ss_size = STACK_SIZE;
+	c->ctx.uc_link = home;
+	c->arg = arg;
+	c->done = 0;
+	makecontext(&c->ctx, (void (*)(void))body, 1, slot);
+	return co_switch(c, home);
+}
+
+static void run_result(int slot, int ended)
+{
+	if (ended)
 		printf("ended %d\n", slot);
-	} else {
+	else
 		printf("suspended %d\n", slot);
+}
+
+/*
+ * Coroutines suspended inside work() at every moment (each slot ends its
+ * coroutine and starts the next one at once, so at least 7 of 8 are
+ * suspended), on stacks that come and go.
+ */
+static void *churn(void *unused)
+{
+	/* static: getcontext() returns twice, which registers would not survive */
+	static long rounds;
+	static int i;
+
+	(void)unused;
+	for (i = 0; !churn_stop; i = (i + 1) % CHURN, rounds++) {
+		if (churn_co[i].stack)
+			co_switch(&churn_co[i], &churn_home);
+		co_start(&churn_co[i], &churn_home, churn_body, i, (int)(rounds % 1000));
+		if (i == 0)
+			kct_sleep_ms(1);
 	}
+	for (i = 0; i < CHURN; i++)
+		if (churn_co[i].stack)
+			co_switch(&churn_co[i], &churn_home);
+	printf("churn %ld %ld\n", rounds, churn_bad);
+	return NULL;
 }
 
 /* Heap in 64 KiB blocks, each holding pointers and numbers like a program's data. */
@@ -90,9 +163,11 @@ static void fill_heap(long mib)
 
 int main(int argc, char **argv)
 {
+	static pthread_t churner;
+	static int churning; /* static: see churn() */
+	int slot, x;
 	char line[64];
 	FILE *in;
-	int slot, x;
 
 	kct_init(argc > 2 ? 900 : 120);
 	if (argc < 2 || !(in = fopen(argv[1], "r+")))
@@ -102,22 +177,19 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	while (fgets(line, sizeof(line), in)) {
 		if (sscanf(line, "start %d %d", &slot, &x) == 2 && slot >= 0 && slot < SLOTS &&
-		    !co_stack[slot]) {
-			co_stack[slot] = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (co_stack[slot] == MAP_FAILED)
-				return 3;
-			getcontext(&co_ctx[slot]);
-			co_ctx[slot].uc_stack.ss_sp = co_stack[slot];
-			co_ctx[slot].uc_stack.ss_size = STACK_SIZE;
-			co_ctx[slot].uc_link = &main_ctx;
-			co_arg[slot] = x;
-			co_done[slot] = 0;
-			makecontext(&co_ctx[slot], co_main, 0);
-			run(slot);
+		    !co[slot].stack) {
+			run_result(slot, co_start(&co[slot], &main_ctx, main_body, slot, x));
 		} else if (sscanf(line, "resume %d", &slot) == 1 && slot >= 0 && slot < SLOTS &&
-			   co_stack[slot]) {
-			run(slot);
+			   co[slot].stack) {
+			run_result(slot, co_switch(&co[slot], &main_ctx));
+		} else if (!strcmp(line, "churn\n") && !churning) {
+			churn_stop = 0;
+			churning = !pthread_create(&churner, NULL, churn, NULL);
+			printf("churning %d\n", churning);
+		} else if (!strcmp(line, "unchurn\n") && churning) {
+			churn_stop = 1;
+			pthread_join(churner, NULL);
+			churning = 0;
 		} else {
 			printf("bad command %s", line);
 		}
