@@ -88,10 +88,30 @@ extern const struct kc_conf_key kc_conf_keys[];
 /*
  * Writes @len bytes to @path atomically (temp file, fsync, rename, fsync of
  * the directory) with @mode; creates missing parent directories (0755).
- * Shared by every state file of the agent.
+ * The one way every part of kcare replaces a file: a reader sees the old or
+ * the new content, and a crash leaves at most a hidden temp file.
  */
 int kc_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode,
 			 struct kc_err *err);
+/* The same where the directory must exist already (an output file named by the user). */
+int kc_file_replace(const char *path, const void *buf, size_t len, unsigned mode,
+		    struct kc_err *err);
+
+/*
+ * The same, step by step, for content that is streamed rather than held in
+ * memory (an archive, a report): the directory must exist; open, write through @fd, then commit
+ * (fsync, rename, fsync of the directory) or abort (the temp file goes). Either one frees @f; abort
+ * is harmless after commit or a failed open.
+ */
+struct kc_file_atomic {
+	int fd;
+	char *tmp; /* the hidden temp file in the target's directory */
+	char *dir, *path;
+};
+int kc_file_atomic_open(struct kc_file_atomic *f, const char *path, unsigned mode,
+			struct kc_err *err);
+int kc_file_atomic_commit(struct kc_file_atomic *f, struct kc_err *err);
+void kc_file_atomic_abort(struct kc_file_atomic *f);
 
 /* write(2) until all @len bytes are out (EINTR retried): 0 or -errno. */
 int kc_fd_write_all(int fd, const void *buf, size_t len);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "build/deb-int.h"
+#include "kcare/conf.h"
 
 #define CACHE_MAGIC "kcare-build-deb-cache 1"
 
@@ -204,18 +205,14 @@ int kc_deb_cache_reset(struct kc_deb_cache *c, struct kc_err *err)
 int kc_deb_cache_commit(struct kc_deb_cache *c, const char *mode, const struct kc_deb_obj *objs,
 			size_t n, struct kc_err *err)
 {
-	char *path = kc_deb_cache_path(c, "manifest"), *tmp = kc_deb_cache_path(c, "manifest.tmp");
+	char *path = kc_deb_cache_path(c, "manifest"), *text = NULL;
 	char hex[2 * KC_BUILDID_MAX + 1];
+	size_t len = 0;
 	FILE *f = NULL;
 	int ret = 0;
 
-	if (!path || !tmp) {
+	if (!path || !(f = open_memstream(&text, &len))) {
 		ret = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	f = fopen(tmp, "we");
-	if (!f) {
-		ret = kc_err_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	fprintf(f, CACHE_MAGIC "\nmode %s\n", mode);
@@ -224,25 +221,18 @@ int kc_deb_cache_commit(struct kc_deb_cache *c, const char *mode, const struct k
 			kc_buildid_to_hex(&objs[i].id, hex, sizeof(hex)), objs[i].installed,
 			objs[i].rebuilt);
 	fprintf(f, "end\n");
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0 || fclose(f) != 0) {
-		f = NULL;
-		ret = kc_err_set(err, -EIO, "cannot write '%s'", tmp);
+	if (fclose(f) != 0) {
+		ret = kc_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	f = NULL;
-	if (rename(tmp, path) < 0) {
-		ret = kc_err_set(err, -errno, "cannot rename '%s': %s", tmp, strerror(errno));
+	ret = kc_file_replace(path, text, len, 0644, err);
+	if (ret < 0)
 		goto out;
-	}
 	/* @c now describes what is on disk (callers may pass c->objs themselves: copy first) */
 	cache_forget(c);
 	cache_read_manifest(c);
 out:
-	if (f)
-		fclose(f);
-	if (ret < 0 && tmp)
-		unlink(tmp);
 	free(path);
-	free(tmp);
+	free(text);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build/deb-int.h"
+#include "kcare/conf.h"
 
 struct ident_elf {
 	int fd;
@@ -286,43 +287,26 @@ out:
 int kc_deb_ident_debug_file(const char *rebuilt, const struct kc_buildid *id, const char *path,
 			    struct kc_err *err)
 {
-	char *tmp = NULL;
-	const char *cp[] = {"cp", "-f", rebuilt, NULL, NULL};
-	struct kc_deb_cmd c = {.argv = cp};
 	off_t off = 0;
-	size_t len = 0;
-	int fd, ret;
+	size_t len = 0, size = 0;
+	char *buf = NULL;
+	int ret;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return kc_err_set(err, -ENOMEM, "out of memory");
-	cp[3] = tmp;
-	ret = kc_deb_exec(&c, err);
-	if (ret != 0) {
-		ret =
-		    ret < 0 ? ret : kc_err_set(err, -EIO, "cannot copy '%s' to '%s'", rebuilt, tmp);
-		goto out;
-	}
-	if ((ret = ident_note_desc(tmp, &off, &len, err)) < 0)
-		goto out;
-	if (len != id->len) {
-		ret = kc_err_set(err, -ENOTSUP, "'%s' has a build-id of %zu bytes, not %zu",
-				 rebuilt, len, id->len);
-		goto out;
+	if ((ret = ident_note_desc(rebuilt, &off, &len, err)) < 0)
+		return ret;
+	if (len != id->len)
+		return kc_err_set(err, -ENOTSUP, "'%s' has a build-id of %zu bytes, not %zu",
+				  rebuilt, len, id->len);
+	ret = kc_file_read_all(rebuilt, (size_t)1 << 30, &buf, &size, err);
+	if (ret < 0)
+		return ret;
+	if ((size_t)off > size || len > size - (size_t)off) {
+		free(buf);
+		return kc_err_set(err, -EIO, "'%s' changed while it was read", rebuilt);
 	}
 	/* the rebuild's loaded code is the installed one's: give it the installed identity */
-	fd = open(tmp, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || pwrite(fd, id->bytes, len, off) != (ssize_t)len || fsync(fd) < 0) {
-		ret = kc_err_set(err, -EIO, "cannot write '%s'", tmp);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0)
-		ret = kc_err_set(err, -errno, "cannot rename '%s': %s", tmp, strerror(errno));
-out:
-	if (ret < 0)
-		unlink(tmp);
-	free(tmp);
+	memcpy(buf + off, id->bytes, len);
+	ret = kc_file_replace(path, buf, size, 0644, err);
+	free(buf);
 	return ret;
 }

@@ -19,6 +19,7 @@
 
 #include "eportal/doctor.h"
 #include "eportal/model.h"
+#include "kcare/conf.h"
 
 #define SIDECAR_MAX 4096
 
@@ -57,43 +58,14 @@ static int dir_path(struct kc_ep *ep, const char *name, char *out, size_t size, 
 	return 0;
 }
 
-/* Writes @len bytes to DIR/doctor/@name through a temp file, fsync and rename. */
+/* Replaces DIR/doctor/@name with @len bytes (0600). */
 static int write_file(struct kc_ep *ep, const char *name, const void *buf, size_t len,
 		      struct kc_err *err)
 {
-	char tmp[4096], final[4096];
-	const char *p = buf;
-	int fd, r;
+	char final[4096];
+	int r = dir_path(ep, name, final, sizeof(final), err);
 
-	r = dir_path(ep, name, final, sizeof(final), err);
-	if (r < 0)
-		return r;
-	if (snprintf(tmp, sizeof(tmp), "%s/doctor/.tmp-%s", ep->dir, name) >= (int)sizeof(tmp))
-		return kc_err_set(err, -ENAMETOOLONG, "path in '%s/doctor' is too long", ep->dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return kc_err_set(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0) {
-			r = kc_err_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return r;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		r = kc_err_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		return r;
-	}
-	if (rename(tmp, final) < 0) {
-		r = kc_err_set(err, -errno, "cannot rename '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	return r < 0 ? r : kc_file_write_atomic(final, buf, len, 0600, err);
 }
 
 static void sync_dir(struct kc_ep *ep)
@@ -319,7 +291,6 @@ int kc_ep_report_store(struct kc_ep *ep, const void *buf, size_t len, const char
 			unlink(side);
 		goto out;
 	}
-	sync_dir(ep);
 	if (out)
 		*out = r;
 out:

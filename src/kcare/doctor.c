@@ -7,7 +7,8 @@
  * report is asked for. Secrets never leave the host: config values that
  * look like credentials, the user:password of proxy URLs and all but the
  * start of the server id are redacted before anything is written.
- * The archive is written to a ".part" name and renamed when complete.
+ * The archive is written to a hidden temporary name and renamed when
+ * complete (kc_file_atomic_*).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -731,9 +732,8 @@ static int make_dir(const char *path, mode_t mode, struct kc_err *err)
 	return 0;
 }
 
-/* Creates "<final>.part" for a free final name; fills @final and @part. */
-static int open_output(const char *dir, time_t now, char *final, size_t fsize, char *part,
-		       size_t psize, int *fd, struct kc_err *err)
+/* A report name not taken yet (the pid in it keeps two runs apart). */
+static int output_name(const char *dir, time_t now, char *final, size_t fsize, struct kc_err *err)
 {
 	char stamp[32];
 	struct tm tm;
@@ -749,18 +749,11 @@ static int open_output(const char *dir, time_t now, char *final, size_t fsize, c
 			snprintf(sfx, sizeof(sfx), "-%d", i);
 		n = snprintf(final, fsize, "%s/kcare-report-%s-%ld%s.tar.gz", dir, stamp,
 			     (long)getpid(), sfx);
-		if (n < 0 || (size_t)n >= fsize || (size_t)n + 5 >= psize)
+		if (n < 0 || (size_t)n >= fsize)
 			return kc_err_set(err, -ENAMETOOLONG, "report path in '%s' is too long",
 					  dir);
-		if (lstat(final, &st) == 0)
-			continue;
-		snprintf(part, psize, "%s.part", final);
-		*fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (*fd >= 0)
+		if (lstat(final, &st) < 0 && errno == ENOENT)
 			return 0;
-		if (errno != EEXIST)
-			return kc_err_set(err, -errno, "cannot create '%s': %s", part,
-					  strerror(errno));
 	}
 	return kc_err_set(err, -EEXIST, "no free report name in '%s'", dir);
 }
@@ -794,10 +787,10 @@ static void collect_all(struct doc *d, const struct kc_agent_paths *p,
 int kc_doctor_collect(const struct kc_agent_paths *paths, const struct kc_doctor_section *extra,
 		      size_t nextra, char *out_path, size_t out_size, struct kc_err *err)
 {
-	char dir[KC_AGENT_PATH_MAX + 16], final[KC_AGENT_PATH_MAX + 100],
-	    part[KC_AGENT_PATH_MAX + 120];
+	char dir[KC_AGENT_PATH_MAX + 16], final[KC_AGENT_PATH_MAX + 100];
 	struct doc d = {.err = err, .now = time(NULL)};
-	int fd = -1, ret;
+	struct kc_file_atomic f = {.fd = -1};
+	int ret;
 
 	KC_BUG_ON(!paths || !out_path || (nextra && !extra));
 	for (size_t i = 0; i < nextra; i++)
@@ -811,13 +804,14 @@ int kc_doctor_collect(const struct kc_agent_paths *paths, const struct kc_doctor
 	ret = make_dir(dir, 0700, err);
 	if (ret < 0)
 		return ret;
-	ret = open_output(dir, d.now, final, sizeof(final), part, sizeof(part), &fd, err);
+	ret = output_name(dir, d.now, final, sizeof(final), err);
 	if (ret < 0)
 		return ret;
-	if (strlen(final) >= out_size) {
-		ret = kc_err_set(err, -ENAMETOOLONG, "report path '%s' does not fit", final);
-		goto out;
-	}
+	if (strlen(final) >= out_size)
+		return kc_err_set(err, -ENAMETOOLONG, "report path '%s' does not fit", final);
+	ret = kc_file_atomic_open(&f, final, 0600, err);
+	if (ret < 0)
+		return ret;
 	d.report = open_memstream(&d.report_buf, &d.report_len);
 	d.a = archive_write_new();
 	if (!d.report || !d.a) {
@@ -826,8 +820,8 @@ int kc_doctor_collect(const struct kc_agent_paths *paths, const struct kc_doctor
 	}
 	if (archive_write_set_format_pax_restricted(d.a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(d.a) != ARCHIVE_OK ||
-	    archive_write_open_fd(d.a, fd) != ARCHIVE_OK) {
-		ret = kc_err_set(err, -EIO, "cannot start report '%s': %s", part,
+	    archive_write_open_fd(d.a, f.fd) != ARCHIVE_OK) {
+		ret = kc_err_set(err, -EIO, "cannot start report '%s': %s", final,
 				 archive_error_string(d.a));
 		goto out;
 	}
@@ -840,39 +834,24 @@ int kc_doctor_collect(const struct kc_agent_paths *paths, const struct kc_doctor
 	d.report = NULL;
 	add_member(&d, "report.txt", d.report_buf, d.report_len);
 	if (d.failed) {
-		ret = kc_err_prefix(err, "report '%s'", part);
+		ret = kc_err_prefix(err, "report '%s'", final);
 		goto out;
 	}
 	if (archive_write_close(d.a) != ARCHIVE_OK) {
 		int e = archive_errno(d.a);
-		ret = kc_err_set(err, e > 0 ? -e : -EIO, "cannot write report '%s': %s", part,
+		ret = kc_err_set(err, e > 0 ? -e : -EIO, "cannot write report '%s': %s", final,
 				 archive_error_string(d.a));
 		goto out;
 	}
-	if (fsync(fd) < 0) {
-		ret = kc_err_set(err, -errno, "cannot sync '%s': %s", part, strerror(errno));
-		goto out;
-	}
-	if (rename(part, final) < 0) {
-		ret = kc_err_set(err, -errno, "cannot rename '%s': %s", part, strerror(errno));
-		goto out;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	snprintf(out_path, out_size, "%s", final);
-	ret = 0;
+	ret = kc_file_atomic_commit(&f, err);
+	if (ret == 0)
+		snprintf(out_path, out_size, "%s", final);
 out:
 	if (d.a)
 		archive_write_free(d.a);
 	if (d.report)
 		fclose(d.report);
 	free(d.report_buf);
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(part);
+	kc_file_atomic_abort(&f);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,79 +62,139 @@ int kc_fd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int kc_file_atomic_open(struct kc_file_atomic *f, const char *path, unsigned mode,
+			struct kc_err *err)
+{
+	const char *base;
+	int rc;
+
+	KC_BUG_ON(!path || !*path);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	base = strrchr(path, '/');
+	if (base) {
+		f->dir = strndup(path, base == path ? 1 : (size_t)(base - path));
+		base++;
+	} else {
+		f->dir = strdup(".");
+		base = path;
+	}
+	f->path = strdup(path);
+	if (!f->dir || !f->path) {
+		kc_file_atomic_abort(f);
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (!*base) {
+		kc_file_atomic_abort(f);
+		return kc_err_set(err, -EISDIR, "cannot write '%s': not a file name", path);
+	}
+	/* hidden and in the same directory: rename() must not cross file systems */
+	rc = 0;
+	if (asprintf(&f->tmp, "%s/.%s.tmp.XXXXXX", f->dir, base) < 0) {
+		f->tmp = NULL;
+		rc = kc_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (rc == 0) {
+		f->fd = mkostemp(f->tmp, O_CLOEXEC);
+		if (f->fd < 0) {
+			rc = kc_err_set(err, -errno, "cannot create a temporary file in '%s': %s",
+					f->dir, strerror(errno));
+			free(f->tmp);
+			f->tmp = NULL;
+		}
+	}
+	/* mkostemp makes 0600: the mode is set before the first byte is in */
+	if (rc == 0 && fchmod(f->fd, mode & 07777) < 0)
+		rc = kc_err_set(err, -errno, "cannot set the mode of '%s': %s", f->tmp,
+				strerror(errno));
+	if (rc < 0)
+		kc_file_atomic_abort(f);
+	return rc;
+}
+
+void kc_file_atomic_abort(struct kc_file_atomic *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+int kc_file_atomic_commit(struct kc_file_atomic *f, struct kc_err *err)
+{
+	int rc = 0, dfd;
+
+	if (fsync(f->fd) < 0)
+		rc = -errno;
+	if (close(f->fd) < 0 && !rc)
+		rc = -errno;
+	f->fd = -1;
+	if (rc) {
+		kc_err_set(err, rc, "cannot write '%s': %s", f->tmp, strerror(-rc));
+		kc_file_atomic_abort(f);
+		return rc;
+	}
+	if (rename(f->tmp, f->path) < 0) {
+		rc = kc_err_set(err, -errno, "cannot rename '%s' to '%s': %s", f->tmp, f->path,
+				strerror(errno));
+		kc_file_atomic_abort(f);
+		return rc;
+	}
+	free(f->tmp);
+	f->tmp = NULL;
+	/* the rename itself is durable only once the directory is synced */
+	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		rc = kc_err_set(err, -errno, "cannot sync directory '%s': %s", f->dir,
+				strerror(errno));
+	if (dfd >= 0)
+		close(dfd);
+	kc_file_atomic_abort(f); /* frees the rest; nothing is left to unlink */
+	return rc;
+}
+
 int kc_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode,
 			 struct kc_err *err)
 {
-	char *dir = NULL, *tmp = NULL;
-	const char *base;
-	int fd = -1, dfd = -1, rc;
+	char *dir, *slash;
+	int rc;
 
-	KC_BUG_ON(!path || !*path || (!buf && len));
-	base = strrchr(path, '/');
-	if (base) {
-		dir = strndup(path, base == path ? 1 : (size_t)(base - path));
-		base++;
-	} else {
-		dir = strdup(".");
-		base = path;
-	}
+	KC_BUG_ON(!path || (!buf && len));
+	dir = strdup(path);
 	if (!dir)
 		return kc_err_set(err, -ENOMEM, "out of memory");
-	if (!*base) {
-		rc = kc_err_set(err, -EISDIR, "cannot write '%s': not a file name", path);
-		goto out;
-	}
-	rc = fileio_mkdirs(dir, err);
-	if (rc)
-		goto out;
-	/* hidden and in the same directory: rename() must not cross file systems */
-	if (asprintf(&tmp, "%s/.%s.tmp.XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		rc = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = kc_err_set(err, -errno, "cannot create a temporary file in '%s': %s", dir,
-				strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	/* mkostemp makes 0600: the mode is set before the first byte is in */
-	rc = fchmod(fd, mode & 07777) < 0 ? -errno : 0;
-	if (!rc)
-		rc = kc_fd_write_all(fd, buf, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	fd = -1;
-	if (rc) {
-		kc_err_set(err, rc, "cannot write '%s': %s", tmp, strerror(-rc));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		rc = kc_err_set(err, -errno, "cannot rename '%s' to '%s': %s", tmp, path,
-				strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* the rename itself is durable only once the directory is synced */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		rc =
-		    kc_err_set(err, -errno, "cannot sync directory '%s': %s", dir, strerror(errno));
-out:
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
+	slash = strrchr(dir, '/');
+	rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rc = fileio_mkdirs(dir, err);
 	}
 	free(dir);
-	return rc;
+	return rc < 0 ? rc : kc_file_replace(path, buf, len, mode, err);
+}
+
+int kc_file_replace(const char *path, const void *buf, size_t len, unsigned mode,
+		    struct kc_err *err)
+{
+	struct kc_file_atomic f;
+	int rc;
+
+	KC_BUG_ON(!buf && len);
+	rc = kc_file_atomic_open(&f, path, mode, err);
+	if (rc < 0)
+		return rc;
+	rc = kc_fd_write_all(f.fd, buf, len);
+	if (rc < 0) {
+		kc_err_set(err, rc, "cannot write '%s': %s", f.tmp, strerror(-rc));
+		kc_file_atomic_abort(&f);
+		return rc;
+	}
+	return kc_file_atomic_commit(&f, err);
 }
 
 int kc_file_read_all(const char *path, size_t max, char **buf, size_t *len, struct kc_err *err)

@@ -321,58 +321,13 @@ out:
 int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_label *labels,
 			       size_t nlabels, const char *path, struct kc_err *err)
 {
-	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL, *dir = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
-	int fd = -1, dfd, ret;
+	int ret;
 
 	if ((ret = kc_patch_serialize(p, labels, nlabels, &buf, &len, err)) < 0)
 		return ret;
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	if (!dcopy || !bcopy ||
-	    asprintf(&tmp, "%s/.%s.XXXXXX", (dir = dirname(dcopy)), basename(bcopy)) < 0) {
-		tmp = NULL;
-		ret = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = kc_err_set(err, -errno, "cannot create a file next to '%s': %s", path,
-				 strerror(errno));
-		goto out;
-	}
-	if ((ret = kc_fd_write_all(fd, buf, len)) < 0 || (fchmod(fd, 0644) < 0 && (ret = -errno)) ||
-	    (fsync(fd) < 0 && (ret = -errno))) {
-		kc_err_set(err, ret, "cannot write '%s': %s", tmp, strerror(-ret));
-		goto out_unlink;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		ret = kc_err_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		ret = kc_err_set(err, -errno, "cannot rename to '%s': %s", path, strerror(errno));
-		goto out_unlink;
-	}
-	/* make the rename itself durable; failure here leaves a complete file behind */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	ret = 0;
-	goto out;
-out_unlink:
-	unlink(tmp);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	free(dcopy);
-	free(bcopy);
+	ret = kc_file_replace(path, buf, len, 0644, err);
 	free(buf);
 	return ret;
 }

@@ -498,66 +498,15 @@ out:
 int kc_patchset_writer_write(struct kc_patchset_writer *w, const char *path,
 			     enum kc_patchset_compression c, uint64_t *size, struct kc_err *err)
 {
-	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL, *dir;
 	void *buf = NULL;
 	size_t len;
-	int fd = -1, dfd = -1, ret;
+	int ret;
 
 	ret = kc_patchset_writer_write_mem(w, c, &buf, &len, err);
-	if (ret < 0)
-		return ret;
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	if (!dcopy || !bcopy) {
-		ret = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	dir = dirname(dcopy);
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, basename(bcopy)) < 0) {
-		tmp = NULL;
-		ret = kc_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = kc_err_set(err, -errno, "cannot create a file in '%s': %s", dir,
-				 strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	ret = fchmod(fd, 0644) < 0 ? -errno : 0;
-	if (!ret)
-		ret = kc_fd_write_all(fd, buf, len);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	fd = -1;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		kc_err_set(err, ret, "cannot write '%s': %s", path, strerror(-ret));
-		unlink(tmp);
-		goto out;
-	}
-	/* the rename is durable only once the directory is on disk too */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		ret =
-		    kc_err_set(err, -errno, "cannot sync directory '%s': %s", dir, strerror(errno));
-		goto out;
-	}
-	if (size)
+	if (ret == 0)
+		ret = kc_file_replace(path, buf, len, 0644, err);
+	if (ret == 0 && size)
 		*size = len;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(dcopy);
-	free(bcopy);
 	free(buf);
 	return ret;
 }
