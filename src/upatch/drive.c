@@ -5,8 +5,8 @@
  * the stub's syscall stops them; their own syscalls are let through, their
  * signals and clones passed on as without us. A thread that has not come
  * back by the deadline is interrupted and gets its return address back;
- * time a driven thread spent waiting for a CPU moves the deadline (up to
- * RUNQUEUE_MAX_US), so that an overloaded machine does not fail the round.
+ * the budget is CPU time for a runnable thread (up to RUNQUEUE_MAX_US
+ * more), so that an overloaded machine does not fail the round.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,8 +26,9 @@
 /* where the stub's syscall instruction ends: the pc of its syscall-entry stop */
 #define STUB_SYSCALL_END 8
 
-/* the most the deadline moves for time the driven threads waited for a CPU (see drive_waited()) */
-#define RUNQUEUE_MAX_US 30000u
+/* the most the deadline moves for threads that did not get a CPU (see drive_starved()) */
+#define RUNQUEUE_MAX_US	 30000u
+#define RUNQUEUE_STEP_US 500u
 
 enum drive_state {
 	DRIVE_RUNNING,	/* on its way, resumed with PTRACE_SYSCALL */
@@ -38,7 +39,7 @@ enum drive_state {
 struct drive_thread {
 	pid_t tid;
 	uint64_t slot, ret, stub;
-	uint64_t queued_ns; /* its run-queue wait when resumed (schedstat), 0 if unknown */
+	uint64_t run_ns; /* its CPU time when resumed (schedstat), 0 if unknown */
 	enum drive_state state;
 	bool back; /* came back through its stub */
 	bool interrupted;
@@ -92,43 +93,63 @@ static struct drive_thread *drive_of(struct drive_thread *d, size_t n, pid_t tid
 	return NULL;
 }
 
-/* The time @tid has spent runnable but waiting for a CPU, in ns (schedstat); 0 if unknown. */
-static uint64_t drive_queued_ns(pid_t pid, pid_t tid)
+/* The CPU time @tid has used, in ns (schedstat); 0 if unknown. */
+static uint64_t drive_run_ns(pid_t pid, pid_t tid)
 {
 	char path[64];
-	unsigned long long run = 0, wait = 0;
+	unsigned long long run = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
-		wait = 0;
+	if (fscanf(f, "%llu", &run) != 1)
+		run = 0;
 	fclose(f);
-	return wait;
+	return run;
+}
+
+/* Whether @tid is runnable (running, or waiting for a CPU): 'R' in its stat. */
+static bool drive_runnable(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *paren;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'R';
 }
 
 /*
- * How long the threads still on their way have waited for a CPU since they
- * were resumed (the longest of them), in us. The budget is for running out
- * of the code, or finding that a thread blocks; on an overloaded machine a
- * thread may not get a CPU at all within it, which says nothing about either.
+ * Whether a thread still on its way has not had its budget yet: it is
+ * runnable but has used less CPU time than @budget_us since it was resumed.
+ * On an overloaded machine such a thread may not have run at all within
+ * the budget, which says nothing about whether it can leave; one that
+ * sleeps (blocked on a lock a held thread owns) or that spins through its
+ * CPU time has had its chance.
  */
-static uint64_t drive_waited(const struct kc_proc *p, const struct drive_thread *d, size_t n)
+static bool drive_starved(const struct kc_proc *p, const struct drive_thread *d, size_t n,
+			  uint64_t budget_us)
 {
-	uint64_t most = 0;
-
 	for (size_t i = 0; i < n; i++) {
-		uint64_t now;
+		uint64_t run;
 
-		if (d[i].state != DRIVE_RUNNING || !d[i].queued_ns)
+		if (d[i].state != DRIVE_RUNNING || d[i].back || !d[i].run_ns)
 			continue;
-		now = drive_queued_ns(p->pid, d[i].tid);
-		if (now > d[i].queued_ns && (now - d[i].queued_ns) / 1000 > most)
-			most = (now - d[i].queued_ns) / 1000;
+		run = drive_run_ns(p->pid, d[i].tid);
+		if (run && run - d[i].run_ns < budget_us * 1000 && drive_runnable(p->pid, d[i].tid))
+			return true;
 	}
-	return most;
+	return false;
 }
 
 static bool group_stop_sig(int sig)
@@ -259,9 +280,11 @@ int kc_drive_out(struct kc_proc *p, const struct kc_drive *v, size_t n, uint64_t
 {
 	struct drive_thread *d = calloc(n, sizeof(*d));
 	uint64_t settle_by = deadline_us + RUNQUEUE_MAX_US + SETTLE_US;
-	uint64_t budget_end = deadline_us, deadline_max = deadline_us + RUNQUEUE_MAX_US;
+	uint64_t now0 = kc_session_now_us(),
+		 budget_us = deadline_us > now0 ? deadline_us - now0 : 0,
+		 deadline_max = deadline_us + RUNQUEUE_MAX_US;
 	sigset_t chld, oldmask;
-	bool more = false, giving_up = false;
+	bool more = false, giving_up = false, drained = false;
 	size_t left = 0;
 	int ret = 0;
 
@@ -280,7 +303,7 @@ int kc_drive_out(struct kc_proc *p, const struct kc_drive *v, size_t n, uint64_t
 		ret = kc_ptrace_write(p, d[i].slot, &d[i].stub, sizeof(d[i].stub), err);
 		if (ret == 0)
 			d[i].state = DRIVE_RUNNING;
-		d[i].queued_ns = drive_queued_ns(p->pid, d[i].tid);
+		d[i].run_ns = drive_run_ns(p->pid, d[i].tid);
 	}
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct kc_thread *t = thread_of(p, d[i].tid);
@@ -303,17 +326,12 @@ int kc_drive_out(struct kc_proc *p, const struct kc_drive *v, size_t n, uint64_t
 			left += d[i].state != DRIVE_DONE;
 		if (!left)
 			break;
-		/* time spent waiting for a CPU does not count against the budget (up to a bound) */
+		/* a thread that did not get a CPU has not had its budget yet (up to a bound) */
 		if (!giving_up && kc_session_now_us() >= deadline_us &&
-		    deadline_us < deadline_max) {
-			uint64_t moved = budget_end + drive_waited(p, d, n);
-
-			if (moved > deadline_max)
-				moved = deadline_max;
-			if (moved > deadline_us)
-				deadline_us = moved;
-		}
-		if (!giving_up && kc_session_now_us() >= deadline_us) {
+		    deadline_us < deadline_max && drive_starved(p, d, n, budget_us))
+			deadline_us = kc_session_now_us() + RUNQUEUE_STEP_US;
+		/* the stops that came meanwhile first: we may be the late one */
+		if (!giving_up && drained && kc_session_now_us() >= deadline_us) {
 			/* blocked (a lock a held thread owns), or just slow: stop where it is */
 			giving_up = true;
 			for (size_t i = 0; i < n; i++)
@@ -340,6 +358,7 @@ int kc_drive_out(struct kc_proc *p, const struct kc_drive *v, size_t n, uint64_t
 				p->threads[i].state = KC_THREAD_GONE;
 			break;
 		}
+		drained = w <= 0;
 		if (w <= 0) {
 			uint64_t now = kc_session_now_us(),
 				 until = giving_up ? settle_by : deadline_us;
