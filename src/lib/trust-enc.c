@@ -18,37 +18,17 @@
 
 void kc_trust_hex(const unsigned char *bin, size_t n, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[bin[i] >> 4];
-		out[2 * i + 1] = digits[bin[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	sodium_bin2hex(out, 2 * n + 1, bin, n);
 }
 
 int kc_trust_unhex(const char *hex, unsigned char *bin, size_t n)
 {
-	if (strlen(hex) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+	const char *end = NULL;
+	size_t len = 0;
 
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		bin[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (strlen(hex) != 2 * n || sodium_hex2bin(bin, n, hex, 2 * n, NULL, &len, &end) != 0 ||
+	    len != n || *end)
+		return -EINVAL;
 	return 0;
 }
 
