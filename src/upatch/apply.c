@@ -454,8 +454,10 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
 	}
-	/* no unwinder flush: our region adds no unwind tables, and rebuilding them would land in
-	 * the stop */
+	/*
+	 * No unwinder flush: rebuilding the objects' tables would land in the stop, and the
+	 * unwinder finds a patch region's own table by its header on the first walk through it.
+	 */
 	ret = kc_session_in_stop(s, txn_check, txn_write, &tx, err);
 	if (ret < 0) {
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
