@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/patchset-int.h"
+#include "kcare/conf.h"
 
 #define PS_SIDECAR_MAX (1u << 20)
 
@@ -40,42 +41,12 @@ static char *ps_sidecar_path(const char *ko)
 /* Reads a whole small file; -ENOENT when it does not exist. */
 static int ps_slurp(const char *path, char **out, struct kc_err *err)
 {
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	size_t len;
+	int ret = kc_file_read_all(path, PS_SIDECAR_MAX, out, &len, err);
 
-	if (fd < 0)
-		return errno == ENOENT
-			   ? -ENOENT
-			   : kc_err_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PS_SIDECAR_MAX) {
-		close(fd);
-		return kc_err_set(err, -EINVAL, "'%s' is not a regular file of at most %u bytes",
-				  path, PS_SIDECAR_MAX);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return kc_err_set(err, -ENOMEM, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			ret = kc_err_set(err, n < 0 ? -errno : -EIO, "cannot read '%s'", path);
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (ret < 0) {
-		free(buf);
-		return ret;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	return 0;
+	if (ret == -ENOENT)
+		kc_err_clear(err);
+	return ret;
 }
 
 static const char *ps_jstr(struct json_object *o, const char *key)

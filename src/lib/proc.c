@@ -15,52 +15,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kcare/conf.h"
 #include "kcare/proc.h"
 
-/* Reads a whole procfs file into a malloc'd buffer (caller frees *buf). Returns 0 or -errno. */
+/* procfs files say size 0; maps of a big process run to megabytes */
+#define PROC_FILE_MAX ((size_t)256 << 20)
+
+/* A whole procfs file, NUL-terminated (caller frees *buf). Returns 0 or -errno. */
 static int proc_slurp(const char *path, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	char *b = NULL;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (!b || n == cap) {
-			char *nb;
-
-			if (b)
-				cap *= 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				ret = -ENOMEM;
-				break;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (ret) {
-		free(b);
-		return ret;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
+	return kc_file_read_all(path, PROC_FILE_MAX, buf, len, NULL);
 }
 
 /* A vanished process shows up as ENOENT (directory gone) or ESRCH (reading a dying one). */
