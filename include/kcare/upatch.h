@@ -165,7 +165,7 @@ int kc_upatch_for_all(const struct kc_upatch_all *a, struct kc_err *err);
 /* Start time of @pid (clock ticks since boot) and its state letter (may be NULL); -ESRCH: gone. */
 int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state);
 
-/* @pid started at @start is gone: exited (a zombie counts), or its PID was reused. */
+/* @pid started at @start is gone: exiting, exited (a zombie counts), or its PID reused. */
 bool kc_upatch_gone(pid_t pid, uint64_t start);
 
 #endif

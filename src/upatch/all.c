@@ -31,10 +31,15 @@ struct seen_set {
 	size_t n, cap;
 };
 
-int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state)
+/* The kernel's task flag for "in exit": set first thing in do_exit, before the mm goes. */
+#define TASK_PF_EXITING 0x4u
+
+/* Start time, state letter and task flags from /proc/PID/stat; -ESRCH: gone. */
+static int stat_fields(pid_t pid, uint64_t *starttime, char *state, unsigned *flags)
 {
 	char path[64], buf[1024], *rp;
 	unsigned long long st = 0;
+	unsigned fl = 0;
 	ssize_t n;
 	int fd;
 
@@ -51,14 +56,21 @@ int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state)
 	rp = strrchr(buf, ')');
 	if (!rp || rp[1] != ' ' ||
 	    sscanf(rp + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+		   "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
 		   "%*d %llu",
-		   &st) != 1)
+		   &fl, &st) != 2)
 		return -ESRCH;
 	if (state)
 		*state = rp[2];
+	if (flags)
+		*flags = fl;
 	*starttime = st;
 	return 0;
+}
+
+int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state)
+{
+	return stat_fields(pid, starttime, state, NULL);
 }
 
 static struct seen *seen_find(struct seen_set *s, pid_t pid, uint64_t start)
@@ -87,10 +99,12 @@ static struct seen *seen_add(struct seen_set *s, pid_t pid, uint64_t start)
 bool kc_upatch_gone(pid_t pid, uint64_t start)
 {
 	uint64_t now;
+	unsigned flags = 0;
 	char state = 0;
 
-	return kc_upatch_starttime(pid, &now, &state) < 0 || now != start || state == 'Z' ||
-	       state == 'X';
+	/* exiting counts: its memory may already be gone while it is not a zombie yet */
+	return stat_fields(pid, &now, &state, &flags) < 0 || now != start || state == 'Z' ||
+	       state == 'X' || (flags & TASK_PF_EXITING);
 }
 
 static double mono_sec(void)
