@@ -373,6 +373,12 @@ if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	sh "$TOP/bench/eportal-login-bench.sh" "$BUILD" || echo "# eportal login benchmark could not run"
 fi
 
+# kcare-build kernel: preparation and per-object rebuild times (bench/kernel-build-bench.sh); BENCH_KERNEL=0 skips them
+if [ "${BENCH_KERNEL:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/kernel-build-bench.sh" "$BUILD" || echo "# kernel build benchmark could not run"
+fi
+
 # the VM harness's figures (bench/vm-bench.sh: kernel live patch tests under QEMU); BENCH_VM=0 skips them
 if [ "${BENCH_VM:-1}" = 1 ]; then
 	echo

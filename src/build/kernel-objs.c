@@ -141,13 +141,16 @@ static const char kobjs_query_text[] =
 static int kobjs_query(struct kobjs_ctx *x, const char *dir, struct kobjs_dir **out,
 		       struct kc_err *err)
 {
-	char objarg[4200], cc[96];
+	char objarg[4200], cc[96], tmpout[4200];
+	/* TMPOUT: the compiler probes of Makefile.compiler write there, not in the tree */
 	const char *argv[] = {
-	    "env", "-u",	"MAKEFLAGS", "-u",	    "MAKELEVEL",      "make",
-	    "-s",  "-f",	x->query_mk, objarg,	    "need-builtin=1", "need-modorder=1",
-	    cc,	   "srctree=.", "objtree=.", "SRCARCH=x86", "kc-query",	      NULL};
+	    "env", "-u",   "MAKEFLAGS", "-u",	     "MAKELEVEL",      "make",
+	    "-s",  "-f",   x->query_mk, objarg,	     "need-builtin=1", "need-modorder=1",
+	    cc,	   tmpout, "srctree=.", "objtree=.", "SRCARCH=x86",    "kc-query",
+	    NULL};
 	char *text = NULL;
-	struct kc_deb_cmd c = {.argv = argv, .cwd = x->patched, .log = x->log, .out = &text};
+	/* only Makefiles are read: the cached tree will do (a diff to a Makefile is refused) */
+	struct kc_deb_cmd c = {.argv = argv, .cwd = x->p->tree, .log = x->log, .out = &text};
 	struct kobjs_dir *d, *nd;
 	int st;
 
@@ -157,6 +160,7 @@ static int kobjs_query(struct kobjs_ctx *x, const char *dir, struct kobjs_dir **
 			return 0;
 		}
 	snprintf(objarg, sizeof(objarg), "obj=%s", dir);
+	snprintf(tmpout, sizeof(tmpout), "TMPOUT=%s/tmpout", x->work);
 	snprintf(cc, sizeof(cc), "CC=%s", x->p->cc);
 	st = kc_deb_exec(&c, err);
 	if (st < 0)
@@ -360,14 +364,16 @@ static void kobjs_patch_reason(const char *out, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%.*s", (int)strcspn(out, "\n"), out);
 }
 
-static int kobjs_apply(struct kobjs_ctx *x, const char *diff, struct kc_err *err)
+/* patch --dry-run, then (unless @dry_only) the real one, in @tree. */
+static int kobjs_apply(struct kobjs_ctx *x, const char *tree, const char *diff, int dry_only,
+		       struct kc_err *err)
 {
 	static const char *const modes[] = {"--dry-run", "--silent"};
 
-	for (size_t m = 0; m < 2; m++) {
+	for (size_t m = 0; m < (dry_only ? 1u : 2u); m++) {
 		const char *argv[] = {
-		    "patch",  "-p1", "--batch",	 "--forward", "--no-backup-if-mismatch",
-		    modes[m], "-d",  x->patched, "-i",	      diff,
+		    "patch",  "-p1", "--batch", "--forward", "--no-backup-if-mismatch",
+		    modes[m], "-d",  tree,	"-i",	     diff,
 		    NULL};
 		char *out = NULL, why[300];
 		struct kc_deb_cmd c = {.argv = argv, .out = &out, .log = x->log};
@@ -440,7 +446,7 @@ static int kobjs_map(struct kobjs_ctx *x, char **files, size_t nfiles, struct kc
 
 		if (kobjs_inert(f))
 			continue;
-		snprintf(orig, sizeof(orig), "%s/%s", x->orig, f);
+		snprintf(orig, sizeof(orig), "%s/%s", x->p->tree, f);
 		if (kobjs_is(f, ".h")) {
 			if (stat(orig, &st) < 0)
 				ret = kc_err_set(err, -EINVAL, "new header '%s': not supported", f);
@@ -477,7 +483,7 @@ static int kobjs_map(struct kobjs_ctx *x, char **files, size_t nfiles, struct kc
 
 		kc_kprep_say(x->o->progress, x->o->progress_arg,
 			     "find the users of %zu changed headers", nheaders);
-		ret = kc_kincl_users(x->orig, headers, nheaders, &cfiles, &ncfiles, err);
+		ret = kc_kincl_users(x->p->tree, headers, nheaders, &cfiles, &ncfiles, err);
 		for (size_t i = 0; i < ncfiles && !ret; i++) {
 			char obj[4096], *target = NULL;
 
@@ -666,6 +672,14 @@ int kc_kobjs_build(const struct kc_kobjs_opts *o, struct kc_kobjs *out, struct k
 		goto out;
 	if ((ret = kobjs_setup(&x, err)) < 0)
 		goto out;
+	/*
+	 * What can be refused without working trees is refused first: the
+	 * first diff not applying, files no object is built from (the maps
+	 * read the cached tree, the original side).
+	 */
+	if ((ret = kobjs_apply(&x, x.p->tree, o->diffs[0], 1, err)) < 0 ||
+	    (ret = kobjs_map(&x, files, nfiles, out, err)) < 0)
+		goto out;
 	kc_kprep_say(o->progress, o->progress_arg, "working trees in %s", x.work);
 	if ((ret = kc_ktree_farm(x.p->tree, x.orig, &x.p->unpacked, err)) < 0 ||
 	    (ret = kc_ktree_farm(x.p->tree, x.patched, &x.p->unpacked, err)) < 0)
@@ -679,9 +693,9 @@ int kc_kobjs_build(const struct kc_kobjs_opts *o, struct kc_kobjs *out, struct k
 	}
 	for (size_t d = 0; d < o->ndiffs && !ret; d++) {
 		kc_kprep_say(o->progress, o->progress_arg, "apply %s", o->diffs[d]);
-		ret = kobjs_apply(&x, o->diffs[d], err);
+		ret = kobjs_apply(&x, x.patched, o->diffs[d], 0, err);
 	}
-	if (ret < 0 || (ret = kobjs_map(&x, files, nfiles, out, err)) < 0)
+	if (ret < 0)
 		goto out;
 	if ((ret = kobjs_rebuild(&x, x.orig, "original", out, err)) < 0)
 		goto out;

@@ -4,7 +4,8 @@
 # tiny fake one, "already prepared" (it has include/config/auto.conf, so
 # it is used in place) with kbuild's own Makefile.lib from the installed
 # headers, deciding what is built from a fake config. Checked: usage
-# errors (exit 2); an unknown kernel, an unknown package version, a diff
+# errors (exit 2); an unknown kernel, an unknown package version, another
+# compiler than the kernel's (or none), a diff
 # that does not apply, a diff to a file no object is built from, to a
 # non-C file, a new file (exit 1, one line, no -o directory left); and a
 # good run: the objects mapped to vmlinux or their module (composite
@@ -132,6 +133,17 @@ mkdir -p "$T/clean"
 cp "$S/Makefile" "$T/clean/"
 refused "no Debian package of kernel 6.1.0-0-kctest" --kernel "$H" --source "$T/clean" \
 	--prepare-only --cache "$C"
+
+step "another compiler"
+mkdir -p "$T/h2/include/generated" "$T/h3/include/generated"
+cp "$H/include/generated/utsrelease.h" "$T/h2/include/generated/"
+cp "$H/include/generated/utsrelease.h" "$T/h3/include/generated/"
+echo 'CONFIG_CC_VERSION_TEXT="gcc (Debian 1.0-1) 1.0"' >"$T/h2/.config"
+echo 'CONFIG_CC_VERSION_TEXT="kc-no-such-cc (x) 1.0"' >"$T/h3/.config"
+refused "was built with 'gcc (Debian 1.0-1) 1.0', but gcc here is '$ccline'" \
+	--kernel "$T/h2" --source "$S" --cache "$C" --prepare-only
+refused "was built with 'kc-no-such-cc (x) 1.0', and kc-no-such-cc is not installed here" \
+	--kernel "$T/h3" --source "$S" --cache "$C" --prepare-only
 
 step "prepared tree used as it is"
 run 0 --kernel "$H" --source "$S" --cache "$C" --prepare-only

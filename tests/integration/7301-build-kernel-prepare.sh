@@ -8,7 +8,9 @@
 # vmlinux (fs/open.c), a part of a composite module (fs/fat/inode.c,
 # module fat), a local header (lib/kstrtox.h: the objects that include
 # it), built with function sections on both sides; refusals on the real
-# tree (a diff that does not apply, a driver this config does not build).
+# tree (a diff that does not apply, a driver this config does not build),
+# and a source tree whose code differs from the target's (kernel/sys.c's
+# umask changed: a second, full preparation that must be refused).
 # The cache is $KC_BUILD/kernel-cache, kept between runs (the first run
 # downloads 140 MB and takes minutes): make check-slow only.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +35,7 @@ timeout 3600 "$KB" kernel --kernel "$ABI" --cache "$C" --prepare-only >"$T/out.t
 	fail "preparation failed"
 }
 cat "$T/out.txt"
+cp "$T/out.txt" "$T/prep.txt"
 echo "# $(($(date +%s) - start)) s"
 grep -q "^prepared kernel $ABI (Debian .*) in .*: reproduces the target" "$T/out.txt" || fail "unexpected report"
 tree=$(sed -n 's/^prepared kernel .* in \(.*\): reproduces.*/\1/p' "$T/out.txt")
@@ -87,4 +90,22 @@ tail -n 1 "$T/err.txt" | grep -q "'drivers/greybus/core.c' is not built in this 
 	fail "$(cat "$T/err.txt")"
 [ ! -e "$T/o2" ] || fail "-o left after a refusal"
 ls "$tree/.." | grep -q '^work\.' && fail "a working tree was left in the cache"
+
+step "a source that does not reproduce the target is refused (a full preparation)"
+ver=$(sed -n 's/^prepared kernel .* (Debian \([^,]*\), .*/\1/p' "$T/prep.txt")
+mm=$(echo "$ABI" | cut -d. -f1-2)
+mkdir "$T/deb"
+(cd "$T/deb" && apt-get download "linux-source-$mm=$ver" >"$T/dl.log" 2>&1) || fail "cannot download linux-source-$mm $ver"
+(cd "$T/deb" && dpkg-deb --fsys-tarfile ./*.deb | tar -xO --wildcards '*/linux-source-*.tar.xz' | tar -xJ) ||
+	fail "cannot unpack linux-source"
+rm -f "$T"/deb/*.deb
+src=$(ls -d "$T"/deb/linux-source-*)
+sed -i '/^SYSCALL_DEFINE1(umask, int, mask)/,/^}/s/mask & S_IRWXUGO/mask \& 0700/' "$src/kernel/sys.c"
+grep -q 'mask & 0700' "$src/kernel/sys.c" || fail "cannot change kernel/sys.c"
+timeout 3600 "$KB" kernel --kernel "$ABI" --source "$src" --cache "$T/negcache" --prepare-only \
+	>"$T/out.txt" 2>"$T/err.txt" && fail "a changed source was said to reproduce the target"
+tail -n 1 "$T/err.txt"
+tail -n 1 "$T/err.txt" | grep -q "does not reproduce kernel $ABI.*function '[a-z0-9_]*umask[a-z0-9_]*' differs from the target's vmlinux" ||
+	fail "unexpected refusal: $(tail -n 3 "$T/err.txt")"
+ls "$T"/negcache/kernel-src/*/ready 2>/dev/null && fail "a refused tree has a ready stamp"
 echo "PASS"
