@@ -106,6 +106,12 @@ static bool held(const struct kc_proc *p)
  * Their live frames are the unwinder's and the rest is dead, stale return
  * addresses included. A thread running on a coroutine stack leaves it in
  * the scan: where that stack ends is not known.
+ *
+ * The kernel merges a new anonymous mapping into an adjacent one, so a
+ * coroutine stack mapped right above a thread's stack becomes part of its
+ * mapping: the part left out ends with the page of the thread pointer. Below
+ * the stack pointer, the dead part is left out only down to a guard page;
+ * without one, something merged below may be live.
  */
 struct excluded {
 	struct kc_range *v;
@@ -124,14 +130,23 @@ static int excluded_build(struct kc_refscan *rs, struct kc_session *s,
 	for (size_t i = 0; stacks && i < s->proc.nthreads; i++) {
 		const struct kc_thread *t = &s->proc.threads[i];
 		const struct kc_proc_map *m;
-		uint64_t tp;
+		uint64_t sp, tp;
 
 		if (t->state != KC_THREAD_STOPPED)
 			continue;
-		m = kc_proc_maps_find(maps, kc_arch_sp(&t->regs));
+		sp = kc_arch_sp(&t->regs);
+		m = kc_proc_maps_find(maps, sp);
 		tp = kc_arch_tp(&t->regs);
-		if (m && (!strcmp(m->path, "[stack]") || (tp >= m->start && tp < m->end)))
+		if (!m)
+			continue;
+		if (!strcmp(m->path, "[stack]")) {
 			ex->v[ex->n++] = (struct kc_range){m->start, m->end};
+		} else if (tp >= m->start && tp < m->end && sp <= tp) {
+			bool guard = m > maps->v && m[-1].end == m->start && !m[-1].prot;
+			uint64_t top = (tp & ~(PAGE - 1)) + PAGE;
+
+			ex->v[ex->n++] = (struct kc_range){guard ? m->start : sp, top};
+		}
 	}
 	return 0;
 }
