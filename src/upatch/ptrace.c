@@ -4,6 +4,7 @@
  * Owns the wait loop and the decoding of ptrace stops; does not decide
  * when to stop or what to write, which is the transaction's job.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -107,19 +108,44 @@ static int tracer_of(pid_t pid)
 }
 
 /*
- * Whether a tracer's command name is one of the front ends that run this
- * engine: two patchers on one process serialize whichever each is (the
- * ptrace attachment itself is the lock, so that patchers in different
- * mount or PID namespaces exclude each other too).
+ * How two patchers on one process recognise each other, whichever front end
+ * each is and in whatever mount or PID namespace: every process that runs
+ * this engine holds a memfd of this name (created at its first attach), and
+ * the ptrace attachment itself is the lock.
  */
-static bool is_patcher(const char *comm)
-{
-	static const char *const ours[] = {"libcare-ctl", "kcarectl"};
+#define PATCHER_MARK "kcare-upatch-patcher"
 
-	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-		if (!strcmp(comm, ours[i]))
-			return true;
-	return false;
+static void mark_patcher(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = memfd_create(PATCHER_MARK, MFD_CLOEXEC);
+}
+
+static bool is_patcher(pid_t tracer)
+{
+	static const char want[] = "/memfd:" PATCHER_MARK " (deleted)";
+	char path[64], link[sizeof(want) + 1];
+	bool found = false;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", tracer);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", tracer, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		found = n == (ssize_t)sizeof(want) - 1 && !memcmp(link, want, (size_t)n);
+	}
+	closedir(d);
+	return found;
 }
 
 /*
@@ -163,7 +189,7 @@ static int seize_thread(struct kc_proc *p, pid_t tid, struct kc_err *err)
 
 			kc_proc_comm(tracer, comm, sizeof(comm), NULL);
 			/* another of us: the caller may wait for it to finish */
-			if (is_patcher(comm))
+			if (is_patcher(tracer))
 				return kc_err_set(err, -EAGAIN,
 						  "process %d is being patched by %s (pid %d)",
 						  p->pid, comm, tracer);
@@ -189,6 +215,7 @@ int kc_ptrace_attach(struct kc_proc *p, pid_t pid, struct kc_err *err)
 	char path[64];
 	int ret = 0;
 
+	mark_patcher();
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->memfd = -1;

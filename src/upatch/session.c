@@ -147,7 +147,7 @@ int kc_session_attach(struct kc_session *s, struct kc_err *err)
 
 	if (s->attached)
 		return 0;
-	/* another libcare-ctl holds the process: wait for it, within our timeout */
+	/* another patcher holds the process: wait for it, within our timeout */
 	for (int delay_ms = 5;; delay_ms = delay_ms < 100 ? delay_ms * 2 : 100) {
 		double left = s->opts ? s->opts->timeout : 0;
 

@@ -13,7 +13,8 @@
 # only its own target, so it touches nothing else of the host) against
 # `libcare-ctl unpatch -p PID` runs, in either order and close together:
 # one waits for the other (never "already traced"), exactly one unpatches
-# and the target lives.
+# and the target lives. The same with libcare-ctl copied under another
+# name: patchers know each other by what the engine holds, not by name.
 . "$(dirname "$0")/lib.sh"
 need_pack
 need_ctl
@@ -56,7 +57,7 @@ race() {
 		shift
 	done
 	shift
-	timeout "$KC_CMD_TIMEOUT" "$KC_CTL_BIN" $_a >"$T/a.out" 2>"$T/a.err" &
+	timeout "$KC_CMD_TIMEOUT" "${CTL_A:-$KC_CTL_BIN}" $_a >"$T/a.out" 2>"$T/a.err" &
 	_apid=$!
 	[ "$_ms" = 0 ] || sleep "$(printf '0.%03d' "$_ms")"
 	timeout "$KC_CMD_TIMEOUT" "$KC_CTL_BIN" "$@" >"$T/b.out" 2>"$T/b.err" &
@@ -80,7 +81,7 @@ judge() {
 	_rc=$RC_A
 	[ "$1" = b ] && _rc=$RC_B
 	[ "$_rc" = 0 ] || [ "$_rc" = 1 ] || fail "run $1 exited $_rc"
-	grep "^libcare-ctl: $pid: " "$T/$1.err" >"$T/$1.mine"
+	grep -E "^(libcare-ctl|patcher-b): $pid: " "$T/$1.err" >"$T/$1.mine"
 	if [ -s "$T/$1.mine" ]; then
 		grep -Eivq "busy|already applied|no patch is applied" "$T/$1.mine" && fail "run $1 failed unexpectedly: $(cat "$T/$1.mine")"
 		[ "$_rc" = 1 ] || fail "run $1 printed an error but exited 0"
@@ -133,6 +134,28 @@ while [ $i -lt "$rounds" ]; do
 	i=$((i + 1))
 done
 alive $pid || fail "the target died"
+
+# Patchers know each other by what the engine holds, not by program name: a
+# copy of libcare-ctl under another name holds the process first, and the
+# other run waits for it instead of failing with "already traced".
+cp "$KC_CTL_BIN" "$T/patcher-b"
+for i in 1 2 3 4 5 6; do
+	ms=$((10 + i * 8)) # the renamed one is likely to hold the process by then
+	step "renamed patcher round $i: patch -p $pid by 'patcher-b', patch -p $pid $ms ms later"
+	CTL_A="$T/patcher-b" race $ms patch -p $pid "$T/race.kpatch" -- patch -p $pid "$T/race.kpatch"
+	grep -q "already traced" "$T/a.err" "$T/b.err" && fail "a patcher under another name was taken for a foreign tracer"
+	DONE=0
+	judge a patched
+	judge b patched
+	[ $DONE = 1 ] || fail "renamed round $i: $DONE runs patched the process"
+	settled patched
+	CTL_A="$T/patcher-b" race $ms unpatch -p $pid -- unpatch -p $pid
+	DONE=0
+	judge a unpatched
+	judge b unpatched
+	[ $DONE = 1 ] || fail "renamed round $i: $DONE runs unpatched the process"
+	settled original
+done
 
 step "mixed front ends: kcarectl --lib-unload and libcare-ctl unpatch"
 KCCTL_BIN="$KC_BUILD/src/agent/kcarectl"
