@@ -65,7 +65,13 @@ struct kc_patchset_patch {
 	uint32_t level;	   /* >= 1 (kernel: kcare_level) */
 	char *release;	   /* kernel only, optional: kcare_release (uname -r of the target) */
 	char *effective;   /* kernel only, optional: kcare_effective ("effective_version") */
-	char **cves;	   /* CVE ids; array of ncves strings */
+	/*
+	 * User only, optional, both or neither: the distribution package that
+	 * installs the target and its version (epoch:version-release as the
+	 * package manager prints it); what OVAL scanners match (docs/eportal.md).
+	 */
+	char *package, *package_version;
+	char **cves; /* CVE ids; array of ncves strings */
 	size_t ncves;
 	char *description;		 /* never NULL, may be "" */
 	char *kpatch[KC_KPATCH_NFIELDS]; /* NULL when not given */
@@ -224,6 +230,8 @@ struct kc_patchset_patch_opts {
 	const char *description;
 	const char *const *cves;
 	size_t ncves;
+	/* user patches: the target's package and its version, both or neither */
+	const char *package, *package_version;
 };
 
 enum kc_patchset_compression {

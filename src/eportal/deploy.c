@@ -64,6 +64,11 @@ static char *entry_custom(const struct kc_patchset_meta *m, const struct kc_patc
 			json_object_object_add(o, "effective_version",
 					       json_object_new_string(p->effective));
 	}
+	if (p->package) {
+		json_object_object_add(o, "package", json_object_new_string(p->package));
+		json_object_object_add(o, "package_version",
+				       json_object_new_string(p->package_version));
+	}
 	for (size_t i = 0; i < p->ncves; i++)
 		json_object_array_add(cves, json_object_new_string(p->cves[i]));
 	json_object_object_add(o, "cves", cves);

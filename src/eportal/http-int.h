@@ -84,6 +84,9 @@ enum MHD_Result kc_httpd_fail_now(struct kc_httpd *h, struct MHD_Connection *con
 /* GET/HEAD /repo/@path: a file of the signed repository (http-repo.c). */
 enum MHD_Result kc_httpd_serve_repo(struct kc_httpd *h, struct MHD_Connection *conn,
 				    const char *path);
+/* GET/HEAD /oval/@name: an OVAL document for scanners (http-repo.c). */
+enum MHD_Result kc_httpd_serve_oval(struct kc_httpd *h, struct MHD_Connection *conn,
+				    const char *name);
 
 /* Route handlers (route-*.c): return 1 when the path was theirs, 0 otherwise. */
 int kc_httpd_route_agent(struct kc_httpd_req *r, struct kc_httpd_reply *rep);

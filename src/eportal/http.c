@@ -31,7 +31,7 @@ struct req_ctx {
 	char *buf;
 	size_t len, cap, limit;
 	int too_big;
-	int repo; /* a GET of the static repository */
+	int repo; /* a GET of the static repository (1) or of the OVAL documents (2) */
 	struct kc_httpd_auth_slot auth;
 };
 
@@ -150,8 +150,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		 * the connection (it cannot know the body was read): even a GET is
 		 * answered on the next call, so keep-alive works.
 		 */
-		ctx->repo = (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
-			    !strncmp(url, "/repo/", 6);
+		if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+			ctx->repo = !strncmp(url, "/repo/", 6)	 ? 1
+				    : !strncmp(url, "/oval/", 6) ? 2
+								 : 0;
 		ctx->limit = body_limit(h, url, method);
 		*con_cls = ctx;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -188,7 +190,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (ctx->too_big)
 		return MHD_NO;
 	if (ctx->repo)
-		return kc_httpd_serve_repo(h, conn, url + 6);
+		return ctx->repo == 2 ? kc_httpd_serve_oval(h, conn, url + 6)
+				      : kc_httpd_serve_repo(h, conn, url + 6);
 	/* body complete: dispatch */
 	r.h = h;
 	r.conn = conn;

@@ -16,6 +16,7 @@
 
 #include "eportal/keys.h"
 #include "eportal/model.h"
+#include "eportal/oval.h"
 
 struct pub_feed {
 	char name[KC_EP_NAME_MAX + 1];
@@ -180,6 +181,8 @@ int kc_ep_publish(struct kc_ep *ep, struct kc_err *err)
 	r = kc_trust_repo_publish(ep->repo_dir, &ok, descs, nd, &opts, err);
 	if (r < 0)
 		kc_err_prefix(err, "cannot publish");
+	else /* the scanners' view follows the same change, under the same lock */
+		r = kc_ep_oval_publish(ep, err);
 out_keys:
 	kc_ep_keys_wipe(&k);
 out:

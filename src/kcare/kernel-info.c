@@ -14,32 +14,20 @@
 
 #include "kcare/json-get.h"
 #include "kcare/kernel.h"
+#include "kcare/osrelease.h"
 
 #define PATCHES_MAX (1024u * 1024)
 
 /* "debian12" from ROOT/etc/os-release; "linux" without one. */
 static void os_name(const struct kc_agent *a, char *out, size_t size, bool *debian)
 {
-	char path[KC_AGENT_PATH_MAX], id[64] = "", ver[64] = "", *buf = NULL, *line, *save = NULL;
-	size_t len;
+	char path[KC_AGENT_PATH_MAX], id[KC_OS_RELEASE_FIELD], ver[KC_OS_RELEASE_FIELD];
 
 	*debian = false;
 	snprintf(out, size, "linux");
 	if (kc_agent_path(&a->paths, "/etc/os-release", path, sizeof(path), NULL) < 0 ||
-	    kc_file_read_all(path, 64 * 1024, &buf, &len, NULL) < 0)
+	    kc_os_release(path, id, ver) < 0)
 		return;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *dst = !strncmp(line, "ID=", 3)		? id
-			    : !strncmp(line, "VERSION_ID=", 11) ? ver
-								: NULL;
-		char *v = strchr(line, '=') + 1;
-
-		if (!dst)
-			continue;
-		v += strspn(v, "\"'");
-		snprintf(dst, 64, "%.*s", (int)strcspn(v, "\"'"), v);
-	}
-	free(buf);
 	if (id[0])
 		snprintf(out, size, "%s%s", id, ver);
 	*debian = !strcmp(id, "debian") || !strcmp(id, "ubuntu");

@@ -16,6 +16,7 @@
 
 #include "kcare/agent.h"
 #include "kcare/kernel.h"
+#include "kcare/osrelease.h"
 
 #define REPLY_MAX (64u * 1024)
 
@@ -174,27 +175,12 @@ static void host_name(const struct kc_agent *a, char *out, size_t size)
 /* "debian 12" from os-release under the root, "" if unknown. */
 static void distro(const struct kc_agent *a, char *out, size_t size)
 {
-	char path[KC_AGENT_PATH_MAX], *buf = NULL, id[64] = "", ver[64] = "";
-	size_t len;
+	char path[KC_AGENT_PATH_MAX], id[KC_OS_RELEASE_FIELD], ver[KC_OS_RELEASE_FIELD];
 
 	out[0] = '\0';
 	if (kc_agent_path(&a->paths, "/etc/os-release", path, sizeof(path), NULL) < 0 ||
-	    kc_file_read_all(path, 64 * 1024, &buf, &len, NULL) < 0)
+	    kc_os_release(path, id, ver) < 0)
 		return;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		char *dst = NULL;
-		size_t dsize = 0;
-
-		if (!strncmp(line, "ID=", 3))
-			dst = id, dsize = sizeof(id), line += 3;
-		else if (!strncmp(line, "VERSION_ID=", 11))
-			dst = ver, dsize = sizeof(ver), line += 11;
-		if (!dst)
-			continue;
-		line += strspn(line, "\"'");
-		snprintf(dst, dsize, "%.*s", (int)strcspn(line, "\"'"), line);
-	}
-	free(buf);
 	snprintf(out, size, "%s%s%s", id, *ver ? " " : "", ver);
 }
 

@@ -17,9 +17,22 @@
 
 static const char *const ps_top_keys[] = {"format",	 "name",    "product", "released",
 					  "description", "patches", NULL};
-static const char *const ps_patch_keys[] = {
-    "file", "length", "sha256", "kind",	       "target_name", "build_id",	   "kernel_id",
-    "id",   "level",  "cves",	"description", "release",     "effective_version", NULL};
+static const char *const ps_patch_keys[] = {"file",
+					    "length",
+					    "sha256",
+					    "kind",
+					    "target_name",
+					    "build_id",
+					    "kernel_id",
+					    "id",
+					    "level",
+					    "cves",
+					    "description",
+					    "release",
+					    "effective_version",
+					    "package",
+					    "package_version",
+					    NULL};
 
 /* Refuses keys outside @known (plus the kpatch-* keys when @kpatch), except "x-..." ones. */
 static int ps_known_keys(struct json_object *o, const char *const *known, int kpatch,
@@ -137,6 +150,10 @@ static int ps_parse_patch(struct json_object *o, struct kc_patchset_patch *p, si
 		ret = ps_get_str(o, "release", 0, &p->release, where, err);
 	if (!ret)
 		ret = ps_get_str(o, "effective_version", 0, &p->effective, where, err);
+	if (!ret)
+		ret = ps_get_str(o, "package", 0, &p->package, where, err);
+	if (!ret)
+		ret = ps_get_str(o, "package_version", 0, &p->package_version, where, err);
 	for (int f = 0; !ret && f < KC_KPATCH_NFIELDS; f++)
 		ret = ps_get_str(o, kc_patchset_kpatch_key(f), 0, &p->kpatch[f], where, err);
 	if (!ret && !json_object_object_get_ex(o, "cves", &cves))
@@ -314,6 +331,10 @@ static struct json_object *ps_encode_patch(const struct kc_patchset_patch *p, in
 		ps_add(o, "release", json_object_new_string(p->release), oom);
 	if (p->effective)
 		ps_add(o, "effective_version", json_object_new_string(p->effective), oom);
+	if (p->package)
+		ps_add(o, "package", json_object_new_string(p->package), oom);
+	if (p->package_version)
+		ps_add(o, "package_version", json_object_new_string(p->package_version), oom);
 	for (size_t c = 0; c < p->ncves; c++) {
 		struct json_object *v = json_object_new_string(p->cves[c]);
 

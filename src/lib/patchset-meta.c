@@ -267,6 +267,20 @@ int ps_release_ok(const char *s)
 	return n >= 1 && n <= 64 && s[n] == '\0';
 }
 
+/* A package name or version: an alphanumeric first, then those and @extra, 1-128 bytes. */
+static int ps_package_ok(const char *s, const char *extra)
+{
+	static const char alnum[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t n = 0;
+
+	if (!strchr(alnum, s[0]) || !s[0])
+		return 0;
+	while (s[n] && (strchr(alnum, s[n]) || strchr(extra, s[n])))
+		n++;
+	return s[n] == '\0' && n <= 128;
+}
+
 int ps_hex_ok(const char *s, size_t max)
 {
 	size_t n = strspn(s, "0123456789abcdef");
@@ -373,6 +387,20 @@ int ps_patch_validate(const struct kc_patchset_meta *m, size_t i, struct kc_err 
 		    "patch '%s': release or effective_version is not a kernel release "
 		    "([A-Za-z0-9._+~-]{1,64})",
 		    q);
+	if ((p->package || p->package_version) && p->kind != KC_PATCHSET_USER)
+		return kc_err_set(err, -EBADMSG,
+				  "patch '%s': package and package_version are for user patches",
+				  q);
+	if (!p->package != !p->package_version)
+		return kc_err_set(err, -EBADMSG,
+				  "patch '%s': package and package_version go together", q);
+	if (p->package &&
+	    (!ps_package_ok(p->package, "+.-") || !ps_package_ok(p->package_version, ".+~:_-")))
+		return kc_err_set(err, -EBADMSG,
+				  "patch '%s': package or package_version has a character other "
+				  "than [A-Za-z0-9+.-] (name) or [A-Za-z0-9.+~:_-] (version), or "
+				  "more than 128",
+				  q);
 	if (p->build_id && !ps_hex_ok(p->build_id, PS_HEXID_MAX))
 		return kc_err_set(err, -EBADMSG,
 				  "patch '%s': build_id is not lowercase hex (2-128 digits, even)",
@@ -473,6 +501,8 @@ void ps_patch_release(struct kc_patchset_patch *p)
 	free(p->description);
 	free(p->release);
 	free(p->effective);
+	free(p->package);
+	free(p->package_version);
 	for (int f = 0; f < KC_KPATCH_NFIELDS; f++)
 		free(p->kpatch[f]);
 	memset(p, 0, sizeof(*p));

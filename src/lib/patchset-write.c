@@ -157,6 +157,9 @@ static int ps_fill(struct kc_patchset_patch *p, const char *file_name, const str
 		cves = (char *const *)o->cves;
 		ncves = o->ncves;
 	}
+	/* the checks refuse them on a module */
+	p->package = ps_dup_opt(o->package, &oom);
+	p->package_version = ps_dup_opt(o->package_version, &oom);
 	p->target_name = strdup(in->target_name);
 	p->id = strdup(in->id);
 	p->description = strdup(in->kind == KC_PATCHSET_MODULE && o->description ? o->description

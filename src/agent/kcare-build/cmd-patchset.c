@@ -33,6 +33,9 @@
 	"                                           the next PATCH only\n"                         \
 	"  --kpatch-name, --kpatch-description, --kpatch-cve, --kpatch-cvss,\n"                    \
 	"  --kpatch-cve-url, --kpatch-patch-url TEXT   the next PATCH only\n"                      \
+	"  --package NAME=VERSION                   user patches: the package that installs\n"     \
+	"                                           the target and its version (what OVAL\n"       \
+	"                                           scanners match); the next PATCH only\n"        \
 	"NAME is K<YYYYMMDD>_<NN> (kernel), U<YYYYMMDD>_<NN> (libs), U<YYYYMMDD>_<NN>-qemu,\n"     \
 	"U<YYYYMMDD>_<NN>-db; FILE defaults to NAME.tar.bz2\n"
 
@@ -69,11 +72,15 @@ static int ps_verify(const char *path)
 	for (size_t i = 0; i < m->npatches; i++) {
 		const struct kc_patchset_patch *p = &m->patches[i];
 
-		printf("%s: %s %s level %u for %s (build-id %s%s%s%s%s), %llu bytes, sha256 %s\n",
-		       p->file, p->kind == KC_PATCHSET_USER ? "user" : "kernel", p->id, p->level,
-		       p->target_name, p->build_id, p->kernel_id ? ", kernel-id " : "",
-		       p->kernel_id ? p->kernel_id : "", p->release ? ", release " : "",
-		       p->release ? p->release : "", (unsigned long long)p->length, p->sha256);
+		printf(
+		    "%s: %s %s level %u for %s (build-id %s%s%s%s%s%s%s%s%s), %llu bytes, sha256 "
+		    "%s\n",
+		    p->file, p->kind == KC_PATCHSET_USER ? "user" : "kernel", p->id, p->level,
+		    p->target_name, p->build_id, p->kernel_id ? ", kernel-id " : "",
+		    p->kernel_id ? p->kernel_id : "", p->release ? ", release " : "",
+		    p->release ? p->release : "", p->package ? ", package " : "",
+		    p->package ? p->package : "", p->package ? " " : "",
+		    p->package ? p->package_version : "", (unsigned long long)p->length, p->sha256);
 	}
 	kc_patchset_free(ps);
 	return KC_EXIT_OK;
@@ -118,6 +125,7 @@ int cmd_patchset(int argc, char **argv)
 		O_KID,
 		O_KBID,
 		O_LEVEL,
+		O_PACKAGE,
 		O_KPATCH
 	};
 	static const struct option longopts[] = {
@@ -130,6 +138,7 @@ int cmd_patchset(int argc, char **argv)
 	    {"kernel-id", required_argument, NULL, O_KID},
 	    {"kernel-build-id", required_argument, NULL, O_KBID},
 	    {"level", required_argument, NULL, O_LEVEL},
+	    {"package", required_argument, NULL, O_PACKAGE},
 	    {"kpatch-name", required_argument, NULL, O_KPATCH + KC_KPATCH_NAME},
 	    {"kpatch-description", required_argument, NULL, O_KPATCH + KC_KPATCH_DESCRIPTION},
 	    {"kpatch-cve", required_argument, NULL, O_KPATCH + KC_KPATCH_CVE},
@@ -167,6 +176,7 @@ int cmd_patchset(int argc, char **argv)
 			/* --level and --kpatch-* describe one patch; kernel ids stay */
 			memset(cur.kpatch, 0, sizeof(cur.kpatch));
 			cur.level = 0;
+			cur.package = cur.package_version = NULL;
 			pending = NULL;
 			break;
 		case O_PRODUCT:
@@ -217,6 +227,19 @@ int cmd_patchset(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case O_PACKAGE: {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || !eq[1]) {
+				ret = kb_usage_error(
+				    "patchset", "bad --package '%s' (want NAME=VERSION)", optarg);
+				goto out;
+			}
+			*eq = '\0'; /* the name ends in argv, which outlives the writer */
+			cur.package = optarg;
+			cur.package_version = eq + 1;
+			break;
+		}
 		case 'h':
 			fputs(PATCHSET_USAGE, stdout);
 			ret = KC_EXIT_OK;

@@ -50,5 +50,6 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_upstream(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_oval(int argc, char **argv);
 
 #endif

@@ -42,6 +42,7 @@ static const struct verb verbs[] = {
     {"backup", cmd_backup, "write a consistent copy of the data directory to FILE"},
     {"restore", cmd_restore, "restore a backup FILE into an empty data directory"},
     {"doctor", cmd_doctor, "agent diagnostic reports: -l [--json], --get ID -o FILE, -d ID"},
+    {"oval", cmd_oval, "OVAL definitions for scanners: [--out FILE] [--distro ID --release V]"},
     {NULL, NULL, NULL},
 };
 
