@@ -3,7 +3,7 @@
 # helpers of 5100, kcarectl runs under a private root ($ROOT, exported as
 # KCARE_ROOT) and checks of their output.
 #   kc ARGS / kc_ok ARGS / kc_rc STATUS ARGS   run kcarectl (out: $T/kc.out, $T/kc.err)
-#   kc_out REGEX / kc_err REGEX / kc_err_one_line
+#   kc_out REGEX / kc_err REGEX / kc_err_one_line (exactly one error line)
 #   setconf KEY VALUE                          rewrite one key of kcare.conf
 # kcarectl acts on every process it sees (--lib-update, --lib-unload): the
 # test runs in a PID namespace of its own (own-pidns.sh).
@@ -36,7 +36,11 @@ kc_rc() { # EXPECTED ARGS...
 }
 kc_out() { grep -Eq -- "$1" "$T/kc.out" || fail "kcarectl output has no line matching '$1': $(cat "$T/kc.out")"; }
 kc_err() { grep -Eq -- "$1" "$T/kc.err" || fail "kcarectl error does not match '$1': $(cat "$T/kc.err")"; }
-kc_err_one_line() { [ "$(wc -l <"$T/kc.err")" -ge 1 ] && grep -q '^kcarectl: ' "$T/kc.err" || fail "no 'kcarectl: ' error line: $(cat "$T/kc.err")"; }
+# exactly one error line (warnings, on lines of their own, aside)
+kc_err_one_line() {
+	grep -v '^kcarectl: warning: ' "$T/kc.err" >"$T/kc.err1"
+	[ "$(wc -l <"$T/kc.err1")" = 1 ] && grep -q '^kcarectl: ' "$T/kc.err1" || fail "not one 'kcarectl: ' error line: $(cat "$T/kc.err")"
+}
 setconf() { # KEY VALUE: rewrite one key of the config
 	grep -v "^$1=" "$ROOT/etc/sysconfig/kcare/kcare.conf" >"$T/conf.tmp" 2>/dev/null
 	echo "$1=$2" >>"$T/conf.tmp"
