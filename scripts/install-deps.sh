@@ -13,9 +13,9 @@ fi
 want="$*"
 [ -n "$want" ] || want=build
 
-pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev libsodium-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev liblzma-dev libcmocka-dev dpkg-dev patch util-linux"
+pkgs="gcc make pkg-config meson ninja-build libelf-dev libdw-dev libunwind-dev libjson-c-dev libcapstone-dev libsodium-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libxml2-dev libcurl4-openssl-dev libssl-dev liblzma-dev libcmocka-dev dpkg-dev patch util-linux"
 case " $want " in
-*" check "*) pkgs="$pkgs clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2 curl jq openssl qemu-system-x86 linux-headers-amd64 busybox-static cpio xz-utils e2fsprogs mmdebstrap libc6-dbg bison flex bc dwarves" ;;
+*" check "*) pkgs="$pkgs clang clang-format libclang-rt-14-dev binutils elfutils file python3 strace gdb postgresql sqlite3 bzip2 curl jq openssl qemu-system-x86 linux-headers-amd64 busybox-static cpio xz-utils e2fsprogs mmdebstrap libc6-dbg bison flex bc dwarves openscap-scanner" ;;
 esac
 case " $want " in
 *" bench "*) pkgs="$pkgs wrk nginx-light curl" ;;
