@@ -841,6 +841,14 @@ static void test_patchset__json(void **state)
 	JSON_REFUSED("\"level\": 2", "\"level\": 2.5", -EBADMSG, "not an integer");
 	JSON_REFUSED("\"level\": 2", "\"level\": 2, \"release\": \"6.1.0-57-amd64\"", -EBADMSG,
 		     "are for kernel patches");
+	JSON_REFUSED("\"level\": 2", "\"level\": 2, \"package\": \"qemu\"", -EBADMSG,
+		     "package and package_version go together");
+	JSON_REFUSED("\"level\": 2",
+		     "\"level\": 2, \"package\": \"qemu\", \"package_version\": \"1:7.2 x\"",
+		     -EBADMSG, "package or package_version has a character");
+	JSON_REFUSED("\"level\": 2",
+		     "\"level\": 2, \"package\": \"-qemu\", \"package_version\": \"1:7.2\"",
+		     -EBADMSG, "package or package_version has a character");
 	JSON_REFUSED("CVE-2024-1234", "CVE-24-1", -EBADMSG, "bad CVE id");
 	JSON_REFUSED("\"cves\": [", "\"cves\": [ 1, ", -EBADMSG, "not a string");
 	JSON_REFUSED("\"1111", "\"X111", -EBADMSG, "build_id");
@@ -855,6 +863,18 @@ static void test_patchset__json(void **state)
 	JSON_REFUSED("\n}\n", "\n}\n}", -EBADMSG, "data after the document");
 	JSON_REFUSED("\n}\n", "\n", -EBADMSG, "unexpected end");
 
+	/* a user patch's package and version survive a round trip */
+	edit = replace(xstrdup(json), "\"level\": 2",
+		       "\"level\": 2, \"package\": \"qemu-system-x86\", "
+		       "\"package_version\": \"1:7.2+dfsg-7~deb12u1\"");
+	assert_int_equal(kc_patchset_meta_parse(edit, strlen(edit), &m, &err), 0);
+	assert_string_equal(m->patches[0].package, "qemu-system-x86");
+	assert_string_equal(m->patches[0].package_version, "1:7.2+dfsg-7~deb12u1");
+	assert_int_equal(kc_patchset_meta_encode(m, &again, &jlen2, &err), 0);
+	assert_non_null(strstr(again, "\"package_version\": \"1:7.2+dfsg-7~deb12u1\""));
+	free(again);
+	kc_patchset_meta_free(m);
+	free(edit);
 	/* "x-" keys are for extensions and ignored */
 	edit = replace(xstrdup(json), "\"format\": 1", "\"format\": 1, \"x-note\": [1, {}]");
 	assert_int_equal(kc_patchset_meta_parse(edit, strlen(edit), &m, &err), 0);
