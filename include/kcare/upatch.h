@@ -168,4 +168,7 @@ int kc_upatch_starttime(pid_t pid, uint64_t *starttime, char *state);
 /* @pid started at @start is gone: exiting, exited (a zombie counts), or its PID reused. */
 bool kc_upatch_gone(pid_t pid, uint64_t start);
 
+/* Thread @tid has begun to exit (or is gone): its process's memory may be going with it. */
+bool kc_upatch_exiting(pid_t tid);
+
 #endif

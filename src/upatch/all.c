@@ -107,6 +107,16 @@ bool kc_upatch_gone(pid_t pid, uint64_t start)
 	       state == 'X' || (flags & TASK_PF_EXITING);
 }
 
+bool kc_upatch_exiting(pid_t tid)
+{
+	uint64_t start;
+	unsigned flags = 0;
+	char state = 0;
+
+	return stat_fields(tid, &start, &state, &flags) < 0 || state == 'Z' || state == 'X' ||
+	       (flags & TASK_PF_EXITING);
+}
+
 static double mono_sec(void)
 {
 	struct timespec ts;

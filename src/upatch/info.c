@@ -92,6 +92,16 @@ int kc_upatch_info(pid_t pid, json_object **out, struct kc_err *err)
 		json_object_array_add(objs, jo);
 	}
 	json_object_object_add(proc, "objects", objs);
+	/*
+	 * A process that began to exit may have lost its memory while we read it: its patch
+	 * regions unreadable or its maps cut short, so what we have would say "not patched".
+	 * Asked of the thread whose maps we read (a zombie leader's live thread).
+	 */
+	if (kc_upatch_exiting(s.maps.tid > 0 ? s.maps.tid : pid)) {
+		json_object_put(proc);
+		kc_session_close(&s);
+		return kc_err_set(err, -ESRCH, "process %d has exited", pid);
+	}
 	kc_session_close(&s);
 	*out = proc;
 	return 0;

@@ -17,14 +17,7 @@ cc_prog "$T/server" "$src/server.c"
 cc_fix "$T/fix.o" "$src/fix.c"
 pack --target "$T/server" --object "$T/fix.o" -o "$T/server.kpatch" --id fork-all --level 1 \
 	--cve CVE-2026-1301
-"$KC_PACK_BIN" patchset --product libs --name U20260301_01 -o "$T/ps.tar.bz2" \
-	"$T/server.kpatch" >"$T/ps.out" 2>&1 || fail "patchset: $(cat "$T/ps.out")"
-ep_start
-epc libcare deploy "$T/ps.tar.bz2" >/dev/null || fail "deploy"
-KEY=$(epc key -a --server-limit 10 --product libs) || fail "key add"
-printf 'PATCH_SERVER=%s/repo/\n' "$EP_URL" >"$ROOT/etc/sysconfig/kcare/kcare.conf"
-kc_ok --import-key "$(epc root-key)"
-kc_ok --register "$KEY"
+kc_feed_libs U20260301_01 "$T/server.kpatch"
 
 "$T/server" >"$T/server.log" 2>"$T/server.err" &
 track $!

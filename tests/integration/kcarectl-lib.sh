@@ -47,3 +47,17 @@ setconf() { # KEY VALUE: rewrite one key of the config
 	mv "$T/conf.tmp" "$ROOT/etc/sysconfig/kcare/kcare.conf"
 }
 
+# kc_feed_libs NAME KPATCH...: a patchset NAME (product libs) of the patches on a
+# local eportal, and kcarectl registered with it (PATCH_SERVER, root key, a key)
+kc_feed_libs() {
+	_kf_name=$1
+	shift
+	"$KC_PACK_BIN" patchset --product libs --name "$_kf_name" -o "$T/$_kf_name.tar.bz2" "$@" \
+		>"$T/ps.out" 2>&1 || fail "patchset: $(cat "$T/ps.out")"
+	ep_start
+	epc libcare deploy "$T/$_kf_name.tar.bz2" >/dev/null || fail "deploy"
+	KEY=$(epc key -a --server-limit 10 --product libs) || fail "key add"
+	printf 'PATCH_SERVER=%s/repo/\n' "$EP_URL" >"$ROOT/etc/sysconfig/kcare/kcare.conf"
+	kc_ok --import-key "$(epc root-key)"
+	kc_ok --register "$KEY"
+}
