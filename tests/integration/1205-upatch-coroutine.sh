@@ -86,6 +86,9 @@ expect_patches $pid "coro:2:target"
 retired $pid 1
 lcctl_ok info -p $pid
 out_has "^    retired coro level 1: [0-9]+ KiB kept mapped"
+# "all" lists processes with patches, and those with code kept from them
+lcctl_ok info -p all
+out_has "^$pid target$"
 
 step "unpatch with a coroutine suspended in level 2's code"
 co "start 2 3" '^suspended 2$'

@@ -14,11 +14,14 @@ static void print_text(json_object *proc, bool all)
 	json_object *objs = json_object_object_get(proc, "objects");
 	size_t npatched = 0;
 
-	for (size_t i = 0; i < json_object_array_length(objs); i++)
-		npatched += json_object_array_length(
-		    json_object_object_get(json_object_array_get_idx(objs, i), "patches"));
+	for (size_t i = 0; i < json_object_array_length(objs); i++) {
+		json_object *o = json_object_array_get_idx(objs, i);
+
+		npatched += json_object_array_length(json_object_object_get(o, "patches")) +
+			    json_object_array_length(json_object_object_get(o, "retired"));
+	}
 	if (all && !npatched)
-		return; /* "all" lists only processes with patches */
+		return; /* "all" lists only processes with patches (or code kept from them) */
 	printf("%d %s\n", json_object_get_int(json_object_object_get(proc, "pid")),
 	       json_object_get_string(json_object_object_get(proc, "comm")));
 	for (size_t i = 0; i < json_object_array_length(objs); i++) {
