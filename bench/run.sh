@@ -365,6 +365,13 @@ if [ "${BENCH_CORO:-1}" = 1 ]; then
 	sh "$TOP/bench/coro-bench.sh" "$BUILD" || echo "# coroutine benchmark could not run"
 fi
 
+# pgbench latency on Debian's PostgreSQL without patching and during -p all rounds of a libc fix
+# (bench/pg-bench.sh); BENCH_PG=0 skips it
+if [ "${BENCH_PG:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/pg-bench.sh" "$BUILD" || echo "# PostgreSQL benchmark could not run"
+fi
+
 # the patch server's own figures (bench/eportal-bench.sh); BENCH_EPORTAL=0 skips them
 if [ "${BENCH_EPORTAL:-1}" = 1 ] && [ -x "$BUILD/src/eportal/eportal" ]; then
 	echo
