@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "agent/common/verbs.h"
 #include "kcare/cron.h"
 #include "kcare/exitcodes.h"
 
@@ -32,17 +33,7 @@ enum { OPT_INTERVAL = 1, OPT_ROOT = 2, OPT_SYSTEMD = 4, OPT_JSON = 8 };
 static const char *const file_names[KC_CRON_F_COUNT] = {"cron file", "systemd service",
 							"systemd timer", "timer enabled by"};
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: libcare-cron <command> [options]\n\n"
-		   "commands:\n"
-		   "  init     install the automatic userspace patch update\n"
-		   "           [--interval HOURS (1-168, default 4)] [--root DIR]\n"
-		   "           [--systemd auto|yes|no]\n"
-		   "  remove   remove it [--root DIR] [--systemd auto|yes|no]\n"
-		   "  status   show what is installed [--root DIR] [--json]\n\n"
-		   "--root defaults to $KCARE_ROOT, else /.\n");
-}
+static const struct kc_verb_prog prog;
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -74,7 +65,7 @@ static int parse_args(int argc, char **argv, unsigned allowed, struct cron_args 
 
 		switch (c) {
 		case 'h':
-			usage(stdout);
+			kc_verb_usage(&prog, stdout);
 			return -1;
 		case 'i':
 			if (!(allowed & OPT_INTERVAL))
@@ -250,35 +241,19 @@ static int cmd_status(int argc, char **argv)
 	return KC_EXIT_OK;
 }
 
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv);
+static const struct kc_verb verbs[] = {
+    {"init", cmd_init,
+     "install the automatic userspace patch update\n[--interval HOURS (1-168, default 4)] "
+     "[--root DIR]\n[--systemd auto|yes|no]"},
+    {"remove", cmd_remove, "remove it [--root DIR] [--systemd auto|yes|no]"},
+    {"status", cmd_status, "show what is installed [--root DIR] [--json]"},
+    {NULL, NULL, NULL},
 };
 
-static const struct verb verbs[] = {
-    {"init", cmd_init},
-    {"remove", cmd_remove},
-    {"status", cmd_status},
-    {NULL, NULL},
-};
+static const struct kc_verb_prog prog = {
+    .name = "libcare-cron", .verbs = verbs, .footer = "--root defaults to $KCARE_ROOT, else /."};
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "libcare-cron: no command given (see libcare-cron --help)\n");
-		return KC_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return KC_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("libcare-cron %s\n", KC_VERSION);
-		return KC_EXIT_OK;
-	}
-	for (const struct verb *v = verbs; v->name; v++)
-		if (!strcmp(argv[1], v->name))
-			return v->fn(argc - 1, argv + 1);
-	fprintf(stderr, "libcare-cron: unknown command '%s' (see libcare-cron --help)\n", argv[1]);
-	return KC_EXIT_USAGE;
+	return kc_verb_run(&prog, argc, argv);
 }

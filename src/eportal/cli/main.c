@@ -13,18 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/common/verbs.h"
 #include "eportal/cli/cli.h"
 
 const char *cli_data = "/var/lib/eportal";
 const char *cli_db;
 
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct verb verbs[] = {
+static const struct kc_verb verbs[] = {
     {"root-key", cmd_root_key, "print the path of the public root key agents import"},
     {"keys", cmd_keys, "keys rotate [--root]: new signing keys and root version"},
     {"user", cmd_user, "admin API users: -a NAME -p PASSWORD [-r readonly], -c, -d, -l"},
@@ -46,16 +41,14 @@ static const struct verb verbs[] = {
     {NULL, NULL, NULL},
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: kc.eportal [--data DIR] [--db URL] <command> [options]\n\n"
-		   "  --data DIR  the server's data directory (default /var/lib/eportal)\n"
-		   "  --db URL    postgresql://... (default: DIR/eportal.db, SQLite)\n\n"
-		   "commands:\n");
-	for (const struct verb *v = verbs; v->name; v++)
-		fprintf(f, "  %-13s %s\n", v->name, v->summary);
-	fprintf(f, "\n'kc.eportal COMMAND --help' describes a command.\n");
-}
+static const struct kc_verb_prog prog = {
+    .name = "kc.eportal",
+    .verbs = verbs,
+    .options = "[--data DIR] [--db URL]",
+    .options_help = "  --data DIR  the server's data directory (default /var/lib/eportal)\n"
+		    "  --db URL    postgresql://... (default: DIR/eportal.db, SQLite)\n",
+    .footer = "'kc.eportal COMMAND --help' describes a command.",
+};
 
 int cli_fail(const struct kc_err *err)
 {
@@ -160,20 +153,7 @@ int main(int argc, char **argv)
 	argc = take_globals(argc, argv);
 	if (argc < 0)
 		return cli_usage("--data and --db need a value");
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? KC_EXIT_USAGE : KC_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("kc.eportal %s\n", KC_VERSION);
-		return KC_EXIT_OK;
-	}
 	if (!*cli_data)
 		return cli_usage("--data needs a directory");
-	for (const struct verb *v = verbs; v->name; v++)
-		if (!strcmp(argv[1], v->name))
-			return v->fn(argc - 1, argv + 1);
-	fprintf(stderr, "kc.eportal: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return KC_EXIT_USAGE;
+	return kc_verb_run(&prog, argc, argv);
 }
