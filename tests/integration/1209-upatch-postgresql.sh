@@ -111,6 +111,8 @@ while [ $r -lt "$ROUNDS" ]; do
 	step "libcare-ctl round $r/$ROUNDS: patch -p all under pgbench ($(pgrep -c -x postgres) postgres processes)"
 	lcctl_ok patch -p all "$T/lseek.kpatch"
 	no_undefined "$T/ctl.err" "patch -p all"
+	# a backend forked from the changed postmaster, found by a later pass
+	grep -c 'already applied' "$T/ctl.out" >>"$T/later"
 	check_pg applied "patch -p all"
 	step "libcare-ctl round $r/$ROUNDS: unpatch -p all"
 	lcctl_ok unpatch -p all --id $ID
@@ -130,6 +132,8 @@ while [ $r -lt "$ROUNDS" ]; do
 	no_undefined "$T/kc.err" "--lib-unload"
 	check_pg clean "--lib-unload"
 done
+
+echo "# processes forked during patch -p all and found by a later pass: $(awk '{ n += $1 } END { print n + 0 }' "$T/later")"
 
 step "pgbench: every run ends, 0 failed transactions, no aborted client"
 touch "$T/stop"
