@@ -7,7 +7,9 @@
  * section symbol + offset; a reference to the target's own definition
  * becomes an undefined symbol with a kc_pack_bind giving its address;
  * everything else stays an undefined symbol by name (libc, or a global
- * of an unchanged unit, which pack finds in the target).
+ * of an unchanged unit, which pack finds in the target). The copied
+ * code's call frame entries follow as .eh_frame (differ-eh.c), so that
+ * the patch gets an unwind table as a compiled fix object does.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -38,9 +40,10 @@ struct emit_ctx {
 	size_t nbinds, capbinds;
 	size_t *externs; /* owned; symbol indices of the extern names */
 	size_t nexterns, capexterns;
+	struct kc_diff_eh eh; /* owned; after the copied sections when it has entries */
 };
 
-static int emit_grow(void **p, size_t *cap, size_t need, size_t elem)
+int kc_diff_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	size_t cap2 = *cap ? *cap : 16;
 	void *n;
@@ -63,14 +66,14 @@ static size_t emit_str_add(struct emit_str *t, const char *s)
 	size_t n = strlen(s) + 1, off = t->len;
 
 	if (!t->len) {
-		if (emit_grow((void **)&t->buf, &t->cap, 1, 1) < 0)
+		if (kc_diff_grow((void **)&t->buf, &t->cap, 1, 1) < 0)
 			return (size_t)-1;
 		t->buf[t->len++] = '\0';
 		off = 1;
 	}
 	if (!*s)
 		return 0;
-	if (emit_grow((void **)&t->buf, &t->cap, t->len + n, 1) < 0)
+	if (kc_diff_grow((void **)&t->buf, &t->cap, t->len + n, 1) < 0)
 		return (size_t)-1;
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;
@@ -83,7 +86,7 @@ static int emit_sym(struct emit_ctx *x, const char *name, unsigned char bind, un
 	size_t off = emit_str_add(&x->strtab, name);
 
 	if (off == (size_t)-1 ||
-	    emit_grow((void **)&x->syms, &x->capsyms, x->nsyms + 1, sizeof(*x->syms)) < 0)
+	    kc_diff_grow((void **)&x->syms, &x->capsyms, x->nsyms + 1, sizeof(*x->syms)) < 0)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	x->syms[x->nsyms] = (GElf_Sym){.st_name = (Elf64_Word)off,
 				       .st_info = GELF_ST_INFO(bind, type),
@@ -99,7 +102,7 @@ static int emit_sym(struct emit_ctx *x, const char *name, unsigned char bind, un
 static int emit_bind(struct emit_ctx *x, size_t sym, const struct kc_dsec *s, int replace,
 		     struct kc_err *err)
 {
-	if (emit_grow((void **)&x->binds, &x->capbinds, x->nbinds + 1, sizeof(*x->binds)) < 0)
+	if (kc_diff_grow((void **)&x->binds, &x->capbinds, x->nbinds + 1, sizeof(*x->binds)) < 0)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	x->binds[x->nbinds++] =
 	    (struct kc_pack_bind){sym, s->tvalue, s->tsize, s->ttype, s->tbind, replace};
@@ -187,7 +190,7 @@ static int emit_extern(struct emit_ctx *x, const struct kc_objfile_sym *ps, size
 		*idx = x->externs[k];
 		return 0;
 	}
-	if (emit_grow((void **)&x->externs, &x->capexterns, x->nexterns + 1, sizeof(size_t)) < 0)
+	if (kc_diff_grow((void **)&x->externs, &x->capexterns, x->nexterns + 1, sizeof(size_t)) < 0)
 		return kc_err_set(err, -ENOMEM, "out of memory");
 	ret = emit_sym(x, ps->name, bind, ps->type, SHN_UNDEF, 0, 0, idx, err);
 	if (ret == 0)
@@ -294,7 +297,8 @@ static int emit_write(struct emit_ctx *x, const char *path, struct kc_err *err)
 
 	for (k = 0; k < x->nsecs; k++)
 		nrela += x->secs[k].nrelas > 0;
-	symtab = x->nsecs + nrela + 1;
+	/* the copied sections, .eh_frame, their relocation sections, .symtab */
+	symtab = x->nsecs + nrela + 1 + (x->eh.size ? 2 : 0);
 	names = calloc(x->nsecs ? x->nsecs : 1, sizeof(*names));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || !names) {
@@ -319,6 +323,9 @@ static int emit_write(struct emit_ctx *x, const char *path, struct kc_err *err)
 			      s->sh.sh_addralign, ELF_T_BYTE, s->sh.sh_entsize, 0, 0))
 			goto elf_fail;
 	}
+	if (x->eh.size && !emit_scn(e, ".eh_frame", &x->shstrtab, SHT_X86_64_UNWIND, SHF_ALLOC,
+				    x->eh.data, x->eh.size, 8, ELF_T_BYTE, 0, 0, 0))
+		goto elf_fail;
 	for (k = 0; k < x->nsecs; k++) {
 		const struct kc_objfile_sec *s = &x->d->cus[x->secs[k].cu].p->secs[x->secs[k].sec];
 
@@ -334,6 +341,10 @@ static int emit_write(struct emit_ctx *x, const char *path, struct kc_err *err)
 			      sizeof(Elf64_Rela), (uint32_t)symtab, (uint32_t)(k + 1)))
 			goto elf_fail;
 	}
+	if (x->eh.size && !emit_scn(e, ".rela.eh_frame", &x->shstrtab, SHT_RELA, SHF_INFO_LINK,
+				    x->eh.relas, x->eh.nrelas * sizeof(Elf64_Rela), 8, ELF_T_RELA,
+				    sizeof(Elf64_Rela), (uint32_t)symtab, (uint32_t)(x->nsecs + 1)))
+		goto elf_fail;
 	if (!emit_scn(e, ".symtab", &x->shstrtab, SHT_SYMTAB, 0, x->syms,
 		      x->nsyms * sizeof(Elf64_Sym), 8, ELF_T_SYM, sizeof(Elf64_Sym),
 		      (uint32_t)symtab + 1, (uint32_t)x->nlocal) ||
@@ -394,7 +405,8 @@ int kc_emit_fix(struct kc_diff *d, const char *path, struct kc_pack_bind **binds
 		for (size_t i = 1; i < d->cus[c].p->nsecs; i++) {
 			if (!d->cus[c].ps[i].include)
 				continue;
-			if (emit_grow((void **)&x.secs, &cap, x.nsecs + 1, sizeof(*x.secs)) < 0) {
+			if (kc_diff_grow((void **)&x.secs, &cap, x.nsecs + 1, sizeof(*x.secs)) <
+			    0) {
 				ret = kc_err_set(err, -ENOMEM, "out of memory");
 				break;
 			}
@@ -407,6 +419,8 @@ int kc_emit_fix(struct kc_diff *d, const char *path, struct kc_pack_bind **binds
 		ret = emit_bound(&x, err);
 	for (size_t k = 0; k < x.nsecs && ret == 0; k++)
 		ret = emit_relocs(&x, &x.secs[k], err);
+	if (ret == 0)
+		ret = kc_diff_eh_build(d, &x.eh, err);
 	if (ret == 0)
 		ret = emit_write(&x, path, err);
 	if (ret == 0) {
@@ -422,5 +436,6 @@ int kc_emit_fix(struct kc_diff *d, const char *path, struct kc_pack_bind **binds
 	free(x.strtab.buf);
 	free(x.shstrtab.buf);
 	free(x.binds);
+	kc_diff_eh_release(&x.eh);
 	return ret;
 }

@@ -104,6 +104,28 @@ int kc_diff_include(struct kc_diff *d, struct kc_err *err);
 int kc_emit_fix(struct kc_diff *d, const char *path, struct kc_pack_bind **binds, size_t *nbinds,
 		struct kc_err *err);
 
+/*
+ * The fix object's .eh_frame (differ-eh.c): the FDEs of copied code from
+ * the patched units, with their CIEs and a zero terminator. Relocations
+ * name the fix's section symbols, whose index is the section's out_sec.
+ */
+struct kc_diff_eh {
+	uint8_t *data; /* owned; NULL when no copied code has an entry */
+	size_t size;
+	GElf_Rela *relas; /* owned */
+	size_t nrelas, nfdes;
+};
+
+/*
+ * Makes room for @need elements of @elem bytes in *@p (capacity *@cap,
+ * doubled from 16). 0 or -ENOMEM (*@p unchanged).
+ */
+int kc_diff_grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* Builds @eh (release with kc_diff_eh_release()); only once out_sec is set. */
+int kc_diff_eh_build(const struct kc_diff *d, struct kc_diff_eh *eh, struct kc_err *err);
+void kc_diff_eh_release(struct kc_diff_eh *eh);
+
 void kc_diff_ref(const struct kc_objfile *f, const GElf_Rela *r, struct kc_dref *out);
 
 /* Whether @o's section @oi and @p's section @pi hold equal code or data (memoised). */

@@ -42,19 +42,6 @@ struct kc_pack_unwind {
 	size_t nfdes;
 };
 
-static uint32_t unwind_u32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return v;
-}
-
-static void unwind_put32(uint8_t *b, uint32_t v)
-{
-	memcpy(b, &v, sizeof(v));
-}
-
 void kc_pack_unwind_free(struct kc_pack_unwind *u)
 {
 	if (!u)
@@ -98,7 +85,7 @@ static bool unwind_fde_target(const struct kc_pack_ctx *c, const struct kc_objfi
 		return false;
 	/* the field holds S + A - P, so the code starts at S + A; pc_range follows it */
 	rel = (int64_t)sym->st_value + r->r_addend;
-	if (rel < 0 || (uint64_t)rel + unwind_u32((const uint8_t *)s->data->d_buf + at + 12) >
+	if (rel < 0 || (uint64_t)rel + kc_pf_get32((const uint8_t *)s->data->d_buf + at + 12) >
 			   c->obj->secs[sym->st_shndx].sh.sh_size)
 		return false;
 	f->sec = sym->st_shndx;
@@ -136,14 +123,14 @@ static int unwind_walk(struct kc_pack_ctx *c, const struct kc_objfile_sec *s,
 	size_t size = s->data->d_size;
 
 	for (size_t at = 0; at + 4 <= size;) {
-		uint32_t len = unwind_u32(d + at), id;
+		uint32_t len = kc_pf_get32(d + at), id;
 		const GElf_Rela *r;
 
 		if (len == 0)
 			break; /* a terminator */
 		if (len == 0xffffffffu || len < 4 || len > size - at - 4)
 			return 0; /* 64-bit DWARF or a broken table: keep nothing after it */
-		id = unwind_u32(d + at + 4);
+		id = kc_pf_get32(d + at + 4);
 		if (id == 0) {
 			if (kc_pf_cie_supported(d + at, 4 + (size_t)len) &&
 			    unwind_relas_in(s, at, 4 + (size_t)len, &r) == 0 &&
@@ -234,8 +221,8 @@ int kc_pack_unwind_emit(struct kc_pack_ctx *c, struct kc_err *err)
 	t[1] = KC_PF_EH_PE_PCREL_S4;
 	t[2] = KC_PF_EH_PE_UDATA4;
 	t[3] = KC_PF_EH_PE_DATAREL_S4;
-	unwind_put32(t + 4, (uint32_t)(pos - 4));
-	unwind_put32(t + 8, (uint32_t)u->nfdes);
+	kc_pf_put32(t + 4, (uint32_t)(pos - 4));
+	kc_pf_put32(t + 8, (uint32_t)u->nfdes);
 	for (size_t k = 0; k < u->ncies; k++) {
 		if (!u->cies[k].used)
 			continue;
@@ -250,14 +237,14 @@ int kc_pack_unwind_emit(struct kc_pack_ctx *c, struct kc_err *err)
 		memcpy(t + pos, u->data + f->at, f->len);
 		/* the CIE pointer counts back from its own field; pc_begin is relative to its own
 		 */
-		unwind_put32(t + pos + 4, (uint32_t)(pos + 4 - u->cies[f->cie].out));
-		unwind_put32(t + pos + 8, (uint32_t)(int32_t)((int64_t)f->pc -
-							      (int64_t)(c->unwind_off + pos + 8)));
-		unwind_put32(e, (uint32_t)(int32_t)((int64_t)f->pc - (int64_t)c->unwind_off));
-		unwind_put32(e + 4, (uint32_t)pos);
+		kc_pf_put32(t + pos + 4, (uint32_t)(pos + 4 - u->cies[f->cie].out));
+		kc_pf_put32(t + pos + 8, (uint32_t)(int32_t)((int64_t)f->pc -
+							     (int64_t)(c->unwind_off + pos + 8)));
+		kc_pf_put32(e, (uint32_t)(int32_t)((int64_t)f->pc - (int64_t)c->unwind_off));
+		kc_pf_put32(e + 4, (uint32_t)pos);
 		pos += f->len;
 	}
-	unwind_put32(t + pos, 0);
+	kc_pf_put32(t + pos, 0);
 	p->unwind_off = (uint32_t)c->unwind_off;
 	p->unwind_size = (uint32_t)c->unwind_size;
 	return 0;

@@ -12,14 +12,6 @@
 #include "kcare/patch.h"
 #include "lib/patchfile.h"
 
-static uint32_t pfu_u32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return v;
-}
-
 static int32_t pfu_s32(const uint8_t *b)
 {
 	int32_t v;
@@ -46,12 +38,12 @@ bool kc_pf_cie_supported(const uint8_t *e, size_t avail)
 
 	if (avail < 4)
 		return false;
-	len = pfu_u32(e);
+	len = kc_pf_get32(e);
 	/* 0 ends a table, 0xffffffff announces 64-bit DWARF: neither is a CIE here */
 	if (len < 6 || len == 0xffffffffu || len > avail - 4)
 		return false;
 	end = 4 + (size_t)len;
-	if (pfu_u32(e + 4) != 0)
+	if (kc_pf_get32(e + 4) != 0)
 		return false;
 	version = e[8];
 	if (version != 1 && version != 3)
@@ -89,8 +81,8 @@ static int pfu_check_fde(const struct kc_patch *p, const uint8_t *t, uint64_t eh
 	if (fde < eh || fde > size - 4 - 16)
 		return kc_err_set(err, code, "unwind table: FDE offset %#llx outside the table",
 				  (unsigned long long)fde);
-	len = pfu_u32(t + fde);
-	cie_ptr = pfu_u32(t + fde + 4);
+	len = kc_pf_get32(t + fde);
+	cie_ptr = kc_pf_get32(t + fde + 4);
 	if (len < 12 || len > size - 4 - fde - 4)
 		return kc_err_set(err, code, "unwind table: FDE at %#llx has a bad length",
 				  (unsigned long long)fde);
@@ -102,7 +94,7 @@ static int pfu_check_fde(const struct kc_patch *p, const uint8_t *t, uint64_t eh
 		return kc_err_set(err, code,
 				  "unwind table: FDE at %#llx does not start where its entry says",
 				  (unsigned long long)fde);
-	if (pfu_u32(t + fde + 12) == 0 || pfu_u32(t + fde + 12) > p->text_size - pc)
+	if (kc_pf_get32(t + fde + 12) == 0 || kc_pf_get32(t + fde + 12) > p->text_size - pc)
 		return kc_err_set(err, code, "unwind table: FDE at %#llx covers more than text",
 				  (unsigned long long)fde);
 	return 0;
@@ -125,7 +117,7 @@ int kc_patch_check_unwind(const struct kc_patch *p, int code, struct kc_err *err
 	if (t[0] != KC_PF_EH_HDR_VERSION || t[1] != KC_PF_EH_PE_PCREL_S4 ||
 	    t[2] != KC_PF_EH_PE_UDATA4 || t[3] != KC_PF_EH_PE_DATAREL_S4)
 		return kc_err_set(err, code, "unwind table: unsupported header");
-	count = pfu_u32(t + 8);
+	count = kc_pf_get32(t + 8);
 	if (count == 0 || count > (size - KC_PF_EH_HDR_SIZE) / 8)
 		return kc_err_set(err, code, "unwind table: bad entry count %llu",
 				  (unsigned long long)count);
@@ -133,7 +125,7 @@ int kc_patch_check_unwind(const struct kc_patch *p, int code, struct kc_err *err
 	if ((int64_t)4 + pfu_s32(t + 4) != (int64_t)eh || eh + 4 + 16 > size)
 		return kc_err_set(err, code,
 				  "unwind table: the frame entries do not follow the search table");
-	if (pfu_u32(t + size - 4) != 0)
+	if (kc_pf_get32(t + size - 4) != 0)
 		return kc_err_set(err, code, "unwind table: no terminator");
 	/* nothing relocates it: it is position-independent as packed */
 	for (size_t i = 0; i < p->nrelocs; i++)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kcare/patch.h"
 
@@ -41,6 +42,20 @@ int kc_patch_write_file_labels(const struct kc_patch *p, const struct kc_patch_l
  * personality, no LSDA (those would need relocations).
  */
 bool kc_pf_cie_supported(const uint8_t *e, size_t avail);
+
+/* A 32-bit field of .eh_frame data, which has no alignment (host byte order: x86_64). */
+static inline uint32_t kc_pf_get32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
+static inline void kc_pf_put32(uint8_t *b, uint32_t v)
+{
+	memcpy(b, &v, sizeof(v));
+}
 
 /* The unwind table rules of patchfmt.h, as kc_patch_validate() applies them (error @code). */
 int kc_patch_check_unwind(const struct kc_patch *p, int code, struct kc_err *err);

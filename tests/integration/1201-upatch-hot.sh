@@ -36,15 +36,9 @@ start_target target "$T/target"
 pid=$TPID
 expect_line "$T/target.log" '^calls [1-9][0-9]* [1-9][0-9]* [1-9][0-9]* [1-9][0-9]* new 0 bad 0$' 5
 
-# attempts=N of the last --stats line
-attempts() {
-	sed -n "s/^$pid: stats .*attempts=\([0-9]*\) .*/\1/p" "$T/ctl.out" | tail -1
-}
 # first_stops WHAT: the last command took 1 or 2 stops
 first_stops() {
-	a=$(attempts)
-	echo "# $1 on attempt $a"
-	[ -n "$a" ] && [ "$a" -le 2 ] || fail "$1 took $a stops, expected 1 or 2"
+	stops_at_most $pid 2 "$1"
 }
 
 for round in 1 2 3; do

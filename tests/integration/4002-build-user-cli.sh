@@ -5,7 +5,9 @@
 # sources that do not rebuild the target, a diff that does not apply, a
 # build that fails, a diff that changes nothing of the target, a work
 # directory that is not empty. Then a good run with --keep-work (the
-# directory holds the three builds and the fix object) and its metadata.
+# directory holds the three builds and the fix object) and its metadata;
+# the fix object has the changed function's .eh_frame entry, so the patch
+# has an unwind table.
 # Several --target of one tree: one build for all, a patch per target the
 # diff changes, none at all when one target is refused. -o in a directory
 # that does not exist: made with its parents (removed again when the build
@@ -97,6 +99,9 @@ done
 for kv in id=FIX level=2 description="from a diff" cves=CVE-2024-0001 target_name=libcase.so nfuncs=1; do
 	grep -qxF "$kv" "$T/meta" || fail "metadata has no '$kv'"
 done
+# the fix object carries the changed function's call frame entry: an unwind table (format 2)
+grep -qx 'version=2' "$T/meta" || fail "the patch has no unwind table: $(grep '^version=' "$T/meta")"
+[ "$(readelf -wf "$T/kept/fix.o" | grep -c ' FDE cie=')" = 1 ] || fail "fix.o has not one FDE"
 
 step "-o in a directory that does not exist yet: made with its parents"
 rm -f "$T/out"/*

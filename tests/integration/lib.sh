@@ -266,6 +266,14 @@ err_has() {
 	grep -Eiq -- "$1" "$T/ctl.err" || fail "libcare-ctl error does not match '$1': $(cat "$T/ctl.err")"
 }
 
+# stops_at_most PID N WHAT: the last libcare-ctl run (with --stats) stopped PID
+# at most N times (the attempts= of its last stats line for PID)
+stops_at_most() {
+	_kc_a=$(sed -n "s/^$1: stats .*attempts=\([0-9]*\) .*/\1/p" "$T/ctl.out" | tail -1)
+	echo "# $3 on attempt $_kc_a"
+	[ -n "$_kc_a" ] && [ "$_kc_a" -le "$2" ] || fail "$3 took $_kc_a stops, expected at most $2"
+}
+
 # corpus_src CASE DIR: the sources of tests/build-cases/CASE in DIR, with the
 # corpus driver: driver.h, and the driver's prog.c and the usual Makefile
 # (libcase.so from lib*.c) when the case has none of its own

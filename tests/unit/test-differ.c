@@ -249,6 +249,166 @@ static void test_differ__diff_sources_only(void **state)
 	assert_false(kc_dbuild_diff_sources_only(scratch_path("hdr.patch")));
 }
 
+/* Opens object @obj (compiled in the scratch dir) as both sides of a unit. */
+static void eh_unit(struct kc_dcu *cu, const char *obj)
+{
+	struct kc_err err = KC_ERR_INIT;
+
+	memset(cu, 0, sizeof(*cu));
+	assert_int_equal(kc_diff_cu_open(cu, scratch_path(obj), scratch_path(obj), &err), 0);
+}
+
+/* Marks function @name's section copied as fix section @out. */
+static void eh_copy(struct kc_dcu *cu, const char *name, size_t out)
+{
+	size_t i = sec_of(cu, name);
+
+	assert_true(i != 0);
+	cu->ps[i].include = 1;
+	cu->ps[i].out_sec = out;
+}
+
+static uint32_t eh_u32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
+/*
+ * Walks the built table as an unwinder would: every FDE's CIE pointer
+ * reaches a CIE before it, every FDE's initial location has exactly one
+ * PC32 relocation against a copied section (its range inside the
+ * function), and a zero terminator ends it. Returns the number of CIEs.
+ */
+static size_t eh_check(const struct kc_diff_eh *eh, const struct kc_dcu *cu, size_t nout)
+{
+	size_t at = 0, ncies = 0, nfdes = 0;
+
+	assert_non_null(eh->data);
+	for (;;) {
+		uint32_t len, id;
+
+		assert_true(at + 4 <= eh->size);
+		len = eh_u32(eh->data + at);
+		if (!len)
+			break;
+		assert_true(at + 4 + len <= eh->size);
+		id = eh_u32(eh->data + at + 4);
+		if (!id) {
+			ncies++;
+		} else {
+			size_t nr = 0;
+
+			assert_true(id <= at + 4);
+			assert_int_equal(eh_u32(eh->data + at + 4 - id + 4), 0);
+			for (size_t k = 0; k < eh->nrelas; k++) {
+				const GElf_Rela *r = &eh->relas[k];
+				size_t sym = GELF_R_SYM(r->r_info);
+
+				if (r->r_offset < at || r->r_offset >= at + 4 + len)
+					continue;
+				nr++;
+				assert_int_equal(r->r_offset, at + 8);
+				assert_int_equal(GELF_R_TYPE(r->r_info), R_X86_64_PC32);
+				assert_true(sym >= 1 && sym <= nout);
+				/* the range is the copied function's */
+				for (size_t i = 1; i < cu->p->nsecs; i++)
+					if (cu->ps[i].out_sec == sym)
+						assert_true(r->r_addend >= 0 &&
+							    (uint64_t)r->r_addend +
+								    eh_u32(eh->data + at + 12) <=
+								cu->p->secs[i].sh.sh_size);
+			}
+			assert_int_equal(nr, 1);
+			nfdes++;
+		}
+		at += 4 + len;
+	}
+	assert_int_equal(at + 4, eh->size);
+	assert_int_equal(nfdes, eh->nfdes);
+	assert_int_equal(eh->nrelas, eh->nfdes);
+	return ncies;
+}
+
+/*
+ * The fix's .eh_frame: the FDEs of the copied functions only, each with a
+ * PC32 relocation against its fix section, a CIE written once for two
+ * units, and none for a function whose CIE has a personality routine
+ * (which pack could not carry); nothing at all when no copied code has an
+ * entry.
+ */
+static void test_differ__eh_frame(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_dcu cus[2];
+	struct kc_diff d = {.cus = cus, .ncus = 1};
+	struct kc_diff_eh eh;
+	const char *src = "int ext(int);\n"
+			  "int f(int x) { return ext(x) * 3 + 1; }\n"
+			  "int g(int x) { return ext(x) * 5 + 2; }\n"
+			  "int h(int x) { return ext(x + 1) * 7; }\n";
+
+	(void)state;
+	scratch_put("eh1.c", src);
+	scratch_put("eh2.c", "int ext(int);\nint k(int x) { return ext(x) - 9; }\n");
+	scratch_put("eh3.c", "void ext2(int *);\nvoid done(int *p);\n"
+			     "int c(int x) { int v __attribute__((cleanup(done))) = x; ext2(&v); "
+			     "return v; }\n"
+			     "int plain(int x) { ext2(&x); return x; }\n");
+	scratch_run(
+	    "for u in eh1 eh2; do gcc -O2 -fPIC -ffunction-sections -c -o $u.o $u.c; done && "
+	    "gcc -O2 -fPIC -ffunction-sections -fexceptions -c -o eh3.o eh3.c && "
+	    "gcc -O2 -fPIC -ffunction-sections -fno-asynchronous-unwind-tables -c -o eh0.o eh1.c");
+	eh_unit(&cus[0], "eh1.o");
+	eh_copy(&cus[0], "f", 1);
+	eh_copy(&cus[0], "h", 2);
+	assert_int_equal(kc_diff_eh_build(&d, &eh, &err), 0);
+	assert_int_equal(eh.nfdes, 2);
+	assert_int_equal(eh_check(&eh, &cus[0], 2), 1);
+	/* g is not copied: nothing refers to its section */
+	for (size_t k = 0; k < eh.nrelas; k++)
+		assert_int_not_equal(GELF_R_SYM(eh.relas[k].r_info), 0);
+	kc_diff_eh_release(&eh);
+
+	/* a second unit with the same CIE: one CIE for both */
+	eh_unit(&cus[1], "eh2.o");
+	eh_copy(&cus[1], "k", 3);
+	d.ncus = 2;
+	assert_int_equal(kc_diff_eh_build(&d, &eh, &err), 0);
+	assert_int_equal(eh.nfdes, 3);
+	assert_int_equal(eh_check(&eh, &cus[0], 3), 1);
+	kc_diff_eh_release(&eh);
+	kc_diff_cu_release(&cus[1]);
+
+	/* a personality routine (cleanup with -fexceptions): that FDE is dropped, plain's kept */
+	eh_unit(&cus[1], "eh3.o");
+	eh_copy(&cus[1], "c", 3);
+	eh_copy(&cus[1], "plain", 4);
+	assert_int_equal(kc_diff_eh_build(&d, &eh, &err), 0);
+	assert_int_equal(eh.nfdes, 3);
+	eh_check(&eh, &cus[0], 4);
+	for (size_t k = 0; k < eh.nrelas; k++)
+		assert_int_not_equal(GELF_R_SYM(eh.relas[k].r_info), 3);
+	kc_diff_eh_release(&eh);
+	kc_diff_cu_release(&cus[1]);
+
+	/* nothing copied, or compiled without tables: no section at all */
+	d.ncus = 1;
+	kc_diff_cu_release(&cus[0]);
+	eh_unit(&cus[0], "eh1.o");
+	assert_int_equal(kc_diff_eh_build(&d, &eh, &err), 0);
+	assert_null(eh.data);
+	assert_int_equal(eh.size, 0);
+	kc_diff_cu_release(&cus[0]);
+	eh_unit(&cus[0], "eh0.o");
+	eh_copy(&cus[0], "f", 1);
+	assert_int_equal(kc_diff_eh_build(&d, &eh, &err), 0);
+	assert_null(eh.data);
+	kc_diff_cu_release(&cus[0]);
+}
+
 static void project(const char *lib)
 {
 	scratch_run("rm -rf proj tgt && mkdir -p proj");
@@ -295,6 +455,8 @@ static void test_differ__run(void **state)
 	assert_int_equal(p->nsyms, 1);
 	assert_string_equal(p->syms[0].name, "cnt");
 	assert_int_equal(p->syms[0].kind, KC_PF_SYM_TARGET);
+	/* the fix object carried f's call frame entry: the patch has an unwind table */
+	assert_true(p->unwind_size > 0);
 	kc_patch_free(p);
 	unlink(o.output);
 
@@ -475,6 +637,7 @@ int main(void)
 	    cmocka_unit_test(test_differ__identity),
 	    cmocka_unit_test(test_differ__diff_sources_only),
 	    cmocka_unit_test(test_differ__code_identity),
+	    cmocka_unit_test(test_differ__eh_frame),
 	    cmocka_unit_test(test_differ__run),
 	    cmocka_unit_test(test_differ__run_many),
 	};
