@@ -4,8 +4,8 @@
 # A libs patchset carries a fix for the zlib installed on this host (packed
 # against /lib/x86_64-linux-gnu/libz.so.1, --package zlib1g=<installed
 # version>, CVE-2099-0301) and one for a zlib version that is not installed
-# (CVE-2099-0302); a kernel patchset carries a module for the running kernel
-# release (CVE-2099-0303). eportal serves /oval/com.kernelcare.ID.VERSION_ID.xml
+# (CVE-2099-0302, CVE-2099-0303); a kernel patchset carries a module for the
+# running kernel release (CVE-2099-0303: its definition has both branches). eportal serves /oval/com.kernelcare.ID.VERSION_ID.xml
 # without authentication; it is valid OVAL, and `kc.eportal oval` writes the
 # same bytes offline. `oscap oval eval` results (oscap exits 0 whatever it
 # finds, so r.xml is judged): before anything is applied 0301 and 0303 are
@@ -86,7 +86,8 @@ printf 'int other(void) { return 1; }\n' >"$T/other.c"
 cc_lib "$T/libother.so" "$T/other.c"
 printf 'int other(void) { return 2; }\n' >"$T/ofix.c"
 cc_fix "$T/ofix.o" "$T/ofix.c"
-pack --target "$T/libother.so" --object "$T/ofix.o" -o "$T/o.kpatch" --id other --cve CVE-2099-0302 >/dev/null
+pack --target "$T/libother.so" --object "$T/ofix.o" -o "$T/o.kpatch" --id other --cve CVE-2099-0302 \
+	--cve CVE-2099-0303 >/dev/null
 "$KC_PACK_BIN" patchset --product libs --name U20260101_01 -o "$T/libs.tar.bz2" \
 	--package "zlib1g=$ZVER" "$T/z.kpatch" --package zlib1g=1:0.9-kcare "$T/o.kpatch" >"$T/ps.out" 2>&1 ||
 	fail "libs patchset: $(cat "$T/ps.out")"
@@ -128,6 +129,16 @@ grep -q "<unix-def:os_release operation=\"equals\">$(uname -r)</unix-def:os_rele
 grep -q "<linux-def:evr datatype=\"debian_evr_string\" operation=\"equals\">$ZVER</linux-def:evr>" "$T/served.xml" ||
 	fail "no zlib1g version test"
 grep -q 'zlib flags &lt;demo&gt; &amp; &quot;quotes&quot;' "$T/served.xml" || fail "description not escaped"
+"$KC_PY" - "$T/served.xml" <<'PY' || fail "CVE-2099-0303 is not (kernel AND list) OR (package AND list)"
+import sys, xml.etree.ElementTree as E
+D = "{http://oval.mitre.org/XMLSchema/oval-definitions-5}"
+d = [d for d in E.parse(sys.argv[1]).iter(D + "definition")
+     if d.find(D + "metadata/" + D + "reference").get("ref_id") == "CVE-2099-0303"][0]
+top = d.find(D + "criteria")
+assert top.get("operator") == "OR" and [c.get("operator") for c in top] == ["AND", "AND"]
+for branch, what in zip(top, ("kernel release", "installed")):
+    assert what in branch.find(D + "criteria/" + D + "criterion").get("comment")
+PY
 for p in nosuch.xml ..%2Fkeys%2Froot.key .publish-lock "$DOC/x" ""; do
 	req GET "/oval/$p"
 	expect_status 404 "GET /oval/$p"
