@@ -210,6 +210,29 @@ static void test_all__endless_forks_end_with_eagain(void **state)
 	assert_true(f->n > 2);
 }
 
+/* What info asks after reading: a live process is not exiting, a zombie or reaped one is. */
+static void test_all__exiting(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid = spawn(f);
+	char st = 0;
+	uint64_t start;
+
+	assert_false(kc_upatch_exiting(getpid()));
+	assert_false(kc_upatch_exiting(pid));
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 500 && st != 'Z'; i++) {
+		assert_int_equal(kc_upatch_starttime(pid, &start, &st), 0);
+		if (st != 'Z')
+			usleep(2000);
+	}
+	assert_int_equal(st, 'Z');
+	assert_true(kc_upatch_exiting(pid));
+	waitpid(pid, NULL, 0);
+	f->n = 0; /* reaped */
+	assert_true(kc_upatch_exiting(pid));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +246,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_all__endless_forks_end_with_eagain, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_all__exiting, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
