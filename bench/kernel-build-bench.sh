@@ -30,23 +30,29 @@ C=${BENCH_KERNEL_CACHE:-$BUILD/kernel-cache}
 
 now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
-cpu_s() { # user+sys seconds of finished children of this shell
-	times | tail -1 | awk '{ split($1, u, "m"); split($2, s, "m");
-		printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+# user+sys seconds of the finished children of this shell (times must run
+# in this shell, not in a command substitution): into $cpu
+cpu_now() {
+	times >"$T/times"
+	cpu=$(tail -1 "$T/times" | awk '{ split($1, u, "m"); split($2, s, "m");
+		printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 }
 
 echo "## kcare-build kernel: preparation and object rebuilds ($ABI, $(nproc) CPUs)"
-echo "| step | wall s | CPU s (children) | note |"
+echo "| step | wall s | CPU s | note |"
 echo "| --- | ---: | ---: | --- |"
 t0=$(now_ms)
-c0=$(cpu_s)
+cpu_now
+c0=$cpu
 "$KB" kernel --kernel "$ABI" --cache "$C" --prepare-only >"$T/out" 2>"$T/err" || {
 	echo "# kernel build benchmark: preparation failed: $(tail -1 "$T/err")"
 	exit 1
 }
 note=cold
 grep -q "from the cache" "$T/out" && note="reused (BENCH_KERNEL_COLD=1 for a cold one)"
-echo "| prepare | $(secs $(($(now_ms) - t0))) | $(echo "$(cpu_s) $c0" | awk '{ printf "%.1f", $1 - $2 }') | $note |"
+ms=$(($(now_ms) - t0))
+cpu_now
+echo "| prepare | $(secs "$ms") | $(echo "$cpu $c0" | awk '{ printf "%.1f", $1 - $2 }') | $note |"
 tree=$(sed -n 's/^prepared kernel .* in \(.*\): .*/\1/p' "$T/out")
 
 mkdiff() { # mkdiff NAME FILE SED-EXPR
@@ -64,12 +70,14 @@ mkdiff kernel-sys kernel/sys.c '/^SYSCALL_DEFINE1(umask, int, mask)/,/^}/s/mask 
 for d in fs-open fat-module kstrtox-header kernel-sys; do
 	rm -rf "$T/o"
 	t0=$(now_ms)
-	c0=$(cpu_s)
+	cpu_now
+	c0=$cpu
 	if "$KB" kernel --kernel "$ABI" --cache "$C" --objects-only -o "$T/o" --diff "$T/$d.patch" \
 		>"$T/out" 2>"$T/err"; then
 		ms=$(($(now_ms) - t0))
+		cpu_now
 		n=$(wc -l <"$T/o/objects.tsv")
-		echo "| objects: $d | $(secs "$ms") | $(echo "$(cpu_s) $c0" | awk '{ printf "%.1f", $1 - $2 }') | $n objects: $(secs $((ms / n / 2))) s per object and side, working trees included |"
+		echo "| objects: $d | $(secs "$ms") | $(echo "$cpu $c0" | awk '{ printf "%.1f", $1 - $2 }') | $n objects: $(secs $((ms / n / 2))) s per object and side, working trees included |"
 	else
 		echo "| objects: $d | - | - | failed: $(tail -1 "$T/err") |"
 	fi
