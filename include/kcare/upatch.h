@@ -82,6 +82,8 @@ struct kc_upatch_event {
 	 * a later run unmaps them once nothing does. 0 if it was unmapped.
 	 */
 	uint64_t kept_bytes;
+	/* kept because scanning for such stacks would have read too much in the stop */
+	bool kept_unscanned;
 };
 
 typedef void (*kc_upatch_report_fn)(void *ctx, const struct kc_upatch_event *ev);

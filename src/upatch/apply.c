@@ -203,7 +203,7 @@ static int fs_base_of(struct kc_session *s, uint64_t *fs, struct kc_err *err)
 
 /*
  * A coroutine suspended inside a function being replaced is as busy as a
- * thread there (retire.h: exact, from the scan begun before the stop). One
+ * thread there (retire.h: the scan begun before the stop, rechecked in it). One
  * suspended in the replaced level's code is not: that code is retired.
  */
 static int coro_check(struct kc_session *s, struct apply_txn *tx, struct kc_err *err)
@@ -449,7 +449,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 	if (ret < 0)
 		goto out;
 	/* coroutines suspended in a replaced function, or in the replaced level's code */
-	ret = kc_refscan_begin(&tx.coro, s, tx.ranges, tx.nranges, err);
+	ret = kc_refscan_begin(&tx.coro, s, tx.ranges, tx.nranges, p->nfuncs, err);
 	if (ret < 0) {
 		kc_session_unmap(s, tx.prep.start, tx.prep.size, NULL);
 		goto out;
@@ -475,6 +475,7 @@ static int apply_one(struct kc_session *s, const struct kc_patch *p, const char 
 		 * memory is harmless if this fails.
 		 */
 		kc_retire_or_unmap(s, tx.old, &tx.coro, p->nfuncs, &ev.kept_bytes, NULL);
+		ev.kept_unscanned = ev.kept_bytes && tx.coro.over_budget;
 	}
 	ret = kc_session_release_stop(s, err);
 	if (ret < 0)

@@ -267,6 +267,7 @@ int kc_session_recover(struct kc_session *s, kc_upatch_report_fn report, void *c
 		ev.object = kc_region_str(r, r->hdr.target_path);
 		ev.nfuncs = r->hdr.nfuncs;
 		ev.kept_bytes = kept;
+		ev.kept_unscanned = kept && tx.retire.over_budget;
 		report(ctx, &ev);
 	}
 	ret = kc_session_refresh(s, err);

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kcare/conf.h"
 #include "upatch/drive.h"
 #include "upatch/retire.h"
 
@@ -22,8 +23,15 @@
 #define PM_SWAPPED    (1ull << 62)
 #define PM_FILE_PAGE  (1ull << 61)
 #define PM_SOFT_DIRTY (1ull << 55)
+#define BUDGET_MIB    64u
 
 struct excluded;
+
+/*
+ * What a pass reads of the memory the scan before the stop saw: all of it,
+ * the pages written since (soft-dirty), or the pages where it found words.
+ */
+enum pass_mode { PASS_ALL, PASS_DIRTY, PASS_CANDIDATES };
 
 /* One pass over the target's memory. */
 struct pass {
@@ -32,8 +40,25 @@ struct pass {
 	int pagemap;
 	const struct excluded *ex;
 	uint64_t *buf;
-	bool dirty_only; /* in the stop after a tracked scan: only pages written since */
+	enum pass_mode mode;
+	bool in_stop;	      /* bounded by rs->budget; else it records what it saw */
+	uint64_t start_bytes; /* rs->bytes when the pass began */
+	const uint64_t *cand; /* PASS_CANDIDATES: sorted page addresses */
+	size_t ncand;
 };
+
+/* KC_SCAN_BUDGET_MIB: what a stop may read at most (a whole MiB count), else 64 MiB. */
+static uint64_t stop_budget(void)
+{
+	const char *env = getenv("KC_SCAN_BUDGET_MIB");
+	char *end;
+	unsigned long long v;
+
+	if (!env || !*env)
+		return (uint64_t)BUDGET_MIB << 20;
+	v = strtoull(env, &end, 10);
+	return *end || v > (1ull << 40) ? (uint64_t)BUDGET_MIB << 20 : (uint64_t)v << 20;
+}
 
 int kc_refscan_init(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
 		    size_t n, struct kc_err *err)
@@ -72,6 +97,7 @@ int kc_refscan_init(struct kc_refscan *rs, struct kc_session *s, const struct kc
 		rs->skip[i].hi = s->regions.v[i].start + s->regions.v[i].hdr.region_size;
 	}
 	rs->nskip = s->regions.n;
+	rs->budget = stop_budget();
 	return 0;
 nomem:
 	kc_refscan_release(rs);
@@ -88,6 +114,7 @@ void kc_refscan_release(struct kc_refscan *rs)
 	free(rs->refs);
 	free(rs->covered);
 	free(rs->holes);
+	free(rs->nodump);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -217,16 +244,22 @@ static int scan_words(struct kc_refscan *rs, const struct excluded *ex, uint64_t
 
 /*
  * Reads [@addr, @addr + @len) of the target and scans it. What cannot be
- * read (unmapped meanwhile) is a hole: a tracked scan has not seen it, so
- * the stop reads it whether it was written or not.
+ * read (unmapped meanwhile) is a hole: the scan before the stop has not
+ * seen it, so the stop reads it whatever the mode. In the stop, a @bounded
+ * read beyond rs->budget is not done (rs->over_budget).
  */
-static int scan_run(struct pass *ps, uint64_t addr, size_t len)
+static int scan_run(struct pass *ps, uint64_t addr, size_t len, bool bounded)
 {
 	struct kc_refscan *rs = ps->rs;
 	struct iovec local = {ps->buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t got = process_vm_readv(ps->tid, &local, 1, &remote, 1, 0);
+	ssize_t got;
 
-	if (got < (ssize_t)len && rs->tracked && !ps->dirty_only &&
+	if (bounded && ps->in_stop && rs->bytes - ps->start_bytes + len > rs->budget) {
+		rs->over_budget = true;
+		return 0;
+	}
+	got = process_vm_readv(ps->tid, &local, 1, &remote, 1, 0);
+	if (got < (ssize_t)len && ps->mode == PASS_ALL && !ps->in_stop &&
 	    range_add(&rs->holes, &rs->nholes, &rs->holes_cap, addr + (got > 0 ? got : 0),
 		      addr + len) < 0)
 		return -ENOMEM;
@@ -249,20 +282,44 @@ static bool seen(const struct kc_refscan *rs, uint64_t lo, uint64_t hi)
 	return in;
 }
 
-static bool scannable(const struct kc_proc_map *m)
+static bool scannable(const struct kc_refscan *rs, const struct kc_proc_map *m)
 {
-	return !m->shared && (m->prot & PROT_READ) && (m->prot & PROT_WRITE);
+	if (m->shared || !(m->prot & PROT_READ) || !(m->prot & PROT_WRITE))
+		return false;
+	for (size_t i = 0; i < rs->nnodump; i++)
+		if (m->start >= rs->nodump[i].lo && m->end <= rs->nodump[i].hi)
+			return false;
+	return true;
+}
+
+/* Whether a candidate page lies in [lo, hi). */
+static bool cand_in(const struct pass *ps, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = ps->ncand;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (ps->cand[m] < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < ps->ncand && ps->cand[a] < hi;
 }
 
 /*
  * A page that can hold a return address: present or swapped, anonymous.
- * After a tracked scan, one of those written since (soft-dirty), unless
- * the scan did not see it at all.
+ * With @filter (memory the scan before the stop saw), one of those that
+ * the pass's mode reads again.
  */
-static bool wanted(uint64_t pm, bool need_dirty)
+static bool wanted(const struct pass *ps, uint64_t addr, uint64_t pm, bool filter)
 {
-	return (pm & (PM_PRESENT | PM_SWAPPED)) && !(pm & PM_FILE_PAGE) &&
-	       (!need_dirty || (pm & PM_SOFT_DIRTY));
+	if (!(pm & (PM_PRESENT | PM_SWAPPED)) || (pm & PM_FILE_PAGE))
+		return false;
+	if (!filter)
+		return true;
+	return ps->mode == PASS_DIRTY ? (pm & PM_SOFT_DIRTY) != 0 : cand_in(ps, addr, addr + PAGE);
 }
 
 static int scan_map(struct pass *ps, const struct kc_proc_map *m)
@@ -270,19 +327,21 @@ static int scan_map(struct pass *ps, const struct kc_proc_map *m)
 	uint64_t pm[CHUNK_PAGES];
 	int ret;
 
-	if (ps->rs->tracked && !ps->dirty_only &&
+	if (ps->mode == PASS_ALL && !ps->in_stop &&
 	    range_add(&ps->rs->covered, &ps->rs->ncovered, &ps->rs->covered_cap, m->start, m->end) <
 		0)
 		return -ENOMEM;
 	for (uint64_t a = m->start; a < m->end; a += CHUNK_PAGES * PAGE) {
 		size_t np = (size_t)((m->end - a) / PAGE), i = 0;
-		bool need_dirty;
+		bool filter;
 
 		np = np > CHUNK_PAGES ? CHUNK_PAGES : np;
-		need_dirty = ps->dirty_only && seen(ps->rs, a, a + np * PAGE);
+		filter = ps->mode != PASS_ALL && seen(ps->rs, a, a + np * PAGE);
+		if (filter && ps->mode == PASS_CANDIDATES && !cand_in(ps, a, a + np * PAGE))
+			continue; /* not even its pagemap: qemu's guest RAM is gigabytes */
 		if (ps->pagemap < 0 ||
 		    pread(ps->pagemap, pm, np * 8, (off_t)(a / PAGE * 8)) != (ssize_t)(np * 8)) {
-			ret = scan_run(ps, a, np * PAGE);
+			ret = scan_run(ps, a, np * PAGE, true);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -290,13 +349,15 @@ static int scan_map(struct pass *ps, const struct kc_proc_map *m)
 		while (i < np) {
 			size_t j;
 
-			if (!wanted(pm[i], need_dirty)) {
+			if (!wanted(ps, a + i * PAGE, pm[i], filter)) {
 				i++;
 				continue;
 			}
-			for (j = i + 1; j < np && wanted(pm[j], need_dirty); j++)
+			for (j = i + 1; j < np && wanted(ps, a + j * PAGE, pm[j], filter); j++)
 				;
-			ret = scan_run(ps, a + i * PAGE, (j - i) * PAGE);
+			/* the pages of the words found before are few: never over budget */
+			ret = scan_run(ps, a + i * PAGE, (j - i) * PAGE,
+				       !filter || ps->mode != PASS_CANDIDATES);
 			if (ret < 0)
 				return ret;
 			i = j;
@@ -318,18 +379,93 @@ static int open_proc(const struct kc_session *s, const char *name, int flags)
 	return open(path, flags | O_CLOEXEC);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* PASS_CANDIDATES: the pages of the words found (sorted); rs->refs starts anew. */
+static int candidates(struct kc_refscan *rs, struct pass *ps, struct kc_err *err)
+{
+	uint64_t *v = calloc(rs->nrefs + 1, sizeof(*v));
+
+	if (!v)
+		return kc_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < rs->nrefs; i++)
+		v[i] = rs->refs[i].at & ~(PAGE - 1);
+	qsort(v, rs->nrefs, sizeof(*v), u64_cmp);
+	ps->cand = v;
+	ps->ncand = rs->nrefs;
+	rs->nrefs = 0;
+	return 0;
+}
+
+/*
+ * The mappings never scanned, from /proc/PID/smaps VmFlags: "dd", which
+ * the process set itself (MADV_DONTDUMP: qemu's guest RAM under libvirt),
+ * declaring the memory no part of its state worth a core dump; "io" and
+ * "pf", device memory process_vm_readv cannot read. Read before the stop
+ * only: smaps counts every mapping's pages (~30 ms per touched GiB).
+ */
+static int nodump_read(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0;
+	uint64_t lo = 0, hi = 0;
+	int ret;
+
+	rs->nodump_read = true;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)mm_tid(s));
+	ret = kc_file_read_all(path, (size_t)1 << 30, &buf, &len, NULL);
+	if (ret == -ENOMEM)
+		return kc_err_set(err, ret, "out of memory");
+	if (ret < 0)
+		return 0; /* gone: the scan says so */
+	for (char *l = buf, *nl; l < buf + len; l = nl + 1) {
+		nl = memchr(l, '\n', (size_t)(buf + len - l));
+		if (!nl)
+			nl = buf + len;
+		*nl = 0;
+		if ((*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f')) {
+			unsigned long long a, b;
+
+			if (sscanf(l, "%llx-%llx", &a, &b) == 2)
+				lo = a, hi = b;
+		} else if (!strncmp(l, "VmFlags:", 8)) {
+			char *sv = NULL;
+
+			for (char *t = strtok_r(l + 8, " ", &sv); t; t = strtok_r(NULL, " ", &sv))
+				if (!strcmp(t, "dd") || !strcmp(t, "io") || !strcmp(t, "pf")) {
+					size_t cap = rs->nnodump;
+
+					if (range_add(&rs->nodump, &rs->nnodump, &cap, lo, hi) < 0)
+						ret = -ENOMEM;
+					break;
+				}
+		}
+	}
+	free(buf);
+	return ret < 0 ? kc_err_set(err, ret, "out of memory") : 0;
+}
+
 /* One pass over every private writable mapping; refs are added to rs->refs. */
-static int scan_memory(struct kc_refscan *rs, struct kc_session *s, bool dirty_only,
-		       struct kc_err *err)
+static int scan_memory(struct kc_refscan *rs, struct kc_session *s, enum pass_mode mode,
+		       bool in_stop, struct kc_err *err)
 {
 	struct kc_proc_maps maps = {0};
 	struct excluded ex = {0};
-	struct pass ps = {rs, mm_tid(s), -1, &ex, NULL, dirty_only};
+	struct pass ps = {rs, mm_tid(s), -1, &ex, NULL, mode, in_stop, rs->bytes, NULL, 0};
 	uint64_t t0 = kc_session_now_us();
 	int ret;
 
 	if (!rs->span)
 		return 0;
+	if (!rs->nodump_read && (ret = nodump_read(rs, s, err)) < 0)
+		return ret;
+	if (mode == PASS_CANDIDATES && (ret = candidates(rs, &ps, err)) < 0)
+		return ret;
 	ret = kc_proc_maps_read(s->pid, &maps, err);
 	if (ret < 0)
 		return ret;
@@ -340,7 +476,7 @@ static int scan_memory(struct kc_refscan *rs, struct kc_session *s, bool dirty_o
 	}
 	ps.pagemap = open_proc(s, "pagemap", O_RDONLY);
 	for (size_t i = 0; i < maps.n && ret == 0; i++)
-		if (scannable(&maps.v[i]))
+		if (scannable(rs, &maps.v[i]))
 			ret = scan_map(&ps, &maps.v[i]);
 	if (ret < 0)
 		ret = kc_err_set(err, ret, "out of memory");
@@ -348,6 +484,7 @@ out:
 	if (ps.pagemap >= 0)
 		close(ps.pagemap);
 	free(ps.buf);
+	free((void *)ps.cand);
 	free(ex.v);
 	kc_proc_maps_release(&maps);
 	rs->us += kc_session_now_us() - t0;
@@ -361,7 +498,7 @@ int kc_refscan_memory(struct kc_refscan *rs, struct kc_session *s, struct kc_err
 	rs->us = 0;
 	rs->ncovered = 0;
 	rs->nholes = 0;
-	return scan_memory(rs, s, false, err);
+	return scan_memory(rs, s, PASS_ALL, false, err);
 }
 
 /* In the stop: keeps the refs whose word still holds its value and is not on a stack a thread runs
@@ -443,23 +580,29 @@ static bool soft_dirty_works(void)
 }
 
 int kc_refscan_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
-		     size_t n, struct kc_err *err)
+		     size_t n, size_t nloose, struct kc_err *err)
 {
 	int ret = kc_refscan_init(rs, s, ranges, n, err), fd;
 
-	if (ret < 0 || !rs->span || !soft_dirty_works())
+	if (ret < 0 || !rs->span)
 		return ret;
-	/* from now on every page the target writes is marked: the stop reads only those again */
-	fd = open_proc(s, "clear_refs", O_WRONLY);
-	rs->tracked = fd >= 0 && write(fd, "4", 1) == 1;
-	if (fd >= 0)
-		close(fd);
-	if (!rs->tracked)
-		return 0;
+	rs->nloose = nloose < n ? nloose : n;
+	if (soft_dirty_works()) {
+		/* from now on every page the target writes is marked: the stop reads only those
+		 * again */
+		fd = open_proc(s, "clear_refs", O_WRONLY);
+		rs->tracked = fd >= 0 && write(fd, "4", 1) == 1;
+		if (fd >= 0)
+			close(fd);
+	}
 	ret = kc_refscan_memory(rs, s, err);
-	if (ret < 0)
+	if (ret < 0) {
 		kc_refscan_release(rs);
-	return ret;
+		return ret;
+	}
+	rs->prescanned = true;
+	rs->prescan_bytes = rs->bytes;
+	return 0;
 }
 
 int kc_retire_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_region *const *rv,
@@ -474,7 +617,7 @@ int kc_retire_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc
 		text[i].lo = rv[i]->start + rv[i]->hdr.hdr_size;
 		text[i].hi = text[i].lo + rv[i]->hdr.text_size;
 	}
-	ret = kc_refscan_begin(rs, s, text, n, err);
+	ret = kc_refscan_begin(rs, s, text, n, 0, err);
 	free(text);
 	return ret;
 }
@@ -489,24 +632,30 @@ static int ref_cmp(const void *a, const void *b)
 int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err)
 {
 	uint64_t before = rs->bytes;
+	bool exact = rs->n > rs->nloose;
 	size_t n = 0;
 	int ret;
 
 	rs->finished = true;
-	if (!rs->tracked) {
-		/* without soft-dirty bits, only a scan in the stop is exact */
-		uint64_t us = rs->us;
-
-		ret = kc_refscan_memory(rs, s, err);
-		rs->us += us;
-		rs->stop_bytes = rs->bytes;
-		rs->bytes += before;
-		return ret;
+	rs->over_budget = false;
+	if (rs->tracked) {
+		/* the words found before that are still there, and whatever was written since */
+		ret = refscan_recheck(rs, s, err);
+		if (ret == 0)
+			ret = scan_memory(rs, s, PASS_DIRTY, true, err);
+	} else if (!rs->prescanned || (exact && rs->prescan_bytes <= rs->budget)) {
+		/* without soft-dirty bits, only a whole scan in the stop is exact */
+		rs->nrefs = 0;
+		ret = scan_memory(rs, s, PASS_ALL, true, err);
+	} else {
+		/*
+		 * Apply's busy check, or code to retire that would take too long to
+		 * scan in the stop (kept, a later run retries): the pages where the
+		 * scan before found words, and what it did not see.
+		 */
+		ret = scan_memory(rs, s, PASS_CANDIDATES, true, err);
+		rs->over_budget |= exact;
 	}
-	/* the words found before that are still there, and whatever was written since */
-	ret = refscan_recheck(rs, s, err);
-	if (ret == 0)
-		ret = scan_memory(rs, s, true, err);
 	rs->stop_bytes = rs->bytes - before;
 	if (ret < 0 || rs->nrefs < 2)
 		return ret;
@@ -554,6 +703,7 @@ int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct k
 		s->stats.scan_kib += rs->bytes / 1024;
 		s->stats.scan_stop_kib += rs->stop_bytes / 1024;
 	}
+	busy |= rs->over_budget;
 	for (size_t i = 0; ret == 0 && i < rs->nrefs; i++)
 		busy |= rs->refs[i].range == idx;
 	kc_refscan_release(&own);

@@ -40,6 +40,20 @@ struct kc_refscan {
 	uint64_t us;
 	uint64_t stop_bytes; /* of those, read by kc_refscan_finish() in the stop */
 	/*
+	 * Ranges [0, nloose) are apply's replaced functions: a miss there is an
+	 * inconsistency, not a crash, so the stop looks again only where the scan
+	 * before it found something, and at what it did not see. The others are
+	 * code to retire: exact in the stop, or (over @budget bytes to read in
+	 * the stop) @over_budget, and kept.
+	 */
+	size_t nloose;
+	bool prescanned, over_budget;
+	uint64_t budget, prescan_bytes;
+	/* "do not dump" mappings (and VM_IO/VM_PFNMAP ones), from smaps: never scanned */
+	struct kc_range *nodump;
+	size_t nnodump;
+	bool nodump_read;
+	/*
 	 * Soft-dirty tracking (kc_retire_begin()): the bits were cleared before
 	 * the scan, which read @covered but for @holes; the stop reads again only
 	 * the pages written since, and what the scan did not see.
@@ -61,7 +75,8 @@ void kc_refscan_release(struct kc_refscan *rs);
 /*
  * Scans every private writable mapping of the target (resident anonymous
  * pages only, as /proc/PID/pagemap tells; all pages where it cannot be
- * read) into rs->refs. With every thread stopped, the stacks the threads
+ * read) into rs->refs, but those marked "do not dump" (VmFlags dd, io, pf
+ * in smaps, read at the first scan of @rs). With every thread stopped, the stacks the threads
  * run on are left out; while they run, kc_refscan_finish() in the stop
  * leaves them out.
  */
@@ -69,34 +84,40 @@ int kc_refscan_memory(struct kc_refscan *rs, struct kc_session *s, struct kc_err
 
 /*
  * While the target runs, before the stop that needs to know: prepares @rs
- * for return addresses into @ranges. Where the kernel keeps soft-dirty bits
- * (/proc/PID/clear_refs, pagemap), clears them and scans now, so that the
- * stop reads only what the target wrote since; elsewhere the whole scan
- * waits for the stop. Either way what the stop finds is exact: a word read
- * while the target runs proves nothing by itself (a resumed coroutine can
- * consume one and leave another where the scan has already been). One
+ * for return addresses into @ranges and scans now. Where the kernel keeps
+ * soft-dirty bits (/proc/PID/clear_refs, pagemap), clears them first, so
+ * that the stop reads only what the target wrote since: exact. Elsewhere,
+ * for ranges from @nloose on (code to retire), the stop scans again in
+ * whole if that reads at most rs->budget bytes (KC_SCAN_BUDGET_MIB, 64 by
+ * default), else sets rs->over_budget; for the first @nloose (apply's
+ * replaced functions) it reads again only the pages where this scan found
+ * something and the memory it did not see (mappings new since). A word
+ * read while the target runs proves nothing by itself (a resumed coroutine
+ * can consume one and leave another where the scan has already been). One
  * such scan per process at a time: each clears the bits.
  */
 int kc_refscan_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_range *ranges,
-		     size_t n, struct kc_err *err);
+		     size_t n, size_t nloose, struct kc_err *err);
 
 /* The same for the code of the regions @rv (range i is rv[i]'s code). */
 int kc_retire_begin(struct kc_refscan *rs, struct kc_session *s, const struct kc_region *const *rv,
 		    size_t n, struct kc_err *err);
 
 /*
- * In the stop: rs->refs becomes exactly the return addresses into the
- * ranges that the target's memory holds now (stacks threads run on left
- * out). May be called again in a later stop.
+ * In the stop: rs->refs becomes the return addresses into the ranges that
+ * the target's memory holds now (stacks threads run on left out): exact for
+ * the ranges from rs->nloose on unless rs->over_budget. May be called again
+ * in a later stop.
  */
 int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err *err);
 
 /*
  * With every thread stopped, once no entry jump leads into region @r any
  * more: unmaps it if no thread executes or returns into its code and no
- * word of the target's memory is a return address into it; otherwise marks
- * it RETIRED (region.h) and keeps it mapped, setting *kept to the bytes
- * kept (else 0). @r is region @idx of the kc_retire_begin() that prepared
+ * word of the target's memory is a return address into it; otherwise (or
+ * when rs->over_budget: not known) marks it RETIRED (region.h) and keeps
+ * it mapped, setting *kept to the bytes kept (else 0). @r is region @idx of the kc_retire_begin()
+ * that prepared
  * @rs (completed here at the first call), or @rs is NULL: a whole scan for
  * @r alone, now.
  */

@@ -110,6 +110,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		struct kc_buildid rb;
 		struct kc_refscan rs = {0};
 		uint64_t kept = 0;
+		bool unscanned = false;
 
 		/* recovery has unmapped or retired every region that is not applied */
 		if (!selected(r, id, bid) || r->hdr.state != KC_REGION_APPLIED)
@@ -133,6 +134,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 				ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
 			if (ret == 0) {
 				ret = kc_retire_or_unmap(&s, r, &rs, 0, &kept, err);
+				unscanned = rs.over_budget;
 				if (kc_session_release_stop(&s, ret < 0 ? NULL : err) < 0 &&
 				    ret == 0)
 					ret = err->code;
@@ -155,6 +157,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 			ev.nfuncs = r->hdr.nfuncs;
 			ev.build_id = kc_buildid_to_hex(&rb, hex, sizeof(hex));
 			ev.kept_bytes = kept;
+			ev.kept_unscanned = kept && unscanned;
 			report(ctx, &ev);
 		}
 	}

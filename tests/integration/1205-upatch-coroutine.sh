@@ -121,6 +121,45 @@ retired $pid 0
 [ "$(kcare_maps $pid)" = 0 ] || fail "$(kcare_maps $pid) patch regions still mapped"
 alive $pid || fail "target died"
 
+# scan_kib: what the scan of the last libcare-ctl --stats run read, KiB
+scan_kib() {
+	sed -n "s/^$pid: stats .* scan_kib=\([0-9]*\).*/\1/p" "$T/ctl.out" | tail -1
+}
+
+step "memory marked do-not-dump (qemu's guest RAM) is not scanned; plain memory is"
+co "start 0 5" '^suspended 0$'
+co "resume 0" '^ended 0$'
+# a return address into the original work() in the middle of 64 MiB marked MADV_DONTDUMP
+co "ghost dd 64" '^ghost 0x[0-9a-f]+$'
+lcctl_ok patch -p $pid "$T/l1.kpatch" --stats
+kib=$(scan_kib)
+[ -n "$kib" ] && [ "$kib" -lt 16384 ] || fail "the scan read $kib KiB: the do-not-dump mapping was read"
+lcctl_ok unpatch -p $pid --id coro
+# the same word in 1 MiB of plain memory: read, and the patch is busy
+co "ghost plain 1" '^ghost 0x[0-9a-f]+$'
+word=$(sed -n 's/^ghost 0x0*\([0-9a-f]*\)$/\1/p' "$T/target.log" | tail -1)
+lcctl_fails patch -p $pid "$T/l1.kpatch" --timeout 0.5
+err_has "a coroutine is busy in 'work': .*word at 0x$word\)"
+co unghost '^unghosted$'
+
+step "over the stop's budget (KC_SCAN_BUDGET_MIB), retired code is kept; a later run frees it"
+lcctl_ok patch -p $pid "$T/l1.kpatch"
+export KC_SCAN_BUDGET_MIB=0
+lcctl_ok unpatch -p $pid --id coro
+out_has "^$pid: unpatched coro level 1 from $path$"
+out_has "^$pid: kept [0-9]+ KiB of coro level 1 mapped: scanning for suspended stacks would read more than KC_SCAN_BUDGET_MIB in the stop; a later run retries$"
+expect_patches $pid ""
+retired $pid 1
+# a coroutine suspended inside work() is still found over budget (the pages where the scan found it)
+co "start 0 6" '^suspended 0$'
+lcctl_fails patch -p $pid "$T/l1.kpatch" --timeout 0.5
+err_has "a coroutine is busy in 'work'"
+unset KC_SCAN_BUDGET_MIB
+co "resume 0" '^ended 0$'
+lcctl_ok recover -p $pid
+retired $pid 0
+[ "$(kcare_maps $pid)" = 0 ] || fail "$(kcare_maps $pid) patch regions still mapped"
+
 step "coroutines suspending inside work() all the time, at moving places"
 for round in 1 2 3; do
 	lcctl_ok patch -p $pid "$T/l1.kpatch"

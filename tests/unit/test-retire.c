@@ -130,7 +130,7 @@ static void test_retire__finish_in_the_stop_leaves_out_the_running_stack(void **
 	struct kc_range r = f->rs.ranges[0];
 
 	kc_refscan_release(&f->rs);
-	assert_int_equal(kc_refscan_begin(&f->rs, &f->s, &r, 1, &err), 0);
+	assert_int_equal(kc_refscan_begin(&f->rs, &f->s, &r, 1, 0, &err), 0);
 	assert_int_equal(kc_ptrace_stop_all(&f->s.proc, &err), 0);
 	assert_int_equal(kc_refscan_finish(&f->rs, &f->s, &err), 0);
 	assert_true(found(&f->rs, f->heap, f->ret));

@@ -131,10 +131,12 @@ void lcctl_report(void *ctx, const struct kc_upatch_event *ev)
 		break;
 	}
 	if (ev->kept_bytes)
-		printf(
-		    "%d: kept %llu KiB of %s level %u mapped: a suspended stack returns into it\n",
-		    ev->pid, (unsigned long long)(ev->kept_bytes + 1023) / 1024, ev->id,
-		    ev->outcome == KC_UPATCH_UPGRADED ? ev->other_level : ev->level);
+		printf("%d: kept %llu KiB of %s level %u mapped: %s\n", ev->pid,
+		       (unsigned long long)(ev->kept_bytes + 1023) / 1024, ev->id,
+		       ev->outcome == KC_UPATCH_UPGRADED ? ev->other_level : ev->level,
+		       ev->kept_unscanned ? "scanning for suspended stacks would read more than "
+					    "KC_SCAN_BUDGET_MIB in the stop; a later run retries"
+					  : "a suspended stack returns into it");
 	if (ro && ro->stats && ev->stats)
 		printf("%d: stats threads=%u attempts=%u stop_us=%llu max_stop_us=%llu "
 		       "total_us=%llu driven=%u scan_us=%llu scan_kib=%llu scan_stop_kib=%llu\n",

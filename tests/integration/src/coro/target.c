@@ -12,6 +12,11 @@
  *                  suspended inside work(), at moving places
  *   unchurn        ends it: "churn ROUNDS BAD", BAD counting results that
  *                  no level of work() gives
+ *   ghost dd|plain MIB   maps MIB MiB, touches every page, marks it "do
+ *                  not dump" (MADV_DONTDUMP, as qemu does with guest RAM)
+ *                  or not, and writes one return address into work() in
+ *                  its middle (taken by the latest co_pause()): "ghost ADDR"
+ *   unghost        unmaps them: "unghosted"
  * Each stack is mapped for its coroutine and unmapped, and its context
  * cleared, when it ends. An optional argv[2] allocates and fills that many
  * MiB of heap (bench/coro-bench.sh: what the scan for such stacks costs).
@@ -42,8 +47,13 @@ static volatile int churn_stop;
 /* where co_pause() saves the coroutine, and what it switches to: per thread */
 static __thread ucontext_t *pause_from, *pause_to;
 
+/* the latest return address into work(), xor'ed so that this word is not one itself */
+#define GHOST_KEY 0x5a5a5a5a5a5a5a5aull
+static volatile uint64_t ghost_ret;
+
 KCT_PATCHABLE void co_pause(void)
 {
+	ghost_ret = (uint64_t)(uintptr_t)__builtin_return_address(0) ^ GHOST_KEY;
 	swapcontext(pause_from, pause_to);
 }
 
@@ -140,6 +150,34 @@ static void *churn(void *unused)
 	return NULL;
 }
 
+static struct {
+	void *p;
+	size_t len;
+} ghosts[8];
+
+static void ghost(const char *kind, long mib)
+{
+	size_t len = (size_t)mib << 20, k = 0;
+	uint64_t *p;
+
+	while (k < 8 && ghosts[k].p)
+		k++;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k == 8 || mib <= 0 || p == MAP_FAILED) {
+		printf("ghost failed\n");
+		return;
+	}
+	memset(p, 1, len);
+	if (!strcmp(kind, "dd") && madvise(p, len, MADV_DONTDUMP)) {
+		printf("ghost failed\n");
+		return;
+	}
+	ghosts[k].p = p;
+	ghosts[k].len = len;
+	p[len / 16] = ghost_ret ^ GHOST_KEY;
+	printf("ghost %p\n", (void *)&p[len / 16]);
+}
+
 /* Heap in 64 KiB blocks, each holding pointers and numbers like a program's data. */
 static uint64_t *volatile heap_head;
 
@@ -166,7 +204,8 @@ int main(int argc, char **argv)
 	static pthread_t churner;
 	static int churning; /* static: see churn() */
 	int slot, x;
-	char line[64];
+	long mib;
+	char line[64], kind[8];
 	FILE *in;
 
 	kct_init(argc > 2 ? 900 : 120);
@@ -186,6 +225,14 @@ int main(int argc, char **argv)
 			churn_stop = 0;
 			churning = !pthread_create(&churner, NULL, churn, NULL);
 			printf("churning %d\n", churning);
+		} else if (sscanf(line, "ghost %7s %ld", kind, &mib) == 2) {
+			ghost(kind, mib);
+		} else if (!strcmp(line, "unghost\n")) {
+			for (int k = 0; k < 8; k++)
+				if (ghosts[k].p)
+					munmap(ghosts[k].p, ghosts[k].len);
+			memset(ghosts, 0, sizeof(ghosts));
+			printf("unghosted\n");
 		} else if (!strcmp(line, "unchurn\n") && churning) {
 			churn_stop = 1;
 			pthread_join(churner, NULL);
