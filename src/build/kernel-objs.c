@@ -713,8 +713,14 @@ int kc_kobjs_build(const struct kc_kobjs_opts *o, struct kc_kobjs *out, struct k
 out:
 	if (x.work && !o->keep_work)
 		kc_deb_rmtree(x.work, NULL);
+	else if (x.work && rename(x.work, o->keep_work) < 0)
+		/* hard links tie the trees to the cache's file system */
+		kc_kprep_say(o->progress, o->progress_arg,
+			     "working trees kept in %s (not moved to %s: %s)", x.work, o->keep_work,
+			     strerror(errno));
 	else if (x.work)
-		rename(x.work, o->keep_work);
+		kc_kprep_say(o->progress, o->progress_arg, "working trees kept in %s",
+			     o->keep_work);
 	for (size_t i = 0; i < x.ndirs; i++) {
 		free(x.dirs[i].dir);
 		free(x.dirs[i].y);
