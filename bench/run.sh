@@ -353,6 +353,12 @@ fi
 echo
 echo "# benchmark took $((($(now_ms) - step_t0) / 1000)) s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# where one command's time goes, before and inside the engine (bench/cmd-cost.sh); BENCH_COST=0 skips it
+if [ "${BENCH_COST:-1}" = 1 ]; then
+	echo
+	sh "$TOP/bench/cmd-cost.sh" "$BUILD" || echo "# command cost benchmark could not run"
+fi
+
 # a hot function's stop next to an idle target's (bench/hot-bench.sh); BENCH_HOT=0 skips it
 if [ "${BENCH_HOT:-1}" = 1 ]; then
 	echo
