@@ -269,7 +269,8 @@ static int scan_run(struct pass *ps, uint64_t addr, size_t len, bool bounded)
 	return scan_words(rs, ps->ex, addr, ps->buf, (size_t)got / 8);
 }
 
-/* Whether a tracked scan read all of [lo, hi): then only its written pages need reading again. */
+/* Whether the scan before the stop read all of [lo, hi): then the stop reads again only part of it.
+ */
 static bool seen(const struct kc_refscan *rs, uint64_t lo, uint64_t hi)
 {
 	bool in = false;
