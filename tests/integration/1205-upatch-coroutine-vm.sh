@@ -10,7 +10,9 @@
 # the function at moving places; a patch while they are inside the original
 # function is busy. And the point of it: with 64 MiB of heap, the stop of an
 # unpatch reads a small part of what the scan read (KC_SOFT_DIRTY=0 turns
-# the bits off: then the stop reads it all).
+# the bits off: then the stop reads it all, with a budget of 1024 MiB; with
+# the default 64 MiB it reads nothing and keeps the code, which a run with
+# the bits frees).
 . "$(dirname "$0")/lib.sh"
 need_pack
 need_ctl
@@ -101,12 +103,22 @@ for round in 1 2 3; do
 	grep -q retired /tmp/info.out && not_ok churn-unmapped$round "$(cat /tmp/info.out)" || ok churn-unmapped$round
 done
 
-# without the bits the stop reads all of it
+# without the bits the stop reads all of it, within its budget
 run l1 patch -p $pid /root/l1.kpatch
-KC_SOFT_DIRTY=0 "$ctl" unpatch -p $pid --id coro --stats >/tmp/nosd.out 2>&1
+KC_SOFT_DIRTY=0 KC_SCAN_BUDGET_MIB=1024 "$ctl" unpatch -p $pid --id coro --stats >/tmp/nosd.out 2>&1
 result untracked_scan_stop_kib "$(stat nosd scan_stop_kib)"
 result untracked_stop_us "$(stat nosd stop_us)"
 [ "$(stat nosd scan_stop_kib)" -gt 65536 ] && ok untracked || not_ok untracked "$(cat /tmp/nosd.out)"
+# over the default budget (64 MiB of heap and a little more) the stop reads nothing and keeps the code
+run l1 patch -p $pid /root/l1.kpatch
+KC_SOFT_DIRTY=0 "$ctl" unpatch -p $pid --id coro --stats >/tmp/nosdb.out 2>&1
+result budget_scan_stop_kib "$(stat nosdb scan_stop_kib)"
+grep -q "kept [0-9]* KiB of coro level 1 mapped: scanning for suspended stacks would read more than KC_SCAN_BUDGET_MIB" /tmp/nosdb.out &&
+	[ "$(stat nosdb scan_stop_kib)" -lt 1024 ] && ok untracked-budget || not_ok untracked-budget "$(cat /tmp/nosdb.out)"
+# with the bits, the next run frees it
+run rec recover -p $pid
+run info info -p $pid
+grep -q retired /tmp/info.out && not_ok budget-freed "$(cat /tmp/info.out)" || ok budget-freed
 alive alive-end
 GUEST
 
@@ -114,7 +126,7 @@ vm_initramfs "$T/initrd" --test "$T/test.sh" --bin "$KC_CTL_BIN" --bin "$T/targe
 	--file "$T/l1.kpatch:/root/l1.kpatch" --file "$T/l2.kpatch:/root/l2.kpatch"
 vm_run --cpus 2 --mem 512M --initrd "$T/initrd" --out "$T/boot" --timeout 300 || fail "guest failed"
 cat "$T/boot.results"
-names="patch-l1 start0 upgrade-kept start1 unpatch-kept tracked resume0 resume1 result0 result1 alive-resumed unmapped untracked alive-end"
+names="patch-l1 start0 upgrade-kept start1 unpatch-kept tracked resume0 resume1 result0 result1 alive-resumed unmapped untracked untracked-budget budget-freed alive-end"
 for r in 1 2 3; do
 	names="$names churn$r churn-upgrade$r churn-unpatch$r churn-dirty$r churn-alive$r churn-busy$r unchurn$r churn-results$r churn-unmapped$r"
 done
