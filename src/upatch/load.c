@@ -170,10 +170,11 @@ static int reloc_value(struct kc_prepared *prep, struct kc_resolver *res,
 		int64_t v = (int64_t)(S + (uint64_t)rel->addend - P);
 
 		if ((v < INT32_MIN || v > INT32_MAX) && def && def != prep->obj)
-			return kc_err_set(err, -ERANGE,
-					  "'%s' is the one in '%s', out of 32-bit range of the "
-					  "patch (a fix built with -fPIC reaches it through a slot)",
-					  sym->name, def->path);
+			return kc_err_set(
+			    err, -ERANGE,
+			    "'%s' is the one in '%s', out of 32-bit range of the "
+			    "patch (a fix built with -fPIC reaches it through a slot)",
+			    sym->name, def->path);
 		if (v < INT32_MIN || v > INT32_MAX)
 			return kc_err_set(err, -ERANGE,
 					  "relocation against '%s' out of 32-bit range", sym->name);
