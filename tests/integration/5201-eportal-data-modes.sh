@@ -14,9 +14,9 @@ mode() {
 }
 
 # no file or directory under DIR that others may read, write or enter, but what is public
-# anyway: DIR/repo (what agents download) and the public keys
+# anyway: DIR/repo (what agents download), DIR/oval (what scanners download) and the public keys
 closed_to_others() {
-	find "$1" -path "$1/repo" -prune -o -name '*.pub' -prune -o -perm /o=rwx -print >"$T/open"
+	find "$1" -path "$1/repo" -prune -o -path "$1/oval" -prune -o -name '*.pub' -prune -o -perm /o=rwx -print >"$T/open"
 	[ ! -s "$T/open" ] || fail "open to other users under $1: $(cat "$T/open")"
 }
 
