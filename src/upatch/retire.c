@@ -668,8 +668,8 @@ int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err
 	return 0;
 }
 
-int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
-		       size_t idx, uint64_t *kept, struct kc_err *err)
+int kc_retire_decide(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
+		     size_t idx, bool threads_checked, bool *retire, struct kc_err *err)
 {
 	struct kc_range text = {r->start + r->hdr.hdr_size,
 				r->start + r->hdr.hdr_size + r->hdr.text_size};
@@ -679,8 +679,7 @@ int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct k
 	bool busy = false;
 	int ret = 0;
 
-	*kept = 0;
-	if (r->hdr.text_size) {
+	if (r->hdr.text_size && !threads_checked) {
 		/* a thread may have come back into it from a coroutine since the entries changed */
 		ret = kc_session_check_threads(s, &text, &name, 1, &e2);
 		s->nbusy = 0;
@@ -708,13 +707,32 @@ int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct k
 	for (size_t i = 0; ret == 0 && i < rs->nrefs; i++)
 		busy |= rs->refs[i].range == idx;
 	kc_refscan_release(&own);
-	if (ret < 0)
-		return ret;
-	if (!busy)
-		return kc_session_unmap(s, r->start, r->hdr.region_size, err);
-	ret = kc_ptrace_write(&s->proc, r->start + offsetof(struct kc_region_hdr, state),
-			      &(uint32_t){KC_REGION_RETIRED}, sizeof(uint32_t), err);
+	*retire = busy;
+	return ret;
+}
+
+int kc_retire_mark(struct kc_session *s, const struct kc_region *r, uint64_t *kept,
+		   struct kc_err *err)
+{
+	int ret = kc_ptrace_write(&s->proc, r->start + offsetof(struct kc_region_hdr, state),
+				  &(uint32_t){KC_REGION_RETIRED}, sizeof(uint32_t), err);
+
 	if (ret == 0)
 		*kept = r->hdr.region_size;
 	return ret;
+}
+
+int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
+		       size_t idx, uint64_t *kept, struct kc_err *err)
+{
+	bool retire = false;
+	int ret;
+
+	*kept = 0;
+	ret = kc_retire_decide(s, r, rs, idx, false, &retire, err);
+	if (ret < 0)
+		return ret;
+	if (!retire)
+		return kc_session_unmap(s, r->start, r->hdr.region_size, err);
+	return kc_retire_mark(s, r, kept, err);
 }

@@ -124,4 +124,17 @@ int kc_refscan_finish(struct kc_refscan *rs, struct kc_session *s, struct kc_err
 int kc_retire_or_unmap(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
 		       size_t idx, uint64_t *kept, struct kc_err *err);
 
+/*
+ * The same in two steps, so that a caller can unmap after the stop: in the
+ * stop, whether @r must be kept (@threads_checked: the caller's own check
+ * of every thread against @r's code ran in this stop, after which nothing
+ * ran), and marking it RETIRED. Once no entry leads into @r, no thread is
+ * in it and no stack returns into it, nothing can reach it again: the
+ * unmap may wait until the threads run.
+ */
+int kc_retire_decide(struct kc_session *s, const struct kc_region *r, struct kc_refscan *rs,
+		     size_t idx, bool threads_checked, bool *retire, struct kc_err *err);
+int kc_retire_mark(struct kc_session *s, const struct kc_region *r, uint64_t *kept,
+		   struct kc_err *err);
+
 #endif

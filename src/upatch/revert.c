@@ -2,9 +2,10 @@
 /*
  * Reverting applied patches in one process: in one stop of every thread,
  * once no thread runs or returns into the patch code, the original entry
- * bytes go back, the journal says ORIGINAL and the region REVERTED; then,
- * still in that stop, the region is unmapped, or kept RETIRED while a
- * suspended stack may return into it (retire.h). Regions left LOADED by
+ * bytes go back, the journal says ORIGINAL and the region REVERTED, and,
+ * still in that stop, whether a suspended stack may return into it is
+ * decided (retire.h): then it is kept RETIRED, else unmapped once the
+ * target runs again (nothing can reach it any more). Regions left LOADED by
  * an interrupted apply are cleaned up the same way (only entries that
  * hold our jump are restored).
  */
@@ -110,7 +111,7 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 		struct kc_buildid rb;
 		struct kc_refscan rs = {0};
 		uint64_t kept = 0;
-		bool unscanned = false;
+		bool unscanned = false, retire = false;
 
 		/* recovery has unmapped or retired every region that is not applied */
 		if (!selected(r, id, bid) || r->hdr.state != KC_REGION_APPLIED)
@@ -133,13 +134,19 @@ int kc_upatch_revert(pid_t pid, const char *id, const struct kc_buildid *bid,
 			if (ret == 0)
 				ret = kc_session_in_stop(&s, revert_check, revert_write, &tx, err);
 			if (ret == 0) {
-				ret = kc_retire_or_unmap(&s, r, &rs, 0, &kept, err);
+				/* revert_check walked every thread in this stop */
+				ret = kc_retire_decide(&s, r, &rs, 0, true, &retire, err);
+				if (ret == 0 && retire)
+					ret = kc_retire_mark(&s, r, &kept, err);
 				unscanned = rs.over_budget;
 				if (kc_session_release_stop(&s, ret < 0 ? NULL : err) < 0 &&
 				    ret == 0)
 					ret = err->code;
 			}
 			kc_refscan_release(&rs);
+			/* nothing can reach it any more: unmapped while the target runs */
+			if (ret == 0 && !retire)
+				ret = kc_session_unmap(&s, r->start, r->hdr.region_size, err);
 			if (ret < 0) {
 				kc_err_prefix(err, "%s", r->hdr.id);
 				break;
