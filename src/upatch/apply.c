@@ -170,7 +170,8 @@ out:
 		struct kc_err e2 = KC_ERR_INIT;
 
 		if (kc_ptrace_resume_one(&s->proc, t, &e2) < 0 && ret == 0) {
-			*err = e2;
+			if (err)
+				*err = e2;
 			ret = e2.code;
 		}
 	}

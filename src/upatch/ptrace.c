@@ -833,7 +833,8 @@ restore:
 				    is_group_stop_sig(WSTOPSIG(status)) ? WSTOPSIG(status) : 0;
 		}
 		if (rr < 0 && r == 0) {
-			*err = e2;
+			if (err)
+				*err = e2;
 			r = rr;
 		}
 	}

@@ -244,7 +244,8 @@ int kc_session_syscalls(struct kc_session *s, const long *nrs, const uint64_t (*
 		struct kc_err e2 = KC_ERR_INIT;
 
 		if (kc_ptrace_resume_one(&s->proc, t, &e2) < 0 && ret == 0) {
-			*err = e2;
+			if (err)
+				*err = e2;
 			ret = e2.code;
 		}
 	}
@@ -465,7 +466,8 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 			if (r == -EBUSY)
 				break; /* keep the check's message */
 			if (r < 0) {
-				*err = e3;
+				if (err)
+					*err = e3;
 				ret = r;
 				break;
 			}
@@ -485,7 +487,8 @@ int kc_session_in_stop(struct kc_session *s, kc_txn_fn check, kc_txn_fn write, v
 		}
 		if (ret != -EBUSY || now_sec() >= deadline) {
 			if (kc_ptrace_resume_all(&s->proc, &e2) < 0 && ret == 0) {
-				*err = e2;
+				if (err)
+					*err = e2;
 				ret = e2.code;
 			}
 			if (ret == -EBUSY)

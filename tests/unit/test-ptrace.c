@@ -175,6 +175,35 @@ static void test_ptrace__signal_during_attach_is_delivered(void **state)
 	reap(pid);
 }
 
+/* The thread dies in the injected syscall: a clean error, also when the caller wants no message. */
+static void test_ptrace__syscall_that_ends_the_process(void **state)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_proc_maps maps = {0};
+	uint64_t args[6] = {7};
+	struct kc_proc p;
+	pid_t pid = spawn();
+	long ret = 0;
+	int st = 0;
+
+	(void)state;
+	assert_int_equal(kc_ptrace_attach(&p, pid, &err), 0);
+	assert_int_equal(kc_ptrace_stop_all(&p, &err), 0);
+	assert_int_equal(kc_proc_maps_read(pid, &maps, &err), 0);
+	assert_int_equal(kc_ptrace_find_syscall_insn(&p, &maps, &err), 0);
+	kc_proc_maps_release(&maps);
+	assert_true(kc_ptrace_syscall(&p, &p.threads[0], SYS_exit_group, args, &ret, NULL) < 0);
+	kc_ptrace_detach(&p, NULL);
+	/* as its tracer and parent, the engine may have collected the exit already */
+	if (waitpid(pid, &st, 0) == pid)
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	assert_int_equal(kill(pid, 0), -1);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(from_child[1]);
+}
+
 static void test_ptrace__gone_process(void **state)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -189,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ptrace__remote_syscalls_keep_blocked_read),
 	    cmocka_unit_test(test_ptrace__signal_during_attach_is_delivered),
+	    cmocka_unit_test(test_ptrace__syscall_that_ends_the_process),
 	    cmocka_unit_test(test_ptrace__gone_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
